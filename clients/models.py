@@ -1,0 +1,197 @@
+"""Club records about people and places: locations, tiers, clients, identities, tags."""
+
+import zoneinfo
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+
+def validate_time_zone(value: str) -> None:
+    """Refuse anything that is not an IANA time zone name."""
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(f"'{value}' is not an IANA time zone (e.g. Europe/London).")
+
+
+class Tag(models.Model):
+    """A label on clients and packages; doors open for the tags they list."""
+
+    name = models.CharField(max_length=100, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Location(models.Model):
+    """A club site. Its alt id carries the member system's site code (Gladstone SiteID)."""
+
+    name = models.CharField(max_length=200)
+    alt_id = models.CharField(
+        "alt ID", max_length=50, unique=True, help_text="The site code in the member system."
+    )
+    address = models.TextField(blank=True)
+    latitude = models.DecimalField(
+        max_digits=9, decimal_places=6, null=True, blank=True,
+        validators=[MinValueValidator(-90), MaxValueValidator(90)],
+    )
+    longitude = models.DecimalField(
+        max_digits=9, decimal_places=6, null=True, blank=True,
+        validators=[MinValueValidator(-180), MaxValueValidator(180)],
+    )
+    time_zone = models.CharField(
+        max_length=64, default="Europe/London", validators=[validate_time_zone],
+        help_text="IANA name, used for display and for per-day rules.",
+    )
+    is_active = models.BooleanField("active", default=True)
+    # Numbers other systems know this location by, e.g. {"perfectgym_club": "12"};
+    # the keys are declared by integrations (clients.location_fields).
+    integration_numbers = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.time_zone)
+
+
+class LocationTier(models.Model):
+    """A "Location Membership" used as a tier: which locations a package may be used at."""
+
+    name = models.CharField(max_length=100)
+    alt_id = models.CharField(
+        "alt ID", max_length=2, unique=True,
+        validators=[RegexValidator(
+            r"^0[0-9A-Z]$", "A tier alt ID is two characters: 0 then a digit or capital "
+            "letter (00, 01, ... 09, 0A, ... 0Z).",
+        )],
+    )
+    locations = models.ManyToManyField(Location, related_name="tiers", blank=True)
+
+    class Meta:
+        ordering = ["alt_id"]
+
+    def __str__(self):
+        return f"{self.alt_id} {self.name}"
+
+
+class ClientQuerySet(models.QuerySet):
+    def live(self):
+        return self.filter(deleted_at__isnull=True)
+
+    def deleted(self):
+        return self.filter(deleted_at__isnull=False)
+
+
+class LiveClientManager(models.Manager.from_queryset(ClientQuerySet)):
+    """Clients that are not deleted; deleted ones are kept and can be restored."""
+
+    def get_queryset(self):
+        return super().get_queryset().live()
+
+
+class Client(models.Model):
+    """A member of the club. Deleting one is recoverable (see `deleted_at`)."""
+
+    first_name = models.CharField(max_length=100)
+    last_name = models.CharField(max_length=100, blank=True)
+    email = models.EmailField(blank=True, db_index=True)
+    phone = models.CharField(max_length=40, blank=True)
+    date_of_birth = models.DateField(null=True, blank=True)
+    home_location = models.ForeignKey(
+        Location, null=True, blank=True, on_delete=models.SET_NULL, related_name="clients"
+    )
+    is_active = models.BooleanField("active", default=True)
+    alt_id = models.CharField("alt ID", max_length=64, blank=True, db_index=True)
+    tags = models.ManyToManyField(Tag, related_name="clients", blank=True)
+    # Where the record comes from: the integration's key and the vendor's id for it.
+    source = models.CharField(max_length=64, blank=True, default="")
+    external_id = models.CharField(max_length=64, null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    deleted_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    objects = LiveClientManager()
+    all_objects = ClientQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["last_name", "first_name", "id"]
+        base_manager_name = "all_objects"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "external_id"], name="client_unique_source_external_id"
+            ),
+            models.UniqueConstraint(
+                fields=["alt_id"], condition=~Q(alt_id=""), name="client_unique_alt_id"
+            ),
+        ]
+        permissions = [("import_client", "Can import clients")]
+
+    def __str__(self):
+        return f"{self.first_name} {self.last_name}".strip()
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
+
+
+class IdentityType(models.Model):
+    """A kind of identifier clients carry (Settings > Identities), with its rules."""
+
+    class Kind(models.TextChoices):
+        THIRD_PARTY_ID = "third_party_id", "Third-party ID"
+        MEMBERSHIP_CARD = "membership_card", "Membership card"
+        BARCODE = "barcode", "Barcode"
+        KEY_FOB = "key_fob", "Key fob"
+
+    type = models.CharField(max_length=32, choices=Kind.choices, default=Kind.THIRD_PARTY_ID)
+    display_name = models.CharField(max_length=100, unique=True)
+    max_per_client = models.PositiveSmallIntegerField(
+        default=1, validators=[MinValueValidator(1)]
+    )
+    min_days_between_changes = models.PositiveSmallIntegerField(
+        "minimum days between changes", default=0
+    )
+    is_active = models.BooleanField("active", default=True)
+
+    class Meta:
+        ordering = ["display_name"]
+
+    def __str__(self):
+        return self.display_name
+
+
+class ClientIdentity(models.Model):
+    """One identifier of a client; a value belongs to one client per identity type."""
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="identities")
+    identity_type = models.ForeignKey(
+        IdentityType, on_delete=models.PROTECT, related_name="identities"
+    )
+    value = models.CharField(max_length=128)
+    changed_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name_plural = "client identities"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["identity_type", "value"], name="identity_unique_value_per_type"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.identity_type}: {self.value}"
+
+    def clean(self):
+        from clients.rules import identity_check
+
+        if self.client_id and self.identity_type_id:
+            identity_check(identity=self)

@@ -1,0 +1,17 @@
+"""URL map: the admin, staff pages, the JSON API and its schema."""
+
+from django.contrib import admin
+from django.urls import include, path
+from django.views.generic import RedirectView
+from drf_spectacular.views import SpectacularAPIView
+
+admin.site.site_header = "Gatehouse"
+admin.site.site_title = "Gatehouse"
+admin.site.index_title = "Club administration"
+
+urlpatterns = [
+    path("", RedirectView.as_view(url="/admin/", permanent=False)),
+    path("admin/", admin.site.urls),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/v1/", include("integrations.urls")),
+]

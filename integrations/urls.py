@@ -1,0 +1,3 @@
+"""JSON API routes under /api/v1/."""
+
+urlpatterns: list = []

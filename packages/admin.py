@@ -1,0 +1,69 @@
+"""Admin for packages, client packages, classes, bookings and the credit ledger."""
+
+from django.contrib import admin
+from import_export.admin import ImportExportModelAdmin
+
+from packages.models import Booking, ClassSession, ClientPackage, CreditEntry, Package
+from packages.resources import ClientPackageResource, PackageResource
+
+
+@admin.register(Package)
+class PackageAdmin(ImportExportModelAdmin):
+    resource_classes = [PackageResource]
+    list_display = ["name", "alt_id", "kind", "credits", "is_active"]
+    list_filter = ["kind", "is_active", "tags"]
+    search_fields = ["name", "alt_id"]
+    filter_horizontal = ["tags"]
+
+
+class CreditEntryInline(admin.TabularInline):
+    model = CreditEntry
+    extra = 0
+    can_delete = False
+    readonly_fields = ["change", "balance_after", "reason", "reference", "created_at"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ClientPackage)
+class ClientPackageAdmin(ImportExportModelAdmin):
+    resource_classes = [ClientPackageResource]
+    list_display = [
+        "client", "package", "location", "tier", "start", "end", "status", "credits_remaining",
+        "alt_id", "source",
+    ]
+    list_filter = ["status", "package", "location", "tier", "source"]
+    search_fields = ["client__first_name", "client__last_name", "client__email", "alt_id", "package__alt_id"]
+    list_select_related = ["client", "package", "location", "tier"]
+    autocomplete_fields = ["client", "package"]
+    readonly_fields = ["source", "created_at", "updated_at"]
+    inlines = [CreditEntryInline]
+    date_hierarchy = "start"
+
+
+class BookingInline(admin.TabularInline):
+    model = Booking
+    extra = 0
+    autocomplete_fields = ["client"]
+    fields = ["client", "status", "attended", "source", "external_id"]
+    readonly_fields = ["source", "external_id"]
+
+
+@admin.register(ClassSession)
+class ClassSessionAdmin(admin.ModelAdmin):
+    list_display = ["name", "location", "start", "end"]
+    list_filter = ["location"]
+    search_fields = ["name"]
+    date_hierarchy = "start"
+    inlines = [BookingInline]
+
+
+@admin.register(Booking)
+class BookingAdmin(admin.ModelAdmin):
+    list_display = ["client", "session", "status", "attended", "source"]
+    list_filter = ["status", "attended", "session__location"]
+    search_fields = ["client__first_name", "client__last_name", "client__email", "session__name"]
+    list_select_related = ["client", "session"]
+    autocomplete_fields = ["client", "session"]
+    readonly_fields = ["source", "external_id", "created_at", "updated_at"]
