@@ -150,5 +150,13 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    # urllib3 logs full URLs at DEBUG; vendor calls are logged once, redacted, by
+    # integrations.http instead.
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "urllib3": {"level": "WARNING"},
+    },
 }
+
+# The connectors Settings > Integrations offers, by dotted path (one per vendor).
+INTEGRATION_CONNECTORS: list[str] = env.list("INTEGRATION_CONNECTORS", default=[])

@@ -1,0 +1,148 @@
+"""The connector registry: what each vendor integration declares and offers.
+
+A vendor package's `connector.py` subclasses `Connector`, declares its settings fields
+(which are secret), its syncs and their default schedules, and builds sync jobs.
+Connectors are listed by dotted path in settings.INTEGRATION_CONNECTORS.
+"""
+
+from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.core.signals import setting_changed
+from django.db import models
+from django.dispatch import receiver
+from django.utils.module_loading import import_string
+
+from integrations.errors import PermanentError
+
+
+@dataclass(frozen=True)
+class SettingField:
+    """One field of an integration's settings form; secret ones are encrypted at rest."""
+
+    name: str
+    form_field: forms.Field
+    secret: bool = False
+
+    def to_json(self, value: Any) -> Any:
+        if isinstance(value, models.Model):
+            return value.pk
+        if isinstance(value, models.QuerySet):
+            return [obj.pk for obj in value]
+        return value
+
+
+@dataclass(frozen=True)
+class SyncSpec:
+    """A sync a connector offers and how often it runs unless settings say otherwise."""
+
+    name: str
+    label: str
+    default_minutes: int
+    interval_setting: str | None = None  # settings field holding the interval in minutes
+    enabled_setting: str | None = None  # settings field (bool) switching it on and off
+    scheduled: bool = True
+
+
+@dataclass
+class CredentialResult:
+    """What a vendor said about a member's credentials."""
+
+    ok: bool
+    external_id: str = ""
+    reason: str = ""
+    profile: dict = field(default_factory=dict)
+
+
+class Connector:
+    """Base class of every vendor connector. One instance serves one Integration."""
+
+    kind: str = ""
+    label: str = ""
+    settings_fields: list[SettingField] = []
+    syncs: list[SyncSpec] = []
+    audit_minutes: int | None = None  # a daily audit sets 24 * 60
+    sandbox: str = ""  # dotted path of the vendor's sandbox class
+    webhook_signature_header: str = ""
+    webhook_secret_field: str = ""
+    single_instance: bool = False  # only one integration of this kind per organisation
+
+    def __init__(self, integration):
+        self.integration = integration
+
+    # settings --------------------------------------------------------------
+    @property
+    def settings(self) -> dict[str, Any]:
+        return self.integration.settings or {}
+
+    @cached_property
+    def secrets(self) -> dict[str, str]:
+        return self.integration.secrets()
+
+    def clean_settings(self, values: dict[str, Any]) -> dict[str, Any]:
+        """Cross-field validation of submitted settings; raise forms.ValidationError."""
+        return values
+
+    def sync_interval(self, spec: SyncSpec) -> int | None:
+        """Minutes between runs of `spec`, or None when it is switched off."""
+        if spec.enabled_setting and not self.settings.get(spec.enabled_setting, True):
+            return None
+        if spec.interval_setting and self.settings.get(spec.interval_setting):
+            return int(self.settings[spec.interval_setting])
+        return spec.default_minutes
+
+    # behaviour a vendor provides -------------------------------------------
+    def test_connection(self) -> str:
+        """Call the vendor once; return a one-line description or raise VendorError."""
+        raise PermanentError(f"{self.label} cannot test its connection.")
+
+    def sync_job(self, sync_name: str, options: dict):
+        """The SyncJob (integrations.sync) for `sync_name`."""
+        raise PermanentError(f"{self.label} has no sync named {sync_name!r}.")
+
+    def audit(self, run) -> None:
+        """The daily audit: fill `run` (counts, report); send what it must."""
+        raise PermanentError(f"{self.label} has no audit.")
+
+    def webhook_event(self, payload: dict) -> tuple[str, str]:
+        """(event id, event type) of a webhook payload; raise ValueError if unusable."""
+        raise ValueError("This integration does not take webhooks.")
+
+    def webhook_process(self, event) -> None:
+        """Act on a stored WebhookEvent (runs in a task)."""
+
+    def credential_check(self, identifier: str, password: str) -> CredentialResult | None:
+        """Check a member's vendor credentials; None when this vendor has no login."""
+        return None
+
+
+@lru_cache(maxsize=1)
+def _registry() -> dict[str, type[Connector]]:
+    classes = [import_string(path) for path in settings.INTEGRATION_CONNECTORS]
+    return {cls.kind: cls for cls in classes}
+
+
+@receiver(setting_changed)
+def _reset_registry(*, setting, **kwargs):
+    if setting == "INTEGRATION_CONNECTORS":
+        _registry.cache_clear()
+
+
+def connector_classes() -> dict[str, type[Connector]]:
+    """Every registered connector class by kind."""
+    return dict(_registry())
+
+
+def connector_class(kind: str) -> type[Connector]:
+    try:
+        return _registry()[kind]
+    except KeyError:
+        raise PermanentError(f"No connector is registered for kind {kind!r}.") from None
+
+
+def connector_for(integration) -> Connector:
+    """The connector serving `integration`."""
+    return connector_class(integration.kind)(integration)

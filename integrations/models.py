@@ -1,0 +1,171 @@
+"""Integrations, their sync state, runs, issues and received webhook events."""
+
+from django.db import models
+from django.utils import timezone
+
+from integrations.crypto import secrets_decrypt, secrets_encrypt
+
+
+class Integration(models.Model):
+    """A connection to one vendor system (Settings > Integrations).
+
+    `settings` holds the connector's plain fields; `secrets_token` holds its secret
+    fields, encrypted together (never shown back, never logged).
+    """
+
+    kind = models.CharField(max_length=32, help_text="Which connector (vendor) this is.")
+    name = models.CharField(max_length=100, unique=True)
+    is_active = models.BooleanField("active", default=True)
+    settings = models.JSONField(default=dict, blank=True)
+    secrets_token = models.TextField(blank=True, default="", editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def __repr__(self):
+        return f"<Integration {self.pk} {self.kind} {self.name!r}>"
+
+    @property
+    def source(self) -> str:
+        """The key club records use to say they came from this integration."""
+        return f"{self.kind}-{self.pk}"
+
+    def secrets(self) -> dict[str, str]:
+        """The decrypted secrets (raises SecretDecryptError on a bad token)."""
+        return secrets_decrypt(self.secrets_token)
+
+    def set_secrets(self, values: dict[str, str]) -> None:
+        self.secrets_token = secrets_encrypt(values) if values else ""
+
+
+class SyncState(models.Model):
+    """Where one sync of one integration stands: its cursor and who is running it.
+
+    A run claims the row with one conditional UPDATE (see integrations.sync.claim),
+    so two workers never run the same sync together; the claim is a lease renewed
+    after every page, so a worker that dies frees it when the lease runs out.
+    """
+
+    integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="states")
+    sync_name = models.CharField(max_length=50)
+    cursor = models.JSONField(null=True, blank=True)
+    claimed_by = models.ForeignKey(
+        "SyncRun", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    lease_until = models.DateTimeField(null=True, blank=True)
+    last_success_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["integration", "sync_name"], name="sync_state_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.integration} {self.sync_name}"
+
+
+class SyncRun(models.Model):
+    """One run of one sync: what it did, from which cursor to which, and how it ended."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+        ABANDONED = "abandoned", "Abandoned (worker stopped)"
+
+    class Trigger(models.TextChoices):
+        SCHEDULE = "schedule", "Schedule"
+        MANUAL = "manual", "Sync now"
+        INITIAL = "initial", "Initial sync"
+        WEBHOOK = "webhook", "Webhook"
+        COMMAND = "command", "Command line"
+
+    integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="runs")
+    sync_name = models.CharField(max_length=50)
+    trigger = models.CharField(max_length=10, choices=Trigger.choices, default=Trigger.SCHEDULE)
+    options = models.JSONField(default=dict, blank=True)
+    started_at = models.DateTimeField(default=timezone.now, db_index=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
+    pages = models.PositiveIntegerField(default=0)
+    created = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    unchanged = models.PositiveIntegerField(default=0)
+    skipped = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    cursor_before = models.JSONField(null=True, blank=True)
+    cursor_after = models.JSONField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    report = models.TextField(blank=True, help_text="What the run wants a manager to read.")
+
+    class Meta:
+        ordering = ["-started_at"]
+        indexes = [models.Index(fields=["integration", "sync_name", "-started_at"])]
+
+    def __str__(self):
+        return f"{self.integration} {self.sync_name} {self.started_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def duration(self):
+        return (self.finished_at - self.started_at) if self.finished_at else None
+
+    def summary(self) -> str:
+        return (
+            f"{self.sync_name}: {self.status}; created {self.created}, updated {self.updated}, "
+            f"unchanged {self.unchanged}, skipped {self.skipped}, failed {self.failed}"
+        )
+
+
+class SyncIssue(models.Model):
+    """A vendor record a sync could not use, kept for staff to read and resolve."""
+
+    integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="issues")
+    run = models.ForeignKey(SyncRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="issues")
+    sync_name = models.CharField(max_length=50)
+    record_key = models.CharField(max_length=100, blank=True, help_text="The vendor's id for it.")
+    reason = models.TextField()
+    payload = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_seen_at = models.DateTimeField(default=timezone.now)
+    occurrences = models.PositiveIntegerField(default=1)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.CharField(max_length=150, blank=True)
+
+    class Meta:
+        ordering = ["-last_seen_at"]
+        indexes = [models.Index(fields=["integration", "resolved_at"])]
+
+    def __str__(self):
+        return f"{self.record_key or 'record'}: {self.reason[:60]}"
+
+
+class WebhookEvent(models.Model):
+    """One vendor event received on a webhook, stored once per event id."""
+
+    class Status(models.TextChoices):
+        RECEIVED = "received", "Received"
+        PROCESSED = "processed", "Processed"
+        FAILED = "failed", "Failed"
+
+    integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="webhook_events")
+    event_id = models.CharField(max_length=100)
+    event_type = models.CharField(max_length=100, blank=True)
+    payload = models.JSONField()
+    received_at = models.DateTimeField(auto_now_add=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RECEIVED)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-received_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["integration", "event_id"], name="webhook_event_once"),
+        ]
+
+    def __str__(self):
+        return f"{self.event_type or 'event'} {self.event_id}"

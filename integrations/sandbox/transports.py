@@ -1,0 +1,94 @@
+"""The two transports of a sandbox: a threaded WSGI server and a `responses` mount."""
+
+import re
+import threading
+from http import HTTPStatus
+from socketserver import ThreadingMixIn
+from urllib.parse import urlsplit
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+import requests
+
+from integrations.sandbox.base import Sandbox, SandboxRequest
+
+
+def wsgi_app(sandbox: Sandbox, base_path: str = "/"):
+    """A WSGI application answering for `sandbox` under `base_path`."""
+
+    def app(environ, start_response):
+        path = environ.get("PATH_INFO", "")
+        if path.startswith(base_path):
+            path = path[len(base_path):]
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        headers = {
+            key[5:].replace("_", "-").title(): value
+            for key, value in environ.items() if key.startswith("HTTP_")
+        }
+        if environ.get("CONTENT_TYPE"):
+            headers["Content-Type"] = environ["CONTENT_TYPE"]
+        request = SandboxRequest(
+            method=environ["REQUEST_METHOD"], path=path.lstrip("/"),
+            query=sandbox.parse_query(environ.get("QUERY_STRING", "")), headers=headers,
+            body=environ["wsgi.input"].read(length) if length else b"",
+        )
+        response = sandbox.handle(request)
+        body = response.encoded()
+        head = [("Content-Type", response.content_type), ("Content-Length", str(len(body)))]
+        head += list(response.headers.items())
+        start_response(f"{response.status} {_reason(response.status)}", head)
+        return [body]
+
+    return app
+
+
+def _reason(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Vendor Status"
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, format, *args):  # noqa: A002 - the stdlib's name
+        pass
+
+
+class _ThreadingServer(ThreadingMixIn, WSGIServer):
+    daemon_threads = True
+
+
+def serve(sandbox: Sandbox, *, port: int, host: str = "127.0.0.1", quiet: bool = True):
+    """Start serving `sandbox` in a background thread; returns the server (call shutdown())."""
+    server = make_server(host, port, wsgi_app(sandbox), server_class=_ThreadingServer,
+                         handler_class=_QuietHandler if quiet else WSGIRequestHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    return server
+
+
+def mount(sandbox: Sandbox, responses_mock, base_url: str) -> None:
+    """Answer every call under `base_url` from `sandbox` inside a `responses` mock."""
+    base = urlsplit(base_url)
+    base_path = base.path if base.path.endswith("/") else base.path + "/"
+
+    def callback(prepared):
+        parts = urlsplit(prepared.url)
+        path = parts.path[len(base_path):] if parts.path.startswith(base_path) else parts.path
+        body = prepared.body or b""
+        request = SandboxRequest(
+            method=prepared.method, path=path.lstrip("/"), query=sandbox.parse_query(parts.query),
+            headers=dict(prepared.headers), body=body.encode() if isinstance(body, str) else body,
+        )
+        timeout = getattr(prepared, "req_kwargs", {}).get("timeout")
+        read_timeout = timeout[1] if isinstance(timeout, tuple) else timeout
+        try:
+            response = sandbox.handle(request, timeout=read_timeout)
+        except TimeoutError as error:
+            raise requests.ReadTimeout(str(error)) from None
+        headers = dict(response.headers)
+        headers["Content-Type"] = response.content_type
+        return response.status, headers, response.encoded()
+
+    pattern = re.compile(re.escape(f"{base.scheme}://{base.netloc}{base_path}") + ".*")
+    for method in ("GET", "POST", "PUT", "PATCH", "DELETE"):
+        responses_mock.add_callback(method, pattern, callback=callback, content_type=None)

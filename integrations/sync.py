@@ -1,0 +1,246 @@
+"""The sync engine: read a page, map it, upsert it, advance the cursor, all in one
+transaction per page; one run at a time per sync, claimed atomically.
+
+A connector's sync is a `SyncJob`: `pages(cursor)` yields `Page`s from the vendor,
+`map(raw)` turns one vendor record into a neutral record (or raises BadRecord),
+`apply(records)` writes a page through the upsert services and returns `Counts`.
+"""
+
+import logging
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field, is_dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.db import DatabaseError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from integrations.connectors import connector_for
+from integrations.errors import BadRecord, VendorError
+from integrations.models import Integration, SyncIssue, SyncRun, SyncState
+
+logger = logging.getLogger("gatehouse.sync")
+
+LEASE = timedelta(minutes=10)
+
+
+@dataclass
+class Page:
+    """Vendor records and the cursor that is true once they are committed."""
+
+    records: list[Any]
+    cursor: Any
+    total: int | None = None  # how many records the whole sync expects, when known
+
+
+@dataclass
+class Counts:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skipped: int = 0
+    failed: int = 0
+
+    def __add__(self, other: "Counts") -> "Counts":
+        return Counts(**{k: getattr(self, k) + getattr(other, k) for k in self.__dataclass_fields__})
+
+
+@dataclass
+class SyncJob(ABC):
+    """Base of a connector's sync. Subclasses implement pages, map and apply."""
+
+    connector: Any
+    options: dict = field(default_factory=dict)
+    name: str = ""
+    fresh_start: bool = False  # ignore the stored cursor (initial syncs)
+
+    @property
+    def state_name(self) -> str:
+        return self.name
+
+    @abstractmethod
+    def pages(self, cursor) -> Iterator[Page]:
+        """Yield pages from the vendor, starting after `cursor` (None: the beginning)."""
+
+    def map(self, raw):
+        return raw
+
+    def record_key(self, raw) -> str:
+        return str(raw.get("id", "")) if isinstance(raw, dict) else ""
+
+    @abstractmethod
+    def apply(self, records: list) -> Counts:
+        """Write one page of mapped records through the upsert services."""
+
+    def finish(self, run: SyncRun) -> None:
+        """Called once after the last page (e.g. to write a report)."""
+
+
+class SyncAlreadyRunning(Exception):
+    pass
+
+
+def claim(*, state: SyncState, run: SyncRun) -> bool:
+    """Take the sync for `run` with one conditional UPDATE; False when another run holds it."""
+    now = timezone.now()
+    return bool(
+        SyncState.objects.filter(pk=state.pk)
+        .filter(Q(claimed_by__isnull=True) | Q(lease_until__lt=now))
+        .update(claimed_by=run, lease_until=now + LEASE)
+    )
+
+
+def _release(state: SyncState, run: SyncRun, **changes) -> None:
+    SyncState.objects.filter(pk=state.pk, claimed_by=run).update(
+        claimed_by=None, lease_until=None, **changes
+    )
+
+
+def _issues_record(integration, run, job, bad: list[BadRecord]) -> None:
+    """Store bad records as open SyncIssues, folding repeats of the same record."""
+    if not bad:
+        return
+    now = timezone.now()
+    keys = [b.key for b in bad if b.key]
+    open_issues = {
+        (i.record_key, i.reason): i
+        for i in SyncIssue.objects.filter(
+            integration=integration, sync_name=job.name, resolved_at__isnull=True, record_key__in=keys
+        )
+    }
+    fresh, seen = [], []
+    for b in bad:
+        issue = open_issues.get((b.key, b.reason)) if b.key else None
+        if issue is None:
+            fresh.append(SyncIssue(
+                integration=integration, run=run, sync_name=job.name, record_key=b.key,
+                reason=b.reason, payload=b.payload, last_seen_at=now,
+            ))
+        else:
+            issue.run, issue.payload, issue.last_seen_at = run, b.payload, now
+            issue.occurrences += 1
+            seen.append(issue)
+    SyncIssue.objects.bulk_create(fresh)
+    SyncIssue.objects.bulk_update(seen, ["run", "payload", "last_seen_at", "occurrences"])
+
+
+def _apply_page(job: SyncJob, records: list, keys: list[str]) -> tuple[Counts, list[BadRecord]]:
+    """Apply a page; if the database refuses it, apply it record by record to find the
+    bad ones, so one record never costs the page."""
+    try:
+        with transaction.atomic():
+            return job.apply(records), []
+    except DatabaseError:
+        logger.warning("sync=%s page refused by the database; retrying record by record", job.name)
+    counts, bad = Counts(), []
+    for record, key in zip(records, keys, strict=True):
+        try:
+            with transaction.atomic():
+                counts += job.apply([record])
+        except DatabaseError as error:
+            bad.append(BadRecord(f"The database refused it: {error}".strip()[:500], key=key,
+                                 payload=getattr(record, "payload", None) or _as_payload(record)))
+    return counts, bad
+
+
+def _as_payload(record) -> Any:
+    if is_dataclass(record):
+        return {k: (v if isinstance(v, (str, int, float, bool, type(None))) else str(v))
+                for k, v in asdict(record).items()}
+    return record if isinstance(record, (dict, list)) else str(record)
+
+
+def sync_run(
+    *,
+    integration: Integration,
+    sync_name: str,
+    trigger: str = SyncRun.Trigger.SCHEDULE,
+    options: dict | None = None,
+    progress: Callable[[int, int | None], None] | None = None,
+) -> SyncRun:
+    """Run one sync of one integration to the end of the vendor's data.
+
+    Raises SyncAlreadyRunning when another run holds it. A vendor failure ends the run
+    as failed (with the error, secrets redacted) and keeps every page committed so far;
+    the next run starts from the last committed cursor.
+    """
+    options = options or {}
+    connector = connector_for(integration)
+    job = connector.sync_job(sync_name, options)
+    state, _ = SyncState.objects.get_or_create(integration=integration, sync_name=job.state_name)
+    previous_claimant = state.claimed_by_id
+    run = SyncRun.objects.create(
+        integration=integration, sync_name=sync_name, trigger=trigger, options=options,
+        cursor_before=None if job.fresh_start else state.cursor,
+    )
+    if not claim(state=state, run=run):
+        run.delete()
+        raise SyncAlreadyRunning(f"{integration} {sync_name} is already running.")
+    if previous_claimant:
+        SyncRun.objects.filter(pk=previous_claimant, status=SyncRun.Status.RUNNING).update(
+            status=SyncRun.Status.ABANDONED, finished_at=timezone.now(),
+            error="The worker running it stopped; this run's lease ran out.",
+        )
+    cursor = run.cursor_before
+    done = 0
+    try:
+        for page in job.pages(cursor):
+            good, keys, bad = [], [], []
+            for raw in page.records:
+                key = job.record_key(raw)
+                try:
+                    good.append(job.map(raw))
+                    keys.append(key)
+                except BadRecord as error:
+                    bad.append(BadRecord(error.reason, key=error.key or key, payload=error.payload or raw))
+            with transaction.atomic():
+                counts, refused = _apply_page(job, good, keys)
+                bad += refused
+                _issues_record(integration, run, job, bad)
+                counts.failed += len(bad)
+                kept = SyncState.objects.filter(pk=state.pk, claimed_by=run).update(
+                    cursor=page.cursor, lease_until=timezone.now() + LEASE
+                )
+                if not kept:
+                    raise SyncAlreadyRunning("Another run took over this sync (lease expired).")
+                SyncRun.objects.filter(pk=run.pk).update(
+                    pages=F("pages") + 1, cursor_after=page.cursor,
+                    **{k: F(k) + getattr(counts, k) for k in Counts.__dataclass_fields__},
+                )
+            cursor = page.cursor
+            done += len(page.records)
+            if progress:
+                progress(done, page.total)
+        run.refresh_from_db()
+        job.finish(run)
+        run.status, run.finished_at = SyncRun.Status.SUCCEEDED, timezone.now()
+        run.cursor_after = cursor
+        run.save()
+        _release(state, run, last_success_at=run.finished_at)
+    except (VendorError, SyncAlreadyRunning) as error:
+        _fail(run, state, connector, error)
+    except Exception as error:
+        _fail(run, state, connector, error)
+        raise
+    logger.info("integration=%s %s", integration.pk, run.summary())
+    return run
+
+
+def _fail(run: SyncRun, state: SyncState, connector, error: Exception) -> None:
+    run.refresh_from_db()
+    message = f"{type(error).__name__}: {error}"
+    for secret in _secret_values(connector):
+        message = message.replace(secret, "***")
+    run.status, run.finished_at, run.error = SyncRun.Status.FAILED, timezone.now(), message[:2000]
+    run.save()
+    _release(state, run)
+    logger.warning("integration=%s sync=%s failed: %s", run.integration_id, run.sync_name, message)
+
+
+def _secret_values(connector) -> list[str]:
+    try:
+        return [v for v in connector.secrets.values() if isinstance(v, str) and v]
+    except Exception:  # noqa: BLE001 - an undecryptable secret has nothing to redact
+        return []

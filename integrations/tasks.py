@@ -1,0 +1,50 @@
+"""Task entry points for django-q2. Thin: look up, call a service, return a summary."""
+
+import logging
+
+from django.utils import timezone
+
+from integrations.audits import audit_run
+from integrations.connectors import connector_for
+from integrations.models import Integration, SyncRun, WebhookEvent
+from integrations.sync import SyncAlreadyRunning, sync_run
+
+logger = logging.getLogger("gatehouse.tasks")
+
+
+def sync_task(integration_id: int, sync_name: str, trigger: str = SyncRun.Trigger.SCHEDULE,
+              options: dict | None = None) -> str:
+    """Run one sync; skipped quietly when the integration is inactive or already running."""
+    integration = Integration.objects.filter(pk=integration_id).first()
+    if integration is None or not integration.is_active:
+        return "skipped: integration missing or inactive"
+    try:
+        run = sync_run(integration=integration, sync_name=sync_name, trigger=trigger, options=options)
+    except SyncAlreadyRunning as error:
+        return f"skipped: {error}"
+    return run.summary()
+
+
+def audit_task(integration_id: int) -> str:
+    integration = Integration.objects.filter(pk=integration_id, is_active=True).first()
+    if integration is None:
+        return "skipped: integration missing or inactive"
+    return audit_run(integration=integration).summary()
+
+
+def webhook_task(event_id: int) -> str:
+    """Process a stored webhook event through its connector."""
+    event = WebhookEvent.objects.select_related("integration").get(pk=event_id)
+    if event.status == WebhookEvent.Status.PROCESSED:
+        return "already processed"
+    try:
+        connector_for(event.integration).webhook_process(event)
+    except Exception as error:
+        WebhookEvent.objects.filter(pk=event.pk).update(
+            status=WebhookEvent.Status.FAILED, error=f"{type(error).__name__}: {error}"[:2000]
+        )
+        raise
+    WebhookEvent.objects.filter(pk=event.pk).update(
+        status=WebhookEvent.Status.PROCESSED, processed_at=timezone.now(), error=""
+    )
+    return "processed"

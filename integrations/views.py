@@ -1,0 +1,43 @@
+"""HTTP endpoints of the integrations app: vendor webhooks."""
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from integrations.models import Integration
+from integrations.webhooks import WebhookRefused, webhook_receive
+
+
+class WebhookView(APIView):
+    """Receives a vendor's signed event; answers at once and processes it in a task."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    parser_classes: list = []
+
+    @extend_schema(
+        request=None,
+        responses={
+            202: inline_serializer("WebhookAccepted", {"status": serializers.CharField(),
+                                                       "event": serializers.CharField()}),
+            200: OpenApiResponse(description="A repeat of an event already received; ignored."),
+            401: OpenApiResponse(description="The signature does not match."),
+            404: OpenApiResponse(description="No such active integration."),
+        },
+        summary="Receive a vendor webhook (HMAC-SHA256 hex signature of the raw body).",
+    )
+    def post(self, request, kind: str, integration_id: int):
+        integration = Integration.objects.filter(pk=integration_id, kind=kind, is_active=True).first()
+        if integration is None:
+            return Response({"error": "No such integration."}, status=status.HTTP_404_NOT_FOUND)
+        try:
+            event, created = webhook_receive(
+                integration=integration, body=request._request.body, headers=request.headers
+            )
+        except WebhookRefused as refused:
+            return Response({"error": str(refused)}, status=refused.status)
+        if not created:
+            return Response({"status": "duplicate", "event": event.event_id}, status=status.HTTP_200_OK)
+        return Response({"status": "accepted", "event": event.event_id}, status=status.HTTP_202_ACCEPTED)

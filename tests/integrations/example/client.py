@@ -1,0 +1,36 @@
+"""The example vendor's API client: typed records in and out, no Django models."""
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from integrations.http import VendorHTTP
+
+
+@dataclass(frozen=True)
+class MembersPage:
+    members: list[dict]
+    next_after: int | None
+    total: int
+
+
+class ExampleClient:
+    def __init__(self, *, base_url: str, api_key: str, **http_options):
+        self.http = VendorHTTP(
+            vendor="example", base_url=base_url, headers={"X-Api-Key": api_key},
+            secrets=[api_key], **http_options,
+        )
+
+    def ping(self) -> str:
+        return self.http.request("GET", "ping").json()["name"]
+
+    def members_page(self, *, after: int, limit: int = 100) -> MembersPage:
+        body = self.http.request("GET", "members", params={"after": after, "limit": limit}).json()
+        return MembersPage(body["members"], body.get("next_after"), body.get("total", 0))
+
+    def members(self, *, after: int, limit: int = 100) -> Iterator[MembersPage]:
+        while True:
+            page = self.members_page(after=after, limit=limit)
+            yield page
+            if page.next_after is None:
+                return
+            after = page.next_after

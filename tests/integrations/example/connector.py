@@ -1,0 +1,74 @@
+"""The example vendor's connector: settings, one members sync, webhooks."""
+
+from datetime import date
+
+from django import forms
+
+from clients.records import ClientRecord
+from clients.services import clients_upsert
+from integrations.connectors import Connector, SettingField, SyncSpec
+from integrations.errors import BadRecord
+from integrations.sync import Counts, Page, SyncJob, sync_run
+from tests.integrations.example.client import ExampleClient
+
+
+class MembersSync(SyncJob):
+    def pages(self, cursor):
+        client = self.connector.client()
+        for page in client.members(after=cursor or 0, limit=self.options.get("limit", 100)):
+            last = max((m.get("seq", 0) for m in page.members if isinstance(m, dict)), default=cursor or 0)
+            yield Page(page.members, cursor=last, total=page.total)
+
+    def map(self, raw):
+        if not isinstance(raw, dict) or not raw.get("id"):
+            raise BadRecord("The member has no id.")
+        first_name = raw.get("first_name")
+        if not isinstance(first_name, str) or not first_name.strip():
+            raise BadRecord("The member has no first name.", key=str(raw["id"]))
+        try:
+            birth = date.fromisoformat(raw["birth"]) if raw.get("birth") else None
+        except (TypeError, ValueError):
+            raise BadRecord(f"Unreadable birth date {raw.get('birth')!r}.", key=str(raw["id"])) from None
+        return ClientRecord(
+            external_id=str(raw["id"]), first_name=first_name, last_name=raw.get("last_name") or "",
+            email=raw.get("email") or "", date_of_birth=birth, is_active=bool(raw.get("active", True)),
+            deleted=bool(raw.get("deleted")), alt_id=raw.get("number") or "",
+        )
+
+    def apply(self, records):
+        result = clients_upsert(source=self.connector.integration.source, records=records)
+        return Counts(created=result.created, updated=result.updated,
+                      unchanged=result.unchanged, skipped=result.skipped)
+
+
+class ExampleConnector(Connector):
+    kind = "example"
+    label = "Example member system"
+    sandbox = "tests.integrations.example.sandbox.ExampleSandbox"
+    webhook_signature_header = "X-Example-Signature"
+    webhook_secret_field = "webhook_secret"
+    settings_fields = [
+        SettingField("base_url", forms.URLField(label="Base URL", assume_scheme="https")),
+        SettingField("api_key", forms.CharField(label="API key"), secret=True),
+        SettingField("webhook_secret", forms.CharField(label="Webhook secret", required=False), secret=True),
+        SettingField("member_minutes", forms.IntegerField(label="Sync members every (minutes)",
+                                                          min_value=1, initial=5)),
+    ]
+    syncs = [SyncSpec("members", "Members", default_minutes=5, interval_setting="member_minutes")]
+    http_options: dict = {}  # tests shorten backoff here
+
+    def client(self) -> ExampleClient:
+        return ExampleClient(base_url=self.settings["base_url"], api_key=self.secrets["api_key"],
+                             **self.http_options)
+
+    def test_connection(self) -> str:
+        return f"connected to {self.client().ping()}"
+
+    def sync_job(self, sync_name, options):
+        return MembersSync(connector=self, options=options, name="members")
+
+    def webhook_event(self, payload):
+        return payload["id"], payload["type"]
+
+    def webhook_process(self, event):
+        sync_run(integration=self.integration, sync_name="members", trigger="webhook")

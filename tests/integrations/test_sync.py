@@ -1,0 +1,114 @@
+"""The sync engine against the example vendor: create, update, skip, issues, faults, resume."""
+
+import pytest
+
+from clients.models import Client
+from integrations.models import SyncIssue, SyncRun, SyncState
+from integrations.sync import sync_run
+
+pytestmark = pytest.mark.django_db
+
+
+def run_members(integration, **options):
+    return sync_run(integration=integration, sync_name="members", options=options)
+
+
+def test_first_run_creates_a_client_per_member(sandbox, integration):
+    run = run_members(integration)
+    assert run.status == SyncRun.Status.SUCCEEDED
+    assert (run.created, run.updated, run.unchanged, run.failed) == (5, 0, 0, 0)
+    assert sorted(Client.objects.values_list("email", flat=True)) == [f"m{n}@example.com" for n in range(5)]
+    assert Client.objects.get(external_id="m3").source == integration.source
+
+
+def test_changed_member_updates_and_untouched_one_is_skipped(sandbox, integration):
+    run_members(integration)
+    before = Client.objects.get(external_id="m2").updated_at
+    sandbox.member_put("m1", first_name="Renamed")
+    sandbox.member_put("m2", first_name="First2")  # touched in the vendor, same data
+    run = run_members(integration)
+    assert (run.created, run.updated, run.unchanged) == (0, 1, 1)
+    assert Client.objects.get(external_id="m1").first_name == "Renamed"
+    assert Client.objects.get(external_id="m2").updated_at == before
+
+
+def test_running_twice_changes_nothing_the_second_time(sandbox, integration):
+    run_members(integration)
+    again = run_members(integration)
+    assert (again.created, again.updated, again.unchanged) == (0, 0, 0)
+    assert again.cursor_before == again.cursor_after
+    assert Client.objects.count() == 5
+
+
+def test_deleted_member_is_deleted_recoverably(sandbox, integration):
+    run_members(integration)
+    sandbox.member_delete("m4")
+    run_members(integration)
+    assert not Client.objects.filter(external_id="m4").exists()
+    assert Client.all_objects.get(external_id="m4").is_deleted
+
+
+def test_malformed_member_becomes_an_issue_and_the_page_goes_on(sandbox, integration):
+    sandbox.inject(malformed=True)
+    run = run_members(integration)
+    assert run.status == SyncRun.Status.SUCCEEDED
+    assert (run.created, run.failed) == (4, 1)
+    issue = SyncIssue.objects.get()
+    assert issue.record_key == "m0" and "first name" in issue.reason
+    assert issue.payload["id"] == "m0" and issue.resolved_at is None
+    assert Client.objects.count() == 4
+
+
+def test_same_bad_record_again_folds_into_the_open_issue(sandbox, integration):
+    sandbox.inject(malformed=True)
+    run_members(integration)
+    sandbox.member_put("m0", email="new@example.com")
+    sandbox.inject(malformed=True)
+    run_members(integration)
+    issue = SyncIssue.objects.get()
+    assert issue.occurrences == 2
+
+
+def test_record_the_database_refuses_becomes_an_issue(sandbox, integration):
+    Client.objects.create(first_name="Manual", alt_id="A1")
+    sandbox.member_put("m1", number="A1")  # alt ids are unique: the database refuses it
+    run = run_members(integration)
+    assert run.status == SyncRun.Status.SUCCEEDED
+    assert run.failed == 1 and run.created == 4
+    issue = SyncIssue.objects.get()
+    assert issue.record_key == "m1" and "database refused" in issue.reason
+
+
+def test_429_with_retry_after_is_waited_out(sandbox, integration, example_connector):
+    sandbox.inject(status=429, retry_after=3, path="members")
+    run = run_members(integration)
+    assert run.status == SyncRun.Status.SUCCEEDED and run.created == 5
+    assert 3.0 in example_connector  # the sleeps the HTTP layer made
+
+
+def test_5xx_storm_fails_cleanly_and_next_run_resumes_at_the_cursor(sandbox, integration):
+    sandbox.inject(status=503, times=50, skip=1, path="members")
+    failed = run_members(integration, limit=2)
+    assert failed.status == SyncRun.Status.FAILED
+    assert "503" in failed.error
+    assert failed.created == 2 and Client.objects.count() == 2
+    state = SyncState.objects.get(integration=integration, sync_name="members")
+    assert state.cursor == 2 and state.claimed_by is None
+
+    sandbox.faults_clear()
+    resumed = run_members(integration, limit=2)
+    assert resumed.status == SyncRun.Status.SUCCEEDED
+    assert resumed.cursor_before == 2 and resumed.created == 3
+    first_call = next(c for c in reversed(sandbox.calls) if c.query.get("after") == "2")
+    assert first_call is not None
+    assert Client.objects.count() == 5
+
+
+def test_bad_credentials_fail_the_run_without_showing_the_key(sandbox, integration):
+    from integrations.services import integration_save
+
+    integration_save(integration=integration, name=integration.name,
+                     settings=integration.settings, secrets={"api_key": "wrong-key-secret-99"})
+    run = run_members(integration)
+    assert run.status == SyncRun.Status.FAILED
+    assert "AuthError" in run.error and "wrong-key-secret-99" not in run.error

@@ -1,0 +1,79 @@
+"""Webhooks: signed over the raw body, stored once, processed by a task."""
+
+import pytest
+from django_q.conf import Conf
+
+from clients.models import Client
+from integrations.models import WebhookEvent
+from tests.integrations.conftest import WEBHOOK_SECRET
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def tasks_inline(monkeypatch, django_capture_on_commit_callbacks):
+    """Run django-q tasks in-process, after the request's transaction commits."""
+    monkeypatch.setattr(Conf, "SYNC", True)
+    return django_capture_on_commit_callbacks
+
+
+def post(client, integration, body: bytes, headers: dict):
+    return client.post(
+        f"/api/v1/webhooks/example/{integration.pk}/", data=body, content_type="application/json",
+        headers=headers,
+    )
+
+
+def test_signed_event_is_accepted_and_syncs_the_member(client, sandbox, integration, tasks_inline):
+    body, headers = sandbox.webhook(WEBHOOK_SECRET, {"id": "evt-1", "type": "member.updated"})
+    with tasks_inline(execute=True):
+        response = post(client, integration, body, headers)
+    assert response.status_code == 202
+    event = WebhookEvent.objects.get()
+    assert event.event_type == "member.updated" and event.status == WebhookEvent.Status.PROCESSED
+    assert Client.objects.filter(source=integration.source).count() == 5
+
+
+def test_forged_signature_is_refused_and_nothing_stored(client, sandbox, integration):
+    body, _ = sandbox.webhook(WEBHOOK_SECRET, {"id": "evt-2", "type": "member.updated"})
+    _, forged = sandbox.webhook("not-the-secret", {"id": "evt-2", "type": "member.updated"})
+    response = post(client, integration, body, forged)
+    assert response.status_code == 401
+    assert not WebhookEvent.objects.exists()
+
+
+def test_missing_signature_is_refused(client, sandbox, integration):
+    body, _ = sandbox.webhook(WEBHOOK_SECRET, {"id": "evt-3", "type": "x"})
+    assert post(client, integration, body, {}).status_code == 401
+
+
+def test_body_changed_after_signing_is_refused(client, sandbox, integration):
+    body, headers = sandbox.webhook(WEBHOOK_SECRET, {"id": "evt-4", "type": "x"})
+    assert post(client, integration, body.replace(b"evt-4", b"evt-5"), headers).status_code == 401
+
+
+def test_replayed_event_is_acknowledged_and_ignored(client, sandbox, integration, tasks_inline):
+    body, headers = sandbox.webhook(WEBHOOK_SECRET, {"id": "evt-6", "type": "member.updated"})
+    with tasks_inline(execute=True) as first_callbacks:
+        assert post(client, integration, body, headers).status_code == 202
+    with tasks_inline(execute=True) as replay_callbacks:
+        replay = post(client, integration, body, headers)
+    assert replay.status_code == 200 and replay.json()["status"] == "duplicate"
+    assert WebhookEvent.objects.count() == 1
+    assert len(first_callbacks) == 1 and len(replay_callbacks) == 0
+
+
+def test_oversized_body_is_refused(client, integration):
+    assert post(client, integration, b"{" + b" " * 300_000 + b"}", {}).status_code == 413
+
+
+def test_unknown_or_inactive_integration_is_404(client, sandbox, integration):
+    body, headers = sandbox.webhook(WEBHOOK_SECRET, {"id": "evt-7", "type": "x"})
+    integration.is_active = False
+    integration.save()
+    assert post(client, integration, body, headers).status_code == 404
+
+
+def test_signed_but_unreadable_event_is_400(client, sandbox, integration):
+    body, headers = sandbox.webhook(WEBHOOK_SECRET, {"no": "id"})
+    assert post(client, integration, body, headers).status_code == 400

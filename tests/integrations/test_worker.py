@@ -1,0 +1,72 @@
+"""A real django-q2 worker runs the schedule an integration's settings created."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from clients.models import Client
+from integrations.models import SyncRun
+from integrations.sandbox.transports import serve
+from integrations.services import integration_save
+from tests.integrations.example.sandbox import API_KEY, ExampleSandbox
+
+pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def http_sandbox():
+    fake = ExampleSandbox(members=12)
+    port = free_port()
+    server = serve(fake, port=port)
+    yield fake, f"http://127.0.0.1:{port}/"
+    server.shutdown()
+
+
+def worker_env() -> dict[str, str]:
+    db = connection.settings_dict
+    if db["ENGINE"] != "django.db.backends.postgresql":
+        pytest.skip("the worker needs a database another process can see (PostgreSQL)")
+    env = dict(os.environ)
+    env.update({
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "INTEGRATION_CONNECTORS": ",".join(settings.INTEGRATION_CONNECTORS),
+        "Q_WORKERS": "1",
+    })
+    return env
+
+
+def test_schedule_from_settings_is_run_by_a_real_qcluster(http_sandbox):
+    fake, url = http_sandbox
+    env = worker_env()
+    integration = integration_save(
+        kind="example", name="Scheduled", settings={"base_url": url, "member_minutes": 1},
+        secrets={"api_key": API_KEY},
+    )
+    worker = subprocess.Popen([sys.executable, "manage.py", "qcluster"], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 75
+        while time.monotonic() < deadline:
+            run = SyncRun.objects.filter(integration=integration, status=SyncRun.Status.SUCCEEDED).first()
+            if run:
+                break
+            time.sleep(1)
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
+    assert run is not None, "the worker did not run the scheduled sync within 75 s"
+    assert run.trigger == SyncRun.Trigger.SCHEDULE and run.created == 12
+    assert Client.objects.filter(source=integration.source).count() == 12
+    assert any(call.path == "members" for call in fake.calls)  # real HTTP reached the sandbox
