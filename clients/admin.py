@@ -5,6 +5,7 @@ from collections import Counter
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from import_export.admin import ImportExportModelAdmin
 
 from clients.location_fields import location_fields_shown
@@ -111,6 +112,12 @@ class IdentityInlineFormSet(forms.BaseInlineFormSet):
                 )
             except ValidationError as error:
                 raise ValidationError(error.messages) from error
+
+    def save_existing(self, form, obj, commit=True):
+        # A changed value restarts the minimum-days clock, as client_identity_set does.
+        if "value" in form.changed_data:
+            obj.changed_at = timezone.now()
+        return super().save_existing(form, obj, commit=commit)
 
 
 class ClientIdentityInline(admin.TabularInline):

@@ -54,6 +54,7 @@ class Location(models.Model):
 
     class Meta:
         ordering = ["name"]
+        permissions = [("import_location", "Can import locations")]
 
     def __str__(self):
         return self.name
@@ -141,6 +142,22 @@ class Client(models.Model):
     @property
     def is_deleted(self) -> bool:
         return self.deleted_at is not None
+
+    def validate_constraints(self, exclude=None):
+        super().validate_constraints(exclude=exclude)
+        # Django checks constraints through the live manager, but deleted clients keep
+        # their alt id and (source, external id) in the database's unique indexes.
+        exclude = set(exclude or ())
+        deleted = Client.all_objects.deleted().exclude(pk=self.pk)
+        if self.alt_id and "alt_id" not in exclude and deleted.filter(alt_id=self.alt_id).exists():
+            raise ValidationError(
+                {"alt_id": "A deleted client has this alt ID; restore that client instead."}
+            )
+        if (
+            self.external_id is not None and not exclude & {"source", "external_id"}
+            and deleted.filter(source=self.source, external_id=self.external_id).exists()
+        ):
+            raise ValidationError("A deleted client has this source and external ID.")
 
 
 class IdentityType(models.Model):

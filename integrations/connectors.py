@@ -5,7 +5,7 @@ A vendor package's `connector.py` subclasses `Connector`, declares its settings 
 Connectors are listed by dotted path in settings.INTEGRATION_CONNECTORS.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from typing import Any
 
@@ -16,6 +16,7 @@ from django.db import models
 from django.dispatch import receiver
 from django.utils.module_loading import import_string
 
+from clients.records import ClientRecord
 from integrations.errors import PermanentError
 
 
@@ -49,12 +50,15 @@ class SyncSpec:
 
 @dataclass
 class CredentialResult:
-    """What a vendor said about a member's credentials."""
+    """What a vendor said about a member's credentials.
+
+    On success `record` is the member as a neutral ClientRecord (keyed by the vendor's
+    id), so the login service can match the client or create it from the vendor's data.
+    """
 
     ok: bool
-    external_id: str = ""
-    reason: str = ""
-    profile: dict = field(default_factory=dict)
+    record: ClientRecord | None = None
+    reason: str = ""  # for the log only: the member is never told which check failed
 
 
 class Connector:
@@ -114,9 +118,11 @@ class Connector:
     def webhook_process(self, event) -> None:
         """Act on a stored WebhookEvent (runs in a task)."""
 
-    def credential_check(self, identifier: str, password: str) -> CredentialResult | None:
-        """Check a member's vendor credentials; None when this vendor has no login."""
-        return None
+    offers_credential_check: bool = False
+
+    def credential_check(self, identifier: str, password: str) -> CredentialResult:
+        """Check a member's vendor credentials (connectors with offers_credential_check)."""
+        raise PermanentError(f"{self.label} does not check member credentials.")
 
 
 @lru_cache(maxsize=1)

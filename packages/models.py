@@ -59,8 +59,9 @@ class ClientPackage(models.Model):
     start = models.DateTimeField()
     end = models.DateTimeField(null=True, blank=True, help_text="Empty: open-ended.")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    # NULL, not "", when there is no reference: (source, alt_id) is the sync's upsert key.
     alt_id = models.CharField(
-        "alt ID", max_length=64, blank=True,
+        "alt ID", max_length=64, null=True, blank=True,
         help_text="The member system's reference, e.g. Gladstone SubscriptionRef.",
     )
     credits_remaining = models.IntegerField(
@@ -83,14 +84,17 @@ class ClientPackage(models.Model):
                 name="client_package_credits_not_negative",
             ),
             models.UniqueConstraint(
-                fields=["source", "alt_id"], condition=~Q(alt_id=""),
-                name="client_package_unique_source_alt_id",
+                fields=["source", "alt_id"], name="client_package_unique_source_alt_id",
             ),
         ]
         permissions = [("import_clientpackage", "Can import client packages")]
 
     def __str__(self):
         return f"{self.package.name} for {self.client}"
+
+    def save(self, *args, **kwargs):
+        self.alt_id = self.alt_id or None
+        super().save(*args, **kwargs)
 
 
 class ClassSession(models.Model):

@@ -5,8 +5,11 @@ from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 
-from packages.models import Booking, ClientPackage, CreditEntry
+from clients.records import UpsertResult
+from packages.models import Booking, ClassSession, ClientPackage, CreditEntry
+from packages.records import BookingRecord, ClassSessionRecord, ClientPackageRecord
 
 # A door entry marks a booking attended when the class starts at most this long after
 # the entry and has not ended before it (the Perfect Gym seed's "close to" rule).
@@ -94,3 +97,113 @@ def bookings_mark_attended(
         if any(start - before_start <= at <= end for at in times[(client_id, location_id)])
     ]
     return Booking.objects.filter(pk__in=hits).update(attended=True)
+
+
+CLIENT_PACKAGE_FIELDS = [
+    "client_id", "package_id", "start", "end", "status", "location_id", "tier_id", "credits_remaining",
+]
+
+
+def client_packages_upsert(*, source: str, records: list[ClientPackageRecord]) -> UpsertResult:
+    """Create or update client packages in bulk, keyed by (source, vendor reference).
+
+    Unchanged rows are not written; a constant number of queries per call.
+    """
+    result = UpsertResult()
+    latest = {r.alt_id: r for r in records}
+    existing = {
+        row["alt_id"]: row
+        for row in ClientPackage.objects.filter(source=source, alt_id__in=latest).values(
+            "id", "alt_id", *CLIENT_PACKAGE_FIELDS
+        )
+    }
+    now = timezone.now()
+    writes = []
+    for record in latest.values():
+        values = {name: getattr(record, name) for name in CLIENT_PACKAGE_FIELDS}
+        row = existing.get(record.alt_id)
+        if row is None:
+            result.created += 1
+        elif all(row[name] == values[name] for name in CLIENT_PACKAGE_FIELDS):
+            result.unchanged += 1
+            continue
+        else:
+            result.updated += 1
+        writes.append(ClientPackage(source=source, alt_id=record.alt_id, created_at=now, updated_at=now,
+                                    **values))
+    if writes:
+        ClientPackage.objects.bulk_create(
+            writes, update_conflicts=True, unique_fields=["source", "alt_id"],
+            update_fields=[*CLIENT_PACKAGE_FIELDS, "updated_at"], batch_size=1000,
+        )
+    result.ids = dict(
+        ClientPackage.objects.filter(source=source, alt_id__in=latest).values_list("alt_id", "id")
+    )
+    return result
+
+
+def client_packages_expire(*, source: str, alt_ids: list[str], status: str = ClientPackage.Status.EXPIRED) -> int:
+    """Expire (or cancel) the active client packages with these vendor references."""
+    return ClientPackage.objects.filter(
+        source=source, alt_id__in=alt_ids, status=ClientPackage.Status.ACTIVE
+    ).update(status=status, updated_at=timezone.now())
+
+
+SESSION_FIELDS = ["name", "location_id", "start", "end"]
+BOOKING_FIELDS = ["session_id", "client_id", "status", "attended"]
+
+
+def class_sessions_upsert(*, source: str, records: list[ClassSessionRecord]) -> UpsertResult:
+    """Create or update class sessions in bulk, keyed by (source, vendor id)."""
+    return _upsert_by_external_id(ClassSession, SESSION_FIELDS, source,
+                                  {r.external_id: {f: getattr(r, f) for f in SESSION_FIELDS} for r in records})
+
+
+def bookings_upsert(*, source: str, records: list[BookingRecord]) -> UpsertResult:
+    """Create or update bookings in bulk, keyed by (source, vendor id).
+
+    Each record names its session by the vendor's id; the sessions must be upserted
+    first. A booking already marked attended stays attended.
+    """
+    sessions = dict(
+        ClassSession.objects.filter(
+            source=source, external_id__in={r.session_external_id for r in records}
+        ).values_list("external_id", "id")
+    )
+    existing_attended = set(
+        Booking.objects.filter(source=source, external_id__in=[r.external_id for r in records], attended=True)
+        .values_list("external_id", flat=True)
+    )
+    return _upsert_by_external_id(Booking, BOOKING_FIELDS, source, {
+        r.external_id: {"session_id": sessions[r.session_external_id], "client_id": r.client_id,
+                        "status": r.status, "attended": r.attended or r.external_id in existing_attended}
+        for r in records if r.session_external_id in sessions
+    })
+
+
+def _upsert_by_external_id(model, fields: list[str], source: str, values: dict[str, dict]) -> UpsertResult:
+    """The shared bulk upsert of rows keyed by (source, external_id)."""
+    result = UpsertResult()
+    existing = {
+        row["external_id"]: row
+        for row in model.objects.filter(source=source, external_id__in=values).values("external_id", *fields)
+    }
+    writes = []
+    for external_id, row_values in values.items():
+        row = existing.get(external_id)
+        if row is None:
+            result.created += 1
+        elif all(row[name] == row_values[name] for name in fields):
+            result.unchanged += 1
+            continue
+        else:
+            result.updated += 1
+        writes.append(model(source=source, external_id=external_id, **row_values))
+    if writes:
+        extra = ["updated_at"] if any(f.name == "updated_at" for f in model._meta.fields) else []
+        model.objects.bulk_create(writes, update_conflicts=True, unique_fields=["source", "external_id"],
+                                  update_fields=[*fields, *extra], batch_size=1000)
+    result.ids = dict(
+        model.objects.filter(source=source, external_id__in=values).values_list("external_id", "id")
+    )
+    return result

@@ -1,6 +1,7 @@
 """factory-boy factories for the club records."""
 
 from datetime import timedelta
+from decimal import Decimal
 
 import factory
 from django.utils import timezone
@@ -17,8 +18,8 @@ class LocationFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Club {n}")
     alt_id = factory.Sequence(lambda n: f"L{n}")
     time_zone = "Europe/London"
-    latitude = 51.5
-    longitude = -0.12
+    latitude = Decimal("51.500000")
+    longitude = Decimal("-0.120000")
 
 
 class TierFactory(factory.django.DjangoModelFactory):
