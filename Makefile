@@ -25,3 +25,8 @@ lint: $(VENV)/.installed
 
 clean:
 	rm -rf $(VENV) var
+
+# Benchmarks against PostgreSQL (BENCH_DATABASE_URL, default .../gatehouse_bench, recreated each time).
+# `make bench BENCH=perfectgym` runs one.
+bench: $(VENV)/.installed
+	$(PY) -m bench.run $(BENCH)

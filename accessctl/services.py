@@ -1,12 +1,12 @@
 """Writes to doors and door accesses."""
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db import transaction
 
 from accessctl.models import Door, DoorAccess
-from packages.services import bookings_mark_attended
+from packages.services import ATTENDANCE_BEFORE_START, bookings_mark_attended
 
 
 @dataclass(frozen=True)
@@ -21,10 +21,13 @@ class DoorEntry:
 
 
 @transaction.atomic
-def door_accesses_record(*, source: str, entries: list[DoorEntry]) -> list[DoorAccess]:
+def door_accesses_record(
+    *, source: str, entries: list[DoorEntry], before_start: timedelta = ATTENDANCE_BEFORE_START
+) -> list[DoorAccess]:
     """Store door accesses once each (by source reference) and mark nearby bookings attended.
 
-    Entries already stored are skipped. Returns the door accesses created now.
+    A granted entry from `before_start` ahead of a booked class until its end marks the
+    booking attended. Entries already stored are skipped. Returns the accesses created now.
     """
     refs = [e.source_ref for e in entries]
     known = set(
@@ -47,6 +50,7 @@ def door_accesses_record(*, source: str, entries: list[DoorEntry]) -> list[DoorA
         ignore_conflicts=True,
     )
     bookings_mark_attended(
-        entries=[(e.client_id, e.door.location_id, e.accessed_at) for e in fresh.values() if e.granted]
+        entries=[(e.client_id, e.door.location_id, e.accessed_at) for e in fresh.values() if e.granted],
+        before_start=before_start,
     )
     return created

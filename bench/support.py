@@ -1,0 +1,78 @@
+"""What benchmarks share: a sandbox served by its own process, memory and query counters."""
+
+import contextlib
+import os
+import resource
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class Figure:
+    """One measured figure of one benchmark."""
+
+    figure: str
+    value: float
+    unit: str
+    note: str = ""
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def sandbox_process(kind: str, *, members: int, seed: int = 1, ready_timeout: float = 600):
+    """Serve a vendor sandbox from a separate process (so it does not share our GIL).
+
+    Yields its base URL; stops it afterwards.
+    """
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "manage.py", "sandbox", kind, "--port", str(port), "--members", str(members),
+         "--seed", str(seed)],
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=dict(os.environ),
+    )
+    deadline = time.monotonic() + ready_timeout
+    try:
+        while True:
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
+                break
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the {kind} sandbox did not start")
+            time.sleep(0.2)
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def peak_memory_mb() -> float:
+    """The peak resident memory of this process so far, in MB."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+@contextlib.contextmanager
+def timed():
+    """`with timed() as t: ...` then t.seconds."""
+
+    class Timer:
+        seconds = 0.0
+
+    timer = Timer()
+    started = time.perf_counter()
+    try:
+        yield timer
+    finally:
+        timer.seconds = time.perf_counter() - started
