@@ -2,12 +2,15 @@
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Max, Q
+from django.http import Http404
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.module_loading import import_string
 from django_q.tasks import async_task
 
 from clients.models import Location
@@ -17,6 +20,8 @@ from integrations.models import Integration, SyncIssue, SyncRun, WebhookEvent
 from integrations.scheduling import schedule_next_run
 from integrations.services import integration_delete, integration_save
 from integrations.settings_form import settings_form_class
+from packages.models import Package
+from packages.services import packages_create_missing
 
 SYNC_TASK = "integrations.tasks.sync_task"
 
@@ -95,6 +100,41 @@ class IntegrationAdmin(admin.ModelAdmin):
         for integration in queryset:
             integration_delete(integration=integration)
 
+    def get_inlines(self, request, obj):
+        return [import_string(path) for path in connector_class(self._kind(request, obj)).admin_inlines]
+
+    # the vendor's catalogue: which products have packages ----------------------
+    def get_urls(self):
+        extra = [path("<int:integration_id>/catalogue/", self.admin_site.admin_view(self.catalogue_view),
+                      name="integrations_integration_catalogue")]
+        return extra + super().get_urls()
+
+    def catalogue_view(self, request, integration_id):
+        integration = self.get_object(request, str(integration_id))
+        if integration is None or not self.has_view_permission(request, integration):
+            raise PermissionDenied
+        connector = connector_for(integration)
+        if not connector.offers_catalogue:
+            raise Http404("This integration has no catalogue.")
+        try:
+            entries = connector.catalogue()
+        except VendorError as error:
+            self.message_user(request, f"Could not read the catalogue: {error}", messages.ERROR)
+            entries = []
+        if request.method == "POST" and self.has_change_permission(request, integration):
+            created = packages_create_missing(entries=entries)
+            self.message_user(request, f"Created {len(created)} package(s): "
+                              f"{', '.join(p.alt_id for p in created) or 'none missing'}.", messages.SUCCESS)
+            return redirect(request.path)
+        packages = dict(Package.objects.filter(alt_id__in=[e.alt_id for e in entries])
+                        .values_list("alt_id", "pk"))
+        return TemplateResponse(request, "admin/integrations/integration/catalogue.html", {
+            **self.admin_site.each_context(request), "opts": self.model._meta, "original": integration,
+            "title": f"{integration}: catalogue",
+            "rows": [(e, packages.get(e.alt_id)) for e in entries],
+            "missing": sum(1 for e in entries if e.alt_id not in packages),
+        })
+
     # list columns ------------------------------------------------------------
     @admin.display(description="Type", ordering="kind")
     def kind_label(self, obj):
@@ -124,10 +164,18 @@ class IntegrationAdmin(admin.ModelAdmin):
         return format_html('<a href="{}?integration__id__exact={}&resolved=no">{}</a>', url, obj.pk,
                            obj.open_issue_count)
 
-    @admin.display(description="Runs")
+    @admin.display(description="Pages")
     def runs_link(self, obj):
         url = reverse("admin:integrations_syncrun_changelist")
-        return format_html('<a href="{}?integration__id__exact={}">Sync runs</a>', url, obj.pk)
+        link = format_html('<a href="{}?integration__id__exact={}">Sync runs</a>', url, obj.pk)
+        try:
+            has_catalogue = connector_class(obj.kind).offers_catalogue
+        except VendorError:
+            has_catalogue = False
+        if has_catalogue:
+            link += format_html(' · <a href="{}">Catalogue</a>',
+                                reverse("admin:integrations_integration_catalogue", args=[obj.pk]))
+        return link
 
     @admin.display(description="Recent sync runs")
     def recent_runs(self, obj):

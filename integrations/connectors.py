@@ -61,6 +61,17 @@ class CredentialResult:
     reason: str = ""  # for the log only: the member is never told which check failed
 
 
+@dataclass(frozen=True)
+class CatalogueEntry:
+    """A vendor product and the Gatehouse package it maps to (by alt id)."""
+
+    alt_id: str
+    name: str
+    kind: str = "membership"  # packages.models.Package.Kind
+    credits: int | None = None
+    detail: str = ""
+
+
 class Connector:
     """Base class of every vendor connector. One instance serves one Integration."""
 
@@ -119,10 +130,21 @@ class Connector:
         """Act on a stored WebhookEvent (runs in a task)."""
 
     offers_credential_check: bool = False
+    offers_member_token: bool = False
+    offers_catalogue: bool = False
+    admin_inlines: list[str] = []  # dotted paths of admin inlines shown on the integration page
 
     def credential_check(self, identifier: str, password: str) -> CredentialResult:
         """Check a member's vendor credentials (connectors with offers_credential_check)."""
         raise PermanentError(f"{self.label} does not check member credentials.")
+
+    def member_token_check(self, token: str) -> CredentialResult:
+        """Check an encrypted member-id token from a partner app (offers_member_token)."""
+        raise PermanentError(f"{self.label} does not take member tokens.")
+
+    def catalogue(self) -> list[CatalogueEntry]:
+        """The vendor's products, as packages they would become (offers_catalogue)."""
+        raise PermanentError(f"{self.label} has no product catalogue.")
 
 
 @lru_cache(maxsize=1)

@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from clients.records import UpsertResult
-from packages.models import Booking, ClassSession, ClientPackage, CreditEntry
+from packages.models import Booking, ClassSession, ClientPackage, CreditEntry, Package
 from packages.records import BookingRecord, ClassSessionRecord, ClientPackageRecord
 
 # A door entry marks a booking attended when the class starts at most this long after
@@ -207,3 +207,15 @@ def _upsert_by_external_id(model, fields: list[str], source: str, values: dict[s
         model.objects.filter(source=source, external_id__in=values).values_list("external_id", "id")
     )
     return result
+
+
+def packages_create_missing(*, entries: list) -> list[Package]:
+    """Create a package for each catalogue entry whose alt id has none yet.
+
+    `entries` carry alt_id, name, kind and credits (integrations.connectors.CatalogueEntry).
+    """
+    known = set(Package.objects.filter(alt_id__in=[e.alt_id for e in entries]).values_list("alt_id", flat=True))
+    missing = {e.alt_id: e for e in entries if e.alt_id not in known}
+    return Package.objects.bulk_create(
+        Package(alt_id=e.alt_id, name=e.name[:200], kind=e.kind, credits=e.credits) for e in missing.values()
+    )

@@ -98,3 +98,18 @@ def test_runs_page_and_issue_resolution(admin_client, sandbox, integration):
     admin_client.post("/admin/integrations/syncissue/", {"action": "resolve", "_selected_action": [issue.pk]})
     issue.refresh_from_db()
     assert issue.resolved_at is not None and issue.resolved_by == "admin"
+
+
+def test_catalogue_lists_products_and_creates_the_missing_packages(admin_client, sandbox, integration):
+    from packages.models import Package
+    from tests.factories import PackageFactory
+
+    PackageFactory(alt_id="example_gold")
+    url = f"{CHANGELIST}{integration.pk}/catalogue/"
+    page = admin_client.get(url).content.decode()
+    assert "example_gold" in page and "example_pt10" in page and "missing" in page
+    assert "Create the 1 missing package" in page
+    admin_client.post(url)
+    created = Package.objects.get(alt_id="example_pt10")
+    assert (created.name, created.kind, created.credits) == ("10 PT sessions", "credit_pack", 10)
+    assert "missing</strong>" not in admin_client.get(url).content.decode()

@@ -23,6 +23,9 @@ class ExampleClient:
     def ping(self) -> str:
         return self.http.request("GET", "ping").json()["name"]
 
+    def products(self) -> list[dict]:
+        return self.http.request("GET", "products").json()
+
     def members_page(self, *, after: int, limit: int = 100) -> MembersPage:
         body = self.http.request("GET", "members", params={"after": after, "limit": limit}).json()
         return MembersPage(body["members"], body.get("next_after"), body.get("total", 0))

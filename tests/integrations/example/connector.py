@@ -6,7 +6,7 @@ from django import forms
 
 from clients.records import ClientRecord
 from clients.services import clients_upsert
-from integrations.connectors import Connector, SettingField, SyncSpec
+from integrations.connectors import CatalogueEntry, Connector, SettingField, SyncSpec
 from integrations.errors import BadRecord
 from integrations.sync import Counts, Page, SyncJob, sync_run
 from tests.integrations.example.client import ExampleClient
@@ -55,6 +55,7 @@ class ExampleConnector(Connector):
                                                           min_value=1, initial=5)),
     ]
     syncs = [SyncSpec("members", "Members", default_minutes=5, interval_setting="member_minutes")]
+    offers_catalogue = True
     http_options: dict = {}  # tests shorten backoff here
 
     def client(self) -> ExampleClient:
@@ -66,6 +67,11 @@ class ExampleConnector(Connector):
 
     def sync_job(self, sync_name, options):
         return MembersSync(connector=self, options=options, name="members")
+
+    def catalogue(self):
+        return [CatalogueEntry(alt_id=f"example_{p['code']}", name=p["name"], credits=p.get("credits"),
+                               kind="credit_pack" if p.get("credits") else "membership")
+                for p in self.client().products()]
 
     def webhook_event(self, payload):
         return payload["id"], payload["type"]

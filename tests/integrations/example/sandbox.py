@@ -41,6 +41,11 @@ class ExampleSandbox(Sandbox):
     def ping(self, request):
         return SandboxResponse(200, {"name": "Example Club"})
 
+    @route("GET", r"products")
+    def products(self, request):
+        return SandboxResponse(200, [{"code": "gold", "name": "Gold membership"},
+                                     {"code": "pt10", "name": "10 PT sessions", "credits": 10}])
+
     @route("GET", r"members")
     def list_members(self, request):
         after, limit = int(request.query.get("after", 0)), int(request.query.get("limit", 100))
