@@ -215,8 +215,14 @@ def export_csv(browser, **filters) -> list[dict]:
 def test_export_escapes_a_name_that_looks_like_a_formula(manager_client):
     ClientFactory(first_name='=HYPERLINK("http://evil.example","x")', last_name="Smith")
     [row] = export_csv(manager_client)
-    assert not row["first_name"].startswith("=")
-    assert row["first_name"] == 'HYPERLINK("http://evil.example","x")'
+    assert row["first_name"] == '\'=HYPERLINK("http://evil.example","x")'
+
+
+@pytest.mark.parametrize("start", ["+", "-", "@"])
+def test_export_escapes_every_formula_start_but_keeps_numbers(manager_client, start):
+    ClientFactory(first_name=f"{start}SUM(A1)", last_name="-12.5")
+    [row] = export_csv(manager_client)
+    assert row["first_name"] == f"'{start}SUM(A1)" and row["last_name"] == "-12.5"
 
 
 def test_export_leaves_out_deleted_clients(manager_client):
