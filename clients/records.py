@@ -30,3 +30,4 @@ class UpsertResult:
     unchanged: int = 0
     skipped: int = 0
     ids: dict[str, int] = field(default_factory=dict)  # external id -> club record id
+    changed_client_ids: set[int] = field(default_factory=set)  # clients whose access may change

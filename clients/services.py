@@ -106,6 +106,7 @@ def clients_upsert(
     result.ids = dict(
         Client.all_objects.filter(source=source, external_id__in=latest).values_list("external_id", "id")
     )
+    result.changed_client_ids = {result.ids[w.external_id] for w in writes}
     identities_upsert(
         values={(result.ids[r.external_id], kind): value for r in latest.values()
                 if r.external_id in result.ids for kind, value in r.identities.items()}

@@ -218,9 +218,8 @@ class IntegrationAdmin(admin.ModelAdmin):
             location = form.cleaned_data["location"] if form.cleaned_data["scope"] == "one" else None
             options = {"initial": True, **({"location": location.alt_id} if location else {})}
             for integration in queryset.filter(is_active=True):
-                for spec in connector_for(integration).syncs:
-                    async_task(SYNC_TASK, integration.pk, spec.name, SyncRun.Trigger.INITIAL, options,
-                               task_name=f"{integration.name}: initial {spec.name}")
+                async_task("integrations.tasks.initial_sync_task", integration.pk, options,
+                           task_name=f"{integration.name}: initial sync")
                 where = location.name if location else "all locations"
                 self.message_user(request, f"{integration}: initial sync of {where} started. "
                                   "Watch its progress under Sync runs.", messages.SUCCESS)

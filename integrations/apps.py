@@ -4,3 +4,9 @@ from django.apps import AppConfig
 class IntegrationsConfig(AppConfig):
     name = "integrations"
     verbose_name = "Settings > Integrations"
+
+    def ready(self):
+        from integrations.connectors import connector_classes
+
+        for connector in connector_classes().values():
+            connector.on_ready()

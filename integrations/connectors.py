@@ -84,9 +84,18 @@ class Connector:
     webhook_signature_header: str = ""
     webhook_secret_field: str = ""
     single_instance: bool = False  # only one integration of this kind per organisation
+    # Syncs "Perform initial sync" runs, in this order (e.g. members before contracts).
+    initial_syncs: list[str] = []
+    # The sync to run when another integration changed clients' access (door systems);
+    # it gets options {"clients": [ids]} (None: everyone). See integrations.reactions.
+    access_sync: str = ""
 
     def __init__(self, integration):
         self.integration = integration
+
+    @classmethod
+    def on_ready(cls) -> None:
+        """Called once at start-up (e.g. to register per-location numbers)."""
 
     # settings --------------------------------------------------------------
     @property
@@ -100,6 +109,10 @@ class Connector:
     def clean_settings(self, values: dict[str, Any]) -> dict[str, Any]:
         """Cross-field validation of submitted settings; raise forms.ValidationError."""
         return values
+
+    def initial_sync_names(self) -> list[str]:
+        """The syncs an initial sync runs, in order."""
+        return list(self.initial_syncs) or [spec.name for spec in self.syncs]
 
     def sync_interval(self, spec: SyncSpec) -> int | None:
         """Minutes between runs of `spec`, or None when it is switched off."""

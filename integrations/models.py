@@ -84,6 +84,7 @@ class SyncRun(models.Model):
         INITIAL = "initial", "Initial sync"
         WEBHOOK = "webhook", "Webhook"
         COMMAND = "command", "Command line"
+        ACCESS = "access", "Access change"
 
     integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="runs")
     sync_name = models.CharField(max_length=50)

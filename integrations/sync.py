@@ -20,6 +20,7 @@ from django.utils import timezone
 from integrations.connectors import connector_for
 from integrations.errors import BadRecord, VendorError
 from integrations.models import Integration, SyncIssue, SyncRun, SyncState
+from integrations.reactions import access_changed_notify
 
 logger = logging.getLogger("gatehouse.sync")
 
@@ -55,6 +56,9 @@ class SyncJob(ABC):
     options: dict = field(default_factory=dict)
     name: str = ""
     fresh_start: bool = False  # ignore the stored cursor (initial syncs)
+    # Clients whose access may have changed; apply() adds UpsertResult.changed_client_ids
+    # here and the engine wakes the door systems for them (integrations.reactions).
+    changed_clients: set[int] = field(default_factory=set)
 
     @property
     def state_name(self) -> str:
@@ -224,6 +228,9 @@ def sync_run(
     except Exception as error:
         _fail(run, state, connector, error)
         raise
+    finally:
+        # Committed pages count even when a later page failed.
+        access_changed_notify(client_ids=job.changed_clients, origin=integration)
     logger.info("integration=%s %s", integration.pk, run.summary())
     return run
 

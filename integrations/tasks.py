@@ -25,6 +25,25 @@ def sync_task(integration_id: int, sync_name: str, trigger: str = SyncRun.Trigge
     return run.summary()
 
 
+def initial_sync_task(integration_id: int, options: dict) -> str:
+    """Run the connector's initial syncs one after another (members before packages)."""
+    integration = Integration.objects.filter(pk=integration_id, is_active=True).first()
+    if integration is None:
+        return "skipped: integration missing or inactive"
+    summaries = []
+    for sync_name in connector_for(integration).initial_sync_names():
+        try:
+            run = sync_run(integration=integration, sync_name=sync_name, trigger=SyncRun.Trigger.INITIAL,
+                           options={**options, "initial": True})
+        except SyncAlreadyRunning as error:
+            summaries.append(f"skipped: {error}")
+            continue
+        summaries.append(run.summary())
+        if run.status != SyncRun.Status.SUCCEEDED:
+            break
+    return "; ".join(summaries)
+
+
 def audit_task(integration_id: int) -> str:
     integration = Integration.objects.filter(pk=integration_id, is_active=True).first()
     if integration is None:

@@ -139,14 +139,21 @@ def client_packages_upsert(*, source: str, records: list[ClientPackageRecord]) -
     result.ids = dict(
         ClientPackage.objects.filter(source=source, alt_id__in=latest).values_list("alt_id", "id")
     )
+    result.changed_client_ids = {w.client_id for w in writes}
     return result
 
 
-def client_packages_expire(*, source: str, alt_ids: list[str], status: str = ClientPackage.Status.EXPIRED) -> int:
-    """Expire (or cancel) the active client packages with these vendor references."""
-    return ClientPackage.objects.filter(
-        source=source, alt_id__in=alt_ids, status=ClientPackage.Status.ACTIVE
-    ).update(status=status, updated_at=timezone.now())
+def client_packages_expire(
+    *, source: str, alt_ids: list[str], status: str = ClientPackage.Status.EXPIRED
+) -> set[int]:
+    """Expire (or cancel) the active client packages with these vendor references.
+
+    Returns the ids of the clients concerned (their access may change).
+    """
+    active = ClientPackage.objects.filter(source=source, alt_id__in=alt_ids, status=ClientPackage.Status.ACTIVE)
+    client_ids = set(active.values_list("client_id", flat=True))
+    active.update(status=status, updated_at=timezone.now())
+    return client_ids
 
 
 SESSION_FIELDS = ["name", "location_id", "start", "end"]
@@ -206,6 +213,7 @@ def _upsert_by_external_id(model, fields: list[str], source: str, values: dict[s
     result.ids = dict(
         model.objects.filter(source=source, external_id__in=values).values_list("external_id", "id")
     )
+    result.changed_client_ids = {w.client_id for w in writes if hasattr(w, "client_id")}
     return result
 
 

@@ -34,6 +34,7 @@ def test_client_packages_create_update_and_skip_unchanged():
     changed[1] = ClientPackageRecord(**{**changed[1].__dict__, "end": start + timedelta(days=30)})
     second = client_packages_upsert(source="v-1", records=changed)
     assert (second.created, second.updated, second.unchanged) == (0, 1, 2)
+    assert second.changed_client_ids == {clients[1].pk}
     assert ClientPackage.objects.get(alt_id="ref1").end == start + timedelta(days=30)
     assert set(second.ids) == {"ref0", "ref1", "ref2"}
 
@@ -53,9 +54,9 @@ def test_expire_touches_only_active_packages_of_that_source():
     package, start = PackageFactory(), timezone.now()
     clients = ClientFactory.create_batch(2)
     client_packages_upsert(source="v-1", records=records(2, package, start, clients))
-    assert client_packages_expire(source="v-1", alt_ids=["ref0"]) == 1
+    assert client_packages_expire(source="v-1", alt_ids=["ref0"]) == {clients[0].pk}
     assert ClientPackage.objects.get(alt_id="ref0").status == ClientPackage.Status.EXPIRED
-    assert client_packages_expire(source="v-2", alt_ids=["ref1"]) == 0
+    assert client_packages_expire(source="v-2", alt_ids=["ref1"]) == set()
 
 
 def test_bookings_follow_their_sessions_and_attendance_sticks():

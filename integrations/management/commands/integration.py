@@ -89,7 +89,12 @@ class Command(BaseCommand):
     def do_sync(self, *, name, sync_name, initial, location, **options):
         integration = self._integration(name)
         connector = connector_for(integration)
-        names = [sync_name] if sync_name else [s.name for s in connector.syncs]
+        if sync_name:
+            names = [sync_name]
+        elif initial:
+            names = connector.initial_sync_names()
+        else:
+            names = [spec.name for spec in connector.syncs]
         sync_options = {"initial": True} if initial else {}
         if location:
             if not Location.objects.filter(alt_id=location).exists():

@@ -37,6 +37,7 @@ class MembersSync(SyncJob):
 
     def apply(self, records):
         result = clients_upsert(source=self.connector.integration.source, records=records)
+        self.changed_clients |= result.changed_client_ids
         return Counts(created=result.created, updated=result.updated,
                       unchanged=result.unchanged, skipped=result.skipped)
 
@@ -55,6 +56,7 @@ class ExampleConnector(Connector):
                                                           min_value=1, initial=5)),
     ]
     syncs = [SyncSpec("members", "Members", default_minutes=5, interval_setting="member_minutes")]
+    initial_syncs = ["members"]
     offers_catalogue = True
     http_options: dict = {}  # tests shorten backoff here
 

@@ -1,0 +1,34 @@
+"""How vendors meet in the club records: a member system's sync says which clients
+changed, and every connector that reacts to access changes (Kisi) is woken for them."""
+
+from django.db import transaction
+from django_q.tasks import async_task
+
+from integrations.connectors import connector_classes
+from integrations.models import Integration, SyncRun
+
+# Above this many clients a reacting connector reconciles everyone instead.
+MAX_CLIENTS_PER_TASK = 5000
+
+
+def access_changed_notify(*, client_ids: set[int], origin: Integration | None = None) -> int:
+    """Queue, after commit, the access sync of every active integration that reacts.
+
+    Returns how many syncs were queued.
+    """
+    if not client_ids:
+        return 0
+    reacting = {kind: cls.access_sync for kind, cls in connector_classes().items() if cls.access_sync}
+    targets = Integration.objects.filter(kind__in=reacting, is_active=True)
+    if origin is not None:
+        targets = targets.exclude(pk=origin.pk)
+    clients = sorted(client_ids) if len(client_ids) <= MAX_CLIENTS_PER_TASK else None
+    queued = 0
+    for integration in targets:
+        sync_name = reacting[integration.kind]
+        transaction.on_commit(lambda pk=integration.pk, name=sync_name: async_task(
+            "integrations.tasks.sync_task", pk, name, SyncRun.Trigger.ACCESS, {"clients": clients},
+            task_name=f"integration {pk}: {name} for {len(client_ids)} changed client(s)",
+        ))
+        queued += 1
+    return queued
