@@ -1,10 +1,11 @@
 """Admin for doors (Settings > Doors) and door accesses."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from import_export.admin import ImportExportModelAdmin
 
-from accessctl.models import Door, DoorAccess
+from accessctl.models import AccessRule, Door, DoorAccess, DoorSystemUser, KisiGroup, KisiPlace
 from accessctl.resources import DoorResource
+from accessctl.services import door_test_unlock
 
 
 @admin.register(Door)
@@ -14,6 +15,16 @@ class DoorAdmin(ImportExportModelAdmin):
     list_filter = ["access_control", "is_active", "location"]
     search_fields = ["title", "door_id", "kisi_lock_id"]
     list_select_related = ["location"]
+    actions = ["test_unlock"]
+
+    @admin.action(description="Test unlock")
+    def test_unlock(self, request, queryset):
+        for door in queryset:
+            result = door_test_unlock(door=door)
+            online = "" if result.online is None else (" The lock is online." if result.online
+                                                        else " The lock is offline.")
+            self.message_user(request, f"{door}: {result.message}.{online}",
+                              messages.SUCCESS if result.ok else messages.ERROR)
 
 
 @admin.register(DoorAccess)
@@ -27,3 +38,32 @@ class DoorAccessAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+@admin.register(KisiPlace)
+class KisiPlaceAdmin(admin.ModelAdmin):
+    list_display = ["name", "kisi_id", "location", "time_zone"]
+    search_fields = ["name", "kisi_id"]
+    list_editable = ["location"]
+
+
+@admin.register(KisiGroup)
+class KisiGroupAdmin(admin.ModelAdmin):
+    list_display = ["name", "kisi_id", "place"]
+    list_filter = ["place"]
+    search_fields = ["name", "kisi_id"]
+
+
+@admin.register(AccessRule)
+class AccessRuleAdmin(admin.ModelAdmin):
+    list_display = ["group", "reason", "location", "minutes_before", "minutes_after", "owner", "is_active"]
+    list_filter = ["reason", "is_active", "group"]
+    filter_horizontal = ["packages"]
+
+
+@admin.register(DoorSystemUser)
+class DoorSystemUserAdmin(admin.ModelAdmin):
+    list_display = ["client", "system", "external_id", "email", "created_at"]
+    list_filter = ["system"]
+    search_fields = ["client__first_name", "client__last_name", "email", "external_id"]
+    raw_id_fields = ["client"]

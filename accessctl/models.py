@@ -66,3 +66,95 @@ class DoorAccess(models.Model):
 
     def __str__(self):
         return f"{self.client} at {self.door} {self.accessed_at:%Y-%m-%d %H:%M}"
+
+
+class KisiPlace(models.Model):
+    """A Kisi place (a site in the door system), mapped to a club location."""
+
+    kisi_id = models.CharField("Kisi place ID", max_length=32, unique=True)
+    name = models.CharField(max_length=200)
+    location = models.ForeignKey(
+        Location, null=True, blank=True, on_delete=models.SET_NULL, related_name="kisi_places",
+        help_text="The club location this place is.",
+    )
+    time_zone = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class KisiGroup(models.Model):
+    """A Kisi group: organisation-scoped (no place) or scoped to one place."""
+
+    kisi_id = models.CharField("Kisi group ID", max_length=32, unique=True)
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    place = models.ForeignKey(
+        KisiPlace, null=True, blank=True, on_delete=models.CASCADE, related_name="groups",
+        help_text="Empty: the group is scoped to the organisation.",
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return f"{self.name} ({'place: ' + str(self.place) if self.place_id else 'organisation'})"
+
+    @property
+    def is_organization_scoped(self) -> bool:
+        return self.place_id is None
+
+
+class AccessRule(models.Model):
+    """Why clients belong in a door-system group: access is computed from these.
+
+    A "package" rule puts every holder of an active client package of `packages` in
+    the group for as long as the package is active. A "booking" rule gives holders of
+    `packages` who booked a class at `location` the group from `minutes_before` the
+    start to `minutes_after` the end. The integration that configured a rule owns it
+    (`owner`), so removing one configuration never removes another's reasons.
+    """
+
+    class Reason(models.TextChoices):
+        PACKAGE = "package", "Active package"
+        BOOKING = "booking", "Booked class"
+
+    group = models.ForeignKey(KisiGroup, on_delete=models.CASCADE, related_name="rules")
+    reason = models.CharField(max_length=10, choices=Reason.choices)
+    packages = models.ManyToManyField("packages.Package", related_name="access_rules", blank=True)
+    location = models.ForeignKey(
+        Location, null=True, blank=True, on_delete=models.CASCADE, related_name="access_rules",
+        help_text="Booking rules: bookings of classes at this location.",
+    )
+    minutes_before = models.PositiveIntegerField(default=60)
+    minutes_after = models.PositiveIntegerField(default=0)
+    owner = models.CharField(max_length=100, help_text="Who configured it, e.g. glofox-3:config-7.")
+    is_active = models.BooleanField("active", default=True)
+
+    class Meta:
+        ordering = ["group", "reason"]
+
+    def __str__(self):
+        return f"{self.get_reason_display()} -> {self.group.name}"
+
+
+class DoorSystemUser(models.Model):
+    """A client's user in a door system (e.g. the Kisi user id), found or created once."""
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="door_system_users")
+    system = models.CharField(max_length=64, help_text="The door integration's source key.")
+    external_id = models.CharField(max_length=64)
+    email = models.EmailField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["system", "client"], name="door_user_one_per_client"),
+            models.UniqueConstraint(fields=["system", "external_id"], name="door_user_unique_id"),
+        ]
+
+    def __str__(self):
+        return f"{self.client} in {self.system}: {self.external_id}"

@@ -5,6 +5,7 @@ from datetime import datetime, timedelta
 
 from django.db import transaction
 
+from accessctl.backends import DoorBackendMissing, UnlockResult, door_backend
 from accessctl.models import Door, DoorAccess
 from packages.services import ATTENDANCE_BEFORE_START, bookings_mark_attended
 
@@ -54,3 +55,12 @@ def door_accesses_record(
         before_start=before_start,
     )
     return created
+
+
+def door_test_unlock(*, door: Door) -> UnlockResult:
+    """The admin's "Test unlock": open the door once and say whether the lock answered."""
+    try:
+        backend = door_backend(door)
+    except DoorBackendMissing as missing:
+        return UnlockResult(False, str(missing))
+    return backend.unlock(door)

@@ -1,0 +1,79 @@
+"""Who should be in which door-system group, and when: access computed from club records."""
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db.models import Q
+from django.utils import timezone
+
+from accessctl.models import AccessRule
+from packages.models import Booking, ClientPackage
+
+
+@dataclass(frozen=True)
+class Window:
+    """A period of access; None at either end means unbounded."""
+
+    valid_from: datetime | None = None
+    valid_until: datetime | None = None
+
+    @property
+    def unbounded(self) -> bool:
+        return self.valid_from is None and self.valid_until is None
+
+
+def _active_packages(now: datetime):
+    return ClientPackage.objects.filter(
+        Q(end__isnull=True) | Q(end__gt=now), status=ClientPackage.Status.ACTIVE, start__lte=now,
+    )
+
+
+def access_expected(
+    *, client_ids: list[int] | None = None, now: datetime | None = None
+) -> dict[int, dict[int, Window]]:
+    """The group access each client should have now: {client id: {group id: window}}.
+
+    Every active rule is a reason; a client in a group for several reasons gets the
+    widest: any package reason means unbounded access, else the booking window that is
+    current or next (a door-system user holds one role per group, and the reconcile
+    moves it on when a window ends). `client_ids` None means every client.
+    """
+    now = now or timezone.now()
+    rules = list(AccessRule.objects.filter(is_active=True).prefetch_related("packages"))
+    reasons: dict[int, dict[int, list[Window]]] = defaultdict(lambda: defaultdict(list))
+    scope = Q() if client_ids is None else Q(client_id__in=client_ids)
+    for rule in rules:
+        package_ids = [p.pk for p in rule.packages.all()]
+        if not package_ids:
+            continue
+        holders = _active_packages(now).filter(scope, package_id__in=package_ids).values_list(
+            "client_id", flat=True
+        )
+        if rule.reason == AccessRule.Reason.PACKAGE:
+            for client_id in holders:
+                reasons[client_id][rule.group_id].append(Window())
+            continue
+        before, after = timedelta(minutes=rule.minutes_before), timedelta(minutes=rule.minutes_after)
+        bookings = Booking.objects.filter(
+            scope, client_id__in=holders, status=Booking.Status.BOOKED,
+            session__end__gt=now - after, **({"session__location_id": rule.location_id} if rule.location_id else {}),
+        ).values_list("client_id", "session__start", "session__end")
+        for client_id, start, end in bookings:
+            reasons[client_id][rule.group_id].append(Window(start - before, end + after))
+    return {
+        client_id: {group_id: _widest(windows) for group_id, windows in groups.items()}
+        for client_id, groups in reasons.items()
+    }
+
+
+def _widest(windows: list[Window]) -> Window:
+    if any(w.unbounded for w in windows):
+        return Window()
+    # The window that ends first among those not yet over is the current or next one.
+    return min(windows, key=lambda w: w.valid_until)
+
+
+def rules_for_owner(owner: str):
+    """The access rules an integration configuration owns."""
+    return AccessRule.objects.filter(owner=owner)
