@@ -89,6 +89,9 @@ class Connector:
     # The sync to run when another integration changed clients' access (door systems);
     # it gets options {"clients": [ids]} (None: everyone). See integrations.reactions.
     access_sync: str = ""
+    # The outbound sync that checks members in at the vendor; woken when a door system
+    # records door accesses (integrations.reactions.door_accesses_notify).
+    checkin_sync: str = ""
 
     def __init__(self, integration):
         self.integration = integration

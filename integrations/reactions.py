@@ -1,5 +1,9 @@
-"""How vendors meet in the club records: a member system's sync says which clients
-changed, and every connector that reacts to access changes (Kisi) is woken for them."""
+"""How vendors meet in the club records.
+
+A member system's sync says which clients changed, and every connector that reacts to
+access changes (Kisi) is woken for them. A door system that records door accesses wakes
+every member system that checks members in (Glofox, Momence) to walk the new ones.
+"""
 
 from django.db import transaction
 from django_q.tasks import async_task
@@ -18,17 +22,31 @@ def access_changed_notify(*, client_ids: set[int], origin: Integration | None = 
     """
     if not client_ids:
         return 0
-    reacting = {kind: cls.access_sync for kind, cls in connector_classes().items() if cls.access_sync}
+    clients = sorted(client_ids) if len(client_ids) <= MAX_CLIENTS_PER_TASK else None
+    return _wake("access_sync", origin, {"clients": clients},
+                 f"for {len(client_ids)} changed client(s)")
+
+
+def door_accesses_notify(*, origin: Integration | None = None) -> int:
+    """Queue, after commit, the check-in sync of every active integration that has one.
+
+    Returns how many syncs were queued. The check-in syncs' own cursors say what is new.
+    """
+    return _wake("checkin_sync", origin, {}, "for new door accesses")
+
+
+def _wake(attribute: str, origin: Integration | None, options: dict, why: str) -> int:
+    reacting = {kind: getattr(cls, attribute) for kind, cls in connector_classes().items()
+                if getattr(cls, attribute)}
     targets = Integration.objects.filter(kind__in=reacting, is_active=True)
     if origin is not None:
         targets = targets.exclude(pk=origin.pk)
-    clients = sorted(client_ids) if len(client_ids) <= MAX_CLIENTS_PER_TASK else None
     queued = 0
     for integration in targets:
         sync_name = reacting[integration.kind]
         transaction.on_commit(lambda pk=integration.pk, name=sync_name: async_task(
-            "integrations.tasks.sync_task", pk, name, SyncRun.Trigger.ACCESS, {"clients": clients},
-            task_name=f"integration {pk}: {name} for {len(client_ids)} changed client(s)",
+            "integrations.tasks.sync_task", pk, name, SyncRun.Trigger.ACCESS, options,
+            task_name=f"integration {pk}: {name} {why}",
         ))
         queued += 1
     return queued
