@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "packages",
     "accessctl",
     "integrations",
+    "staff",
 ]
 
 MIDDLEWARE = [

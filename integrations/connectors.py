@@ -148,6 +148,7 @@ class Connector:
     offers_credential_check: bool = False
     offers_member_token: bool = False
     offers_catalogue: bool = False
+    offers_client_sync: bool = False
     admin_inlines: list[str] = []  # dotted paths of admin inlines shown on the integration page
 
     def credential_check(self, identifier: str, password: str) -> CredentialResult:
@@ -157,6 +158,10 @@ class Connector:
     def member_token_check(self, token: str) -> CredentialResult:
         """Check an encrypted member-id token from a partner app (offers_member_token)."""
         raise PermanentError(f"{self.label} does not take member tokens.")
+
+    def client_sync(self, external_id: str) -> None:
+        """Fetch one member from the vendor now and upsert it ("sync this member now")."""
+        raise PermanentError(f"{self.label} cannot sync one member.")
 
     def catalogue(self) -> list[CatalogueEntry]:
         """The vendor's products, as packages they would become (offers_catalogue)."""

@@ -44,6 +44,15 @@ def initial_sync_task(integration_id: int, options: dict) -> str:
     return "; ".join(summaries)
 
 
+def client_sync_task(integration_id: int, external_id: str) -> str:
+    """Sync one member now (the staff client page's button)."""
+    integration = Integration.objects.filter(pk=integration_id, is_active=True).first()
+    if integration is None:
+        return "skipped: integration missing or inactive"
+    connector_for(integration).client_sync(external_id)
+    return f"synced member {external_id}"
+
+
 def audit_task(integration_id: int) -> str:
     integration = Integration.objects.filter(pk=integration_id, is_active=True).first()
     if integration is None:

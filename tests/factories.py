@@ -7,7 +7,7 @@ import factory
 from django.utils import timezone
 
 from accessctl.models import Door
-from clients.models import Client, IdentityType, Location, LocationTier, Tag
+from clients.models import Client, ClientIdentity, IdentityType, Location, LocationTier, Tag
 from packages.models import Booking, ClassSession, ClientPackage, Package
 
 
@@ -100,3 +100,12 @@ class BookingFactory(factory.django.DjangoModelFactory):
 
     session = factory.SubFactory(ClassSessionFactory)
     client = factory.SubFactory(ClientFactory)
+
+
+class ClientIdentityFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ClientIdentity
+
+    client = factory.SubFactory(ClientFactory)
+    identity_type = factory.SubFactory(IdentityTypeFactory)
+    value = factory.Sequence(lambda n: f"ID{n}")

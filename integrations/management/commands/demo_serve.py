@@ -19,7 +19,8 @@ class Command(BaseCommand):
         python = sys.executable
         children = [
             subprocess.Popen([python, "manage.py", "qcluster"]),
-            subprocess.Popen([python, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"]),
+            # --insecure: serve the admin and staff CSS without DEBUG, for the demo only.
+            subprocess.Popen([python, "manage.py", "runserver", "--noreload", "--insecure", f"127.0.0.1:{port}"]),
         ]
         self.stdout.write(self.style.SUCCESS(
             f"Gatehouse admin: http://127.0.0.1:{port}/admin/  "

@@ -1,0 +1,89 @@
+"""What the staff pages show: integration health at a glance."""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from django.db.models import Count, Max, Q, Sum
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from integrations.connectors import connector_classes
+from integrations.models import Integration, SyncIssue, SyncRun
+from integrations.scheduling import schedule_next_run
+
+
+@dataclass
+class DayBar:
+    day: date
+    synced: int = 0
+    failed: int = 0
+
+
+@dataclass
+class IntegrationHealth:
+    integration: Integration
+    label: str
+    status: str  # healthy, failing, paused, never run
+    last_success: datetime | None
+    lag: timedelta | None  # how old the freshest complete picture of the vendor is
+    next_run: datetime | None
+    errors_24h: int
+    open_issues: int
+    days: list[DayBar] = field(default_factory=list)
+
+
+def integrations_health(*, now: datetime | None = None) -> list[IntegrationHealth]:
+    """One health summary per integration, with seven days of synced and failed records."""
+    now = now or timezone.now()
+    since_24h, since_7d = now - timedelta(hours=24), (now - timedelta(days=6)).date()
+    labels = {kind: cls.label for kind, cls in connector_classes().items()}
+    integrations = list(Integration.objects.annotate(
+        open_issues=Count("issues", filter=Q(issues__resolved_at__isnull=True), distinct=True),
+    ))
+    latest: dict[tuple[int, str], SyncRun] = {}
+    for run in SyncRun.objects.filter(started_at__gte=now - timedelta(days=7)).order_by("started_at"):
+        latest[(run.integration_id, run.sync_name)] = run
+    last_success = {
+        (row["integration_id"], row["sync_name"]): row["started"]
+        for row in SyncRun.objects.filter(status=SyncRun.Status.SUCCEEDED)
+        .values("integration_id", "sync_name").annotate(started=Max("started_at"))
+    }
+    errors = dict(
+        SyncRun.objects.filter(started_at__gte=since_24h, status=SyncRun.Status.FAILED)
+        .values_list("integration_id").annotate(n=Count("id"))
+    )
+    new_issues = dict(
+        SyncIssue.objects.filter(last_seen_at__gte=since_24h).values_list("integration_id")
+        .annotate(n=Count("id"))
+    )
+    series: dict[int, dict[date, DayBar]] = {}
+    for row in (SyncRun.objects.filter(started_at__date__gte=since_7d)
+                .annotate(day=TruncDate("started_at")).values("integration_id", "day")
+                .annotate(synced=Sum("created") + Sum("updated"), failed=Sum("failed"),
+                          failed_runs=Count("id", filter=Q(status=SyncRun.Status.FAILED)))):
+        series.setdefault(row["integration_id"], {})[row["day"]] = DayBar(
+            row["day"], row["synced"] or 0, (row["failed"] or 0) + row["failed_runs"])
+    health = []
+    for integration in integrations:
+        runs = [run for (pk, _), run in latest.items() if pk == integration.pk]
+        successes = [t for (pk, _), t in last_success.items() if pk == integration.pk]
+        if not integration.is_active:
+            status = "paused"
+        elif not runs and not successes:
+            status = "never run"
+        elif any(run.status == SyncRun.Status.FAILED for run in runs):
+            status = "failing"
+        else:
+            status = "healthy"
+        days = series.get(integration.pk, {})
+        health.append(IntegrationHealth(
+            integration=integration, label=labels.get(integration.kind, integration.kind), status=status,
+            last_success=max(successes) if successes else None,
+            lag=now - min(successes) if successes else None,
+            next_run=schedule_next_run(integration_id=integration.pk),
+            errors_24h=errors.get(integration.pk, 0) + new_issues.get(integration.pk, 0),
+            open_issues=integration.open_issues,
+            days=[days.get(since_7d + timedelta(days=n), DayBar(since_7d + timedelta(days=n)))
+                  for n in range(7)],
+        ))
+    return health

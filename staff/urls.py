@@ -1,0 +1,15 @@
+"""Staff pages under /staff/."""
+
+from django.urls import path
+
+from staff import views
+
+app_name = "staff"
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("clients/", views.client_list, name="clients"),
+    path("clients/<int:client_id>/", views.client_detail, name="client"),
+    path("clients/<int:client_id>/sync/", views.client_sync_now, name="client-sync"),
+    path("issues/", views.sync_issues, name="issues"),
+    path("issues/<int:issue_id>/", views.sync_issue_act, name="issue-act"),
+]

@@ -1,0 +1,129 @@
+"""Staff pages: integration health, the client page, sync issues. Server-rendered; the
+access log refreshes itself with a little JavaScript and works without it."""
+
+from django.contrib import messages
+from django.contrib.admin.views.decorators import staff_member_required
+from django.core.paginator import Paginator
+from django.db.models import Count, Q
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+from django_q.tasks import async_task
+
+from clients.models import Client
+from integrations.connectors import connector_for
+from integrations.errors import VendorError
+from integrations.models import Integration, SyncIssue
+from packages.models import ClientPackage
+from staff.charts import sync_chart_svg
+from staff.selectors import integrations_health
+
+
+@staff_member_required
+def dashboard(request):
+    """One card per integration: status, last sync, lag, next run, errors, 7-day chart."""
+    cards = [(health, sync_chart_svg(health.days)) for health in integrations_health()]
+    return render(request, "staff/dashboard.html", {"cards": cards})
+
+
+@staff_member_required
+def client_list(request):
+    query = request.GET.get("q", "").strip()
+    clients = Client.objects.select_related("home_location")
+    if query:
+        clients = clients.filter(
+            Q(first_name__icontains=query) | Q(last_name__icontains=query) | Q(email__icontains=query)
+            | Q(alt_id=query) | Q(identities__value=query)
+        ).distinct()
+    page = Paginator(clients, 50).get_page(request.GET.get("page"))
+    return render(request, "staff/client_list.html", {"page": page, "query": query})
+
+
+@staff_member_required
+def client_detail(request, client_id: int):
+    """Everything about one client, and which integration each fact came from."""
+    client = get_object_or_404(Client.all_objects.select_related("home_location"), pk=client_id)
+    sources = {i.source: i.name for i in Integration.objects.all()}
+    now = timezone.now()
+    packages = list(client.packages.select_related("package", "location", "tier"))
+    return render(request, "staff/client_detail.html", {
+        "client": client,
+        "source_name": sources.get(client.source, "Gatehouse"),
+        "identities": client.identities.select_related("identity_type"),
+        "active_packages": [(p, sources.get(p.source, "Gatehouse")) for p in packages
+                            if p.status == ClientPackage.Status.ACTIVE and (p.end is None or p.end > now)],
+        "past_packages": [(p, sources.get(p.source, "Gatehouse")) for p in packages
+                          if not (p.status == ClientPackage.Status.ACTIVE and (p.end is None or p.end > now))],
+        "bookings": [(b, sources.get(b.source, "Gatehouse"))
+                     for b in client.bookings.select_related("session", "session__location")[:50]],
+        "door_accesses": [(a, sources.get(a.source, "Gatehouse"))
+                          for a in client.door_accesses.select_related("door")[:50]],
+        "can_sync": _member_integration(client) is not None,
+    })
+
+
+def _member_integration(client: Client) -> Integration | None:
+    integration = Integration.objects.filter(is_active=True).filter(pk=_integration_pk(client.source)).first()
+    if integration is None:
+        return None
+    try:
+        return integration if connector_for(integration).offers_client_sync else None
+    except VendorError:
+        return None
+
+
+def _integration_pk(source: str) -> int | None:
+    pk = source.rsplit("-", 1)[-1]
+    return int(pk) if pk.isdigit() else None
+
+
+@staff_member_required
+@require_POST
+def client_sync_now(request, client_id: int):
+    client = get_object_or_404(Client.all_objects, pk=client_id)
+    integration = _member_integration(client)
+    if integration is None or not client.external_id:
+        messages.error(request, "This client does not come from an integration that can sync one member.")
+    else:
+        async_task("integrations.tasks.client_sync_task", integration.pk, client.external_id,
+                   task_name=f"{integration.name}: sync member {client.external_id}")
+        messages.success(request, f"Sync of this member from {integration.name} started.")
+    return redirect("staff:client", client_id=client.pk)
+
+
+@staff_member_required
+def sync_issues(request):
+    """Open sync issues grouped by reason, each with its record's payload."""
+    issues = SyncIssue.objects.filter(resolved_at__isnull=True).select_related("integration")
+    integration = request.GET.get("integration")
+    if integration:
+        issues = issues.filter(integration_id=integration)
+    groups = issues.values("reason").annotate(n=Count("id")).order_by("-n")[:50]
+    by_reason = {g["reason"]: [] for g in groups}
+    for issue in issues.filter(reason__in=list(by_reason))[:500]:
+        by_reason[issue.reason].append(issue)
+    return render(request, "staff/sync_issues.html", {
+        "groups": [(g["reason"], g["n"], by_reason[g["reason"]]) for g in groups],
+        "integrations": Integration.objects.all(), "selected": integration,
+    })
+
+
+@staff_member_required
+@require_POST
+def sync_issue_act(request, issue_id: int):
+    """Resolve an issue, or retry it (sync that member again when the vendor allows)."""
+    issue = get_object_or_404(SyncIssue.objects.select_related("integration"), pk=issue_id)
+    if request.POST.get("action") == "retry":
+        connector = connector_for(issue.integration)
+        if connector.offers_client_sync and issue.record_key:
+            async_task("integrations.tasks.client_sync_task", issue.integration_id, issue.record_key,
+                       task_name=f"retry {issue.record_key}")
+            messages.success(request, f"Retry of record {issue.record_key} queued.")
+        else:
+            async_task("integrations.tasks.sync_task", issue.integration_id, issue.sync_name, "manual")
+            messages.success(request, f"{issue.sync_name} sync of {issue.integration} queued.")
+    else:
+        SyncIssue.objects.filter(pk=issue.pk, resolved_at__isnull=True).update(
+            resolved_at=timezone.now(), resolved_by=request.user.get_username())
+        messages.success(request, "Issue resolved.")
+    return redirect("staff:issues")

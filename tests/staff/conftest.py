@@ -1,0 +1,1 @@
+from tests.integrations.conftest import example_connector, integration, sandbox  # noqa: F401
