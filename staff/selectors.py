@@ -31,6 +31,19 @@ class IntegrationHealth:
     open_issues: int
     days: list[DayBar] = field(default_factory=list)
 
+    @property
+    def lag_display(self) -> str:
+        if self.lag is None:
+            return "unknown"
+        minutes = int(self.lag.total_seconds() // 60)
+        if minutes < 1:
+            return "under a minute"
+        if minutes < 120:
+            return f"{minutes} min"
+        if minutes < 48 * 60:
+            return f"{minutes // 60} h {minutes % 60} min"
+        return f"{minutes // (24 * 60)} days"
+
 
 def integrations_health(*, now: datetime | None = None) -> list[IntegrationHealth]:
     """One health summary per integration, with seven days of synced and failed records."""

@@ -1,0 +1,56 @@
+"""In a real browser: Settings > Integrations, an initial sync, the clients, the client page."""
+
+import pytest
+from django_q.conf import Conf
+
+from integrations.models import Integration
+from integrations.sandbox.transports import serve
+from tests.integrations.conftest import example_connector  # noqa: F401
+from tests.integrations.example.sandbox import API_KEY, ExampleSandbox
+from tests.integrations.test_worker import free_port
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def vendor():
+    port = free_port()
+    server = serve(ExampleSandbox(members=8), port=port)
+    yield f"http://127.0.0.1:{port}/"
+    server.shutdown()
+
+
+def test_manager_adds_an_integration_syncs_and_opens_a_client(page, live_server, staff_login, vendor,
+                                                              screenshot, monkeypatch):
+    monkeypatch.setattr(Conf, "SYNC", True)  # "Sync now" runs in the server thread
+    staff_login("/admin/integrations/integration/")
+    page.click("text=Add integration")
+    page.click("text=Example member system")
+    page.fill("#id_name", "Club API")
+    page.fill("#id_base_url", vendor)
+    page.fill("#id_api_key", API_KEY)
+    page.fill("#id_member_minutes", "5")
+    page.click("input[name=_save]")
+    assert page.locator(".messagelist").inner_text().startswith("The integration")
+    assert Integration.objects.get(name="Club API").secrets()["api_key"] == API_KEY
+
+    page.check("input[name=_selected_action]")
+    page.select_option("select[name=action]", "perform_initial_sync")
+    page.click("button[name=index]")
+    page.check("input[value=all]")
+    page.click("input[name=apply]")
+    assert "initial sync of all locations started" in page.locator(".messagelist").inner_text()
+    page.reload()
+    assert "Succeeded" in page.locator("#result_list").inner_text()
+    screenshot("settings-integrations")
+
+    page.goto(f"{live_server.url}/staff/")
+    assert "Club API" in page.locator(".card").first.inner_text()
+    assert page.locator(".card svg.chart").count() == 1
+    screenshot("staff-dashboard")
+
+    page.goto(f"{live_server.url}/staff/clients/?q=m4@example.com")
+    page.click("text=First4")
+    assert page.locator("h1").inner_text().startswith("First4")
+    assert "from Club API" in page.locator("main p").first.inner_text()
+    screenshot("staff-client")
