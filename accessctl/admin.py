@@ -1,21 +1,29 @@
 """Admin for doors (Settings > Doors) and door accesses."""
 
 from django.contrib import admin, messages
-from import_export.admin import ImportExportModelAdmin
 
 from accessctl.models import AccessRule, Door, DoorAccess, DoorSystemUser, KisiGroup, KisiPlace
 from accessctl.resources import DoorResource
+from accessctl.rules_admin import DoorRulesInline, VisitTypeInline, recent_unlocks
 from accessctl.services import door_test_unlock
+from clients.importing import ClubImportExportAdmin
 
 
 @admin.register(Door)
-class DoorAdmin(ImportExportModelAdmin):
+class DoorAdmin(ClubImportExportAdmin):
     resource_classes = [DoorResource]
     list_display = ["title", "door_id", "location", "access_control", "kisi_lock_id", "is_active"]
     list_filter = ["access_control", "is_active", "location"]
     search_fields = ["title", "door_id", "kisi_lock_id"]
     list_select_related = ["location"]
     actions = ["test_unlock"]
+    inlines = [DoorRulesInline, VisitTypeInline]
+    change_form_template = "admin/accessctl/door/change_form.html"  # adds the access log excerpt
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        door = self.get_object(request, object_id)
+        extra = {"access_log": recent_unlocks(door)} if door is not None else {}
+        return super().change_view(request, object_id, form_url, {**extra, **(extra_context or {})})
 
     @admin.action(description="Test unlock")
     def test_unlock(self, request, queryset):

@@ -4,8 +4,8 @@ from import_export import fields
 from import_export.widgets import ForeignKeyWidget
 
 from accessctl.models import Door
+from clients.importing import AllOrNothingResource
 from clients.models import Location
-from clients.resources import AllOrNothingResource
 
 
 class DoorResource(AllOrNothingResource):

@@ -6,8 +6,8 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.utils import timezone
-from import_export.admin import ImportExportModelAdmin
 
+from clients.importing import ClubImportExportAdmin
 from clients.location_fields import location_fields_shown
 from clients.models import (
     Client,
@@ -20,6 +20,8 @@ from clients.models import (
 from clients.resources import ClientResource, LocationResource
 from clients.rules import identity_check
 from clients.services import client_delete, client_restore
+from clients.tag_admin import tag_history_html
+from clients.tokens import member_tokens_revoke_all
 from packages.models import ClientPackage
 
 
@@ -52,7 +54,7 @@ class LocationForm(forms.ModelForm):
 
 
 @admin.register(Location)
-class LocationAdmin(ImportExportModelAdmin):
+class LocationAdmin(ClubImportExportAdmin):
     form = LocationForm
     resource_classes = [LocationResource]
     list_display = ["name", "alt_id", "time_zone", "is_active"]
@@ -68,6 +70,15 @@ class LocationAdmin(ImportExportModelAdmin):
         if extra:
             fieldsets.append(("Integrations", {"fields": extra}))
         return fieldsets
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        # LocationForm adds the integration numbers itself; the model form factory would
+        # look for them on Location and raise FieldError.
+        fields = kwargs["fields"] if "fields" in kwargs else [
+            name for _, options in self.get_fieldsets(request, obj) for name in options["fields"]]
+        if fields is not None:
+            kwargs["fields"] = [name for name in fields if not name.startswith("integration_")]
+        return super().get_form(request, obj, change, **kwargs)
 
 
 @admin.register(LocationTier)
@@ -153,7 +164,7 @@ class DeletedFilter(admin.SimpleListFilter):
 
 
 @admin.register(Client)
-class ClientAdmin(ImportExportModelAdmin):
+class ClientAdmin(ClubImportExportAdmin):
     resource_classes = [ClientResource]
     list_display = [
         "__str__", "email", "home_location", "is_active", "alt_id", "source", "updated_at",
@@ -161,18 +172,23 @@ class ClientAdmin(ImportExportModelAdmin):
     list_filter = [DeletedFilter, "is_active", "home_location", "tags", "source"]
     search_fields = ["first_name", "last_name", "email", "alt_id", "identities__value"]
     list_select_related = ["home_location"]
-    readonly_fields = ["source", "external_id", "created_at", "updated_at", "deleted_at"]
+    readonly_fields = ["source", "external_id", "created_at", "updated_at", "deleted_at", "tag_history"]
     filter_horizontal = ["tags"]
     inlines = [ClientIdentityInline, ClientPackageInline]
-    actions = ["restore_clients"]
+    actions = ["restore_clients", "revoke_app_tokens"]
     fieldsets = [
         (None, {"fields": ["first_name", "last_name", "email", "phone", "date_of_birth"]}),
         ("Membership", {"fields": ["home_location", "is_active", "alt_id", "tags"]}),
+        ("Tag changes by Gatehouse (booking sequences)", {"fields": ["tag_history"]}),
         ("Audit", {"fields": ["source", "external_id", "created_at", "updated_at", "deleted_at"]}),
     ]
 
     def get_queryset(self, request):
         return Client.all_objects.select_related("home_location")
+
+    @admin.display(description="latest")
+    def tag_history(self, obj):
+        return tag_history_html(client=obj)
 
     def delete_model(self, request, obj):
         client_delete(client=obj)
@@ -185,3 +201,9 @@ class ClientAdmin(ImportExportModelAdmin):
     def restore_clients(self, request, queryset):
         restored = [client_restore(client=c) for c in queryset.deleted()]
         self.message_user(request, f"Restored {len(restored)} client(s).", messages.SUCCESS)
+
+    @admin.action(description="Log out of the app everywhere (revoke all app tokens)", permissions=["change"])
+    def revoke_app_tokens(self, request, queryset):
+        revoked = sum(member_tokens_revoke_all(client=c) for c in queryset)
+        self.message_user(request, f"Revoked {revoked} app token(s) of {queryset.count()} client(s).",
+                          messages.SUCCESS)

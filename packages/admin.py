@@ -1,14 +1,14 @@
 """Admin for packages, client packages, classes, bookings and the credit ledger."""
 
 from django.contrib import admin
-from import_export.admin import ImportExportModelAdmin
 
+from clients.importing import ClubImportExportAdmin
 from packages.models import Booking, ClassSession, ClientPackage, CreditEntry, Package
 from packages.resources import ClientPackageResource, PackageResource
 
 
 @admin.register(Package)
-class PackageAdmin(ImportExportModelAdmin):
+class PackageAdmin(ClubImportExportAdmin):
     resource_classes = [PackageResource]
     list_display = ["name", "alt_id", "kind", "credits", "is_active"]
     list_filter = ["kind", "is_active", "tags"]
@@ -27,7 +27,7 @@ class CreditEntryInline(admin.TabularInline):
 
 
 @admin.register(ClientPackage)
-class ClientPackageAdmin(ImportExportModelAdmin):
+class ClientPackageAdmin(ClubImportExportAdmin):
     resource_classes = [ClientPackageResource]
     list_display = [
         "client", "package", "location", "tier", "start", "end", "status", "credits_remaining",

@@ -3,8 +3,8 @@
 from import_export import fields
 from import_export.widgets import ForeignKeyWidget, ManyToManyWidget
 
+from clients.importing import AllOrNothingResource
 from clients.models import Client, Location, LocationTier, Tag
-from clients.resources import AllOrNothingResource
 from packages.models import ClientPackage, Package
 
 

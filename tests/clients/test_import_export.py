@@ -229,3 +229,24 @@ def test_export_leaves_out_deleted_clients(manager_client):
     ClientFactory(first_name="Kept")
     client_delete(client=ClientFactory(first_name="Gone"))
     assert [row["first_name"] for row in export_csv(manager_client)] == ["Kept"]
+
+
+def test_non_utf8_file_gets_a_clear_error_and_imports_nothing(manager_client):
+    body = "alt_id,name,time_zone\nZUR,Zürich,Europe/Zurich\n".encode("latin-1")
+    page = upload(manager_client, "location", body, "locations.csv").content.decode()
+    assert "UnicodeDecodeError" in page and "Ensure you have chosen the correct format" in page
+    assert not Location.objects.filter(alt_id="ZUR").exists()
+
+
+def test_oversized_file_is_refused_before_it_is_read(manager_client):
+    body = b"alt_id,name,time_zone\n" + b"X,Club,Europe/London\n" * 300_000
+    page = upload(manager_client, "location", body, "locations.csv").content.decode()
+    assert "the limit is 5 MB" in page and "Split it into smaller files" in page
+
+
+def test_too_many_rows_imports_nothing_and_says_why(manager_client, monkeypatch):
+    monkeypatch.setattr("clients.importing.MAX_IMPORT_ROWS", 3)
+    body = b"alt_id,name,time_zone\n" + b"".join(b"R%d,Club,Europe/London\n" % n for n in range(5))
+    page = upload(manager_client, "location", body, "locations.csv").content.decode()
+    assert "The file has 5 rows; import at most 3 at a time" in page
+    assert not Location.objects.filter(alt_id__startswith="R").exists()
