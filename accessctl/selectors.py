@@ -30,17 +30,22 @@ def _active_packages(now: datetime):
 
 
 def access_expected(
-    *, client_ids: list[int] | None = None, now: datetime | None = None
+    *, client_ids: list[int] | None = None, now: datetime | None = None,
+    owners: list[str] | None = None,
 ) -> dict[int, dict[int, Window]]:
     """The group access each client should have now: {client id: {group id: window}}.
 
     Every active rule is a reason; a client in a group for several reasons gets the
     widest: any package reason means unbounded access, else the booking window that is
     current or next (a door-system user holds one role per group, and the reconcile
-    moves it on when a window ends). `client_ids` None means every client.
+    moves it on when a window ends). `client_ids` None means every client; `owners`
+    limits the reasons to the rules those owners configured (None: every rule).
     """
     now = now or timezone.now()
-    rules = list(AccessRule.objects.filter(is_active=True).prefetch_related("packages"))
+    active = AccessRule.objects.filter(is_active=True)
+    if owners is not None:
+        active = active.filter(owner__in=owners)
+    rules = list(active.prefetch_related("packages"))
     reasons: dict[int, dict[int, list[Window]]] = defaultdict(lambda: defaultdict(list))
     scope = Q() if client_ids is None else Q(client_id__in=client_ids)
     for rule in rules:

@@ -1,12 +1,19 @@
-"""Writes to doors and door accesses."""
+"""Writes to doors and door accesses, and to the mirrors of the door system's records."""
 
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import transaction
+from django.db.models.functions import Lower
 
 from accessctl.backends import DoorBackendMissing, UnlockResult, door_backend
-from accessctl.models import Door, DoorAccess
+from accessctl.models import AccessRule, Door, DoorAccess, DoorSystemUser, KisiGroup, KisiPlace
+from accessctl.records import DoorGroupRecord, DoorLockRecord, DoorPlaceRecord, DoorSystemUserRecord
+from accessctl.signals import door_accesses_recorded
+from clients.models import Location
+from clients.records import UpsertResult
+from packages.models import ClientPackage
 from packages.services import ATTENDANCE_BEFORE_START, bookings_mark_attended
 
 
@@ -54,6 +61,8 @@ def door_accesses_record(
         entries=[(e.client_id, e.door.location_id, e.accessed_at) for e in fresh.values() if e.granted],
         before_start=before_start,
     )
+    if created:  # check-in syncs of member systems wake from this (integrations.receivers)
+        door_accesses_recorded.send(sender=DoorAccess, source=source, accesses=created)
     return created
 
 
@@ -64,3 +73,190 @@ def door_test_unlock(*, door: Door) -> UnlockResult:
     except DoorBackendMissing as missing:
         return UnlockResult(False, str(missing))
     return backend.unlock(door)
+
+
+def kisi_places_upsert(*, records: list[DoorPlaceRecord]) -> UpsertResult:
+    """Create or update Kisi places by their Kisi id, in bulk.
+
+    A location a manager mapped is kept; an unmapped place is mapped to the location
+    with the same name (ignoring case) when exactly one has it. `ids`: Kisi id -> pk.
+    """
+    result = UpsertResult()
+    wanted = {r.kisi_id: r for r in records}
+    existing = {p.kisi_id: p for p in KisiPlace.objects.filter(kisi_id__in=wanted)}
+    named = defaultdict(list)
+    for pk, name in (Location.objects.annotate(lname=Lower("name"))
+                     .filter(lname__in={r.name.strip().lower() for r in records}).values_list("pk", "lname")):
+        named[name].append(pk)
+    fresh, changed = [], []
+    for kisi_id, record in wanted.items():
+        place = existing.get(kisi_id)
+        matches = named.get(record.name.strip().lower(), [])
+        location_id = matches[0] if len(matches) == 1 else None
+        if place is None:
+            fresh.append(KisiPlace(kisi_id=kisi_id, name=record.name[:200], time_zone=record.time_zone[:64],
+                                   location_id=location_id))
+            continue
+        before = (place.name, place.time_zone, place.location_id)
+        place.name, place.time_zone = record.name[:200], record.time_zone[:64]
+        place.location_id = place.location_id or location_id
+        if (place.name, place.time_zone, place.location_id) == before:
+            result.unchanged += 1
+        else:
+            changed.append(place)
+    KisiPlace.objects.bulk_create(fresh)
+    KisiPlace.objects.bulk_update(changed, ["name", "time_zone", "location"])
+    result.created, result.updated = len(fresh), len(changed)
+    result.ids = dict(KisiPlace.objects.filter(kisi_id__in=wanted).values_list("kisi_id", "pk"))
+    return result
+
+
+def kisi_groups_upsert(*, records: list[DoorGroupRecord]) -> UpsertResult:
+    """Create or update Kisi groups by their Kisi id, with their scope, in bulk.
+
+    A group scoped to a place that is not imported yet is skipped (import places first).
+    """
+    result = UpsertResult()
+    places = dict(KisiPlace.objects.filter(
+        kisi_id__in={r.place_kisi_id for r in records if r.place_kisi_id}).values_list("kisi_id", "pk"))
+    wanted = {}
+    for record in records:
+        if record.place_kisi_id and record.place_kisi_id not in places:
+            result.skipped += 1
+        else:
+            wanted[record.kisi_id] = record
+    existing = {g.kisi_id: g for g in KisiGroup.objects.filter(kisi_id__in=wanted)}
+    fresh, changed = [], []
+    for kisi_id, record in wanted.items():
+        values = {"name": record.name[:200], "description": record.description,
+                  "place_id": places.get(record.place_kisi_id) if record.place_kisi_id else None}
+        group = existing.get(kisi_id)
+        if group is None:
+            fresh.append(KisiGroup(kisi_id=kisi_id, **values))
+        elif all(getattr(group, k) == v for k, v in values.items()):
+            result.unchanged += 1
+        else:
+            for key, value in values.items():
+                setattr(group, key, value)
+            changed.append(group)
+    KisiGroup.objects.bulk_create(fresh)
+    KisiGroup.objects.bulk_update(changed, ["name", "description", "place"])
+    result.created, result.updated = len(fresh), len(changed)
+    result.ids = dict(KisiGroup.objects.filter(kisi_id__in=wanted).values_list("kisi_id", "pk"))
+    return result
+
+
+def kisi_doors_upsert(*, records: list[DoorLockRecord]) -> UpsertResult:
+    """Make every Kisi lock a Door, in bulk.
+
+    A door that already has the lock id keeps its location, door id and access control
+    (a manager's choice) and takes the lock's name as title. A new lock becomes a Kisi
+    door "kisi-<lock id>" at its place's location; a lock whose place has no location is
+    skipped, since every door belongs to a location.
+    """
+    result = UpsertResult()
+    locations = dict(KisiPlace.objects.filter(
+        kisi_id__in={r.place_kisi_id for r in records}).values_list("kisi_id", "location_id"))
+    existing = defaultdict(list)
+    for door in Door.objects.filter(kisi_lock_id__in=[r.lock_id for r in records]):
+        existing[door.kisi_lock_id].append(door)
+    fresh, changed = [], []
+    for record in {r.lock_id: r for r in records}.values():
+        doors = existing.get(record.lock_id)
+        if not doors:
+            if locations.get(record.place_kisi_id) is None:
+                result.skipped += 1
+                continue
+            fresh.append(Door(title=record.title[:200], door_id=f"kisi-{record.lock_id}",
+                              location_id=locations[record.place_kisi_id],
+                              access_control=Door.AccessControl.KISI, kisi_lock_id=record.lock_id,
+                              latitude=record.latitude, longitude=record.longitude))
+            continue
+        for door in doors:
+            before = (door.title, door.latitude, door.longitude)
+            door.title = record.title[:200]
+            if door.latitude is None and door.longitude is None:
+                door.latitude, door.longitude = record.latitude, record.longitude
+            if (door.title, door.latitude, door.longitude) == before:
+                result.unchanged += 1
+            else:
+                changed.append(door)
+    Door.objects.bulk_create(fresh)
+    Door.objects.bulk_update(changed, ["title", "latitude", "longitude"])
+    result.created, result.updated = len(fresh), len(changed)
+    result.ids = dict(Door.objects.filter(kisi_lock_id__in=[r.lock_id for r in records])
+                      .values_list("kisi_lock_id", "pk"))
+    return result
+
+
+def door_system_users_link(*, system: str, records: list[DoorSystemUserRecord]) -> int:
+    """Remember each client's user in a door system (found or created there), in bulk.
+
+    A client already linked in `system` keeps its link. Returns how many links are new.
+    """
+    linked = set(DoorSystemUser.objects.filter(
+        system=system, client_id__in=[r.client_id for r in records]).values_list("client_id", flat=True))
+    fresh = {r.client_id: r for r in records if r.client_id not in linked}
+    DoorSystemUser.objects.bulk_create(
+        [DoorSystemUser(client_id=r.client_id, system=system, external_id=r.external_id, email=r.email[:254])
+         for r in fresh.values()],
+        ignore_conflicts=True,
+    )
+    return len(fresh)
+
+
+def _holders(package_ids: set[int]) -> set[int]:
+    """Clients holding an active client package of these packages (their access may change)."""
+    if not package_ids:
+        return set()
+    return set(ClientPackage.objects.filter(package_id__in=package_ids, status=ClientPackage.Status.ACTIVE)
+               .values_list("client_id", flat=True).distinct())
+
+
+@transaction.atomic
+def access_rule_set(
+    *, owner: str, reason: str, group: KisiGroup, package_ids: set[int], location_id: int | None = None,
+    minutes_before: int = 60, minutes_after: int = 0,
+) -> set[int]:
+    """Keep exactly one rule of `reason` for `owner`, with these packages and terms.
+
+    No packages deletes the rule. Returns the clients whose access may change: holders
+    of every package involved when the terms changed, else of the packages added or removed.
+    """
+    rules = list(AccessRule.objects.filter(owner=owner, reason=reason).prefetch_related("packages"))
+    before = {p.pk for rule in rules for p in rule.packages.all()}
+    wanted = set(package_ids)
+    if not wanted:
+        AccessRule.objects.filter(pk__in=[r.pk for r in rules]).delete()
+        return _holders(before)
+    terms = {"group_id": group.pk, "location_id": location_id, "minutes_before": minutes_before,
+             "minutes_after": minutes_after, "is_active": True}
+    rule = rules[0] if rules else AccessRule(owner=owner, reason=reason)
+    AccessRule.objects.filter(pk__in=[r.pk for r in rules[1:]]).delete()
+    terms_changed = len(rules) != 1 or any(getattr(rule, k) != v for k, v in terms.items())
+    if terms_changed:
+        for key, value in terms.items():
+            setattr(rule, key, value)
+        rule.save()
+    rule.packages.set(wanted)
+    return _holders(before | wanted) if terms_changed else _holders(before ^ wanted)
+
+
+@transaction.atomic
+def access_rules_delete(*, owner: str) -> set[int]:
+    """Delete every rule `owner` configured; returns the clients whose access may change."""
+    rules = AccessRule.objects.filter(owner=owner)
+    package_ids = set(rules.values_list("packages", flat=True)) - {None}
+    rules.delete()
+    return _holders(package_ids)
+
+
+def access_rule_packages_add(*, owner: str, reason: str, package_ids: set[int]) -> set[int]:
+    """Add packages to `owner`'s rule of `reason` (if it has one); returns the packages added."""
+    rule = AccessRule.objects.filter(owner=owner, reason=reason).first()
+    if rule is None or not package_ids:
+        return set()
+    missing = set(package_ids) - set(rule.packages.filter(pk__in=package_ids).values_list("pk", flat=True))
+    if missing:
+        rule.packages.add(*missing)
+    return missing

@@ -119,6 +119,8 @@ class Client(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     deleted_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Gatehouse's own app password, hashed (django.contrib.auth.hashers); empty: none.
+    password = models.CharField(max_length=128, blank=True, default="", editable=False)
 
     objects = LiveClientManager()
     all_objects = ClientQuerySet.as_manager()
@@ -212,3 +214,78 @@ class ClientIdentity(models.Model):
 
         if self.client_id and self.identity_type_id:
             identity_check(identity=self)
+
+
+class MemberToken(models.Model):
+    """An app token of a client: only its SHA-256 digest is stored, never the token.
+
+    A login starts a family (one app session); refreshing rotates the refresh token
+    within the family, and a rotated refresh token seen again revokes the family.
+    """
+
+    class Kind(models.TextChoices):
+        ACCESS = "access", "Access"
+        REFRESH = "refresh", "Refresh"
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="app_tokens")
+    kind = models.CharField(max_length=7, choices=Kind.choices)
+    digest = models.CharField(max_length=64, unique=True)
+    family = models.UUIDField(db_index=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["client", "revoked_at"])]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} token of {self.client_id} ({self.created_at:%Y-%m-%d %H:%M})"
+
+
+class LoginCounter(models.Model):
+    """Failed member logins for one key: an identifier, or an identifier from one IP.
+
+    The key is a digest, so identifiers people typed are not stored in the clear.
+    """
+
+    class Scope(models.TextChoices):
+        IDENTIFIER = "identifier", "Identifier"
+        PAIR = "pair", "Identifier and IP"
+
+    key = models.CharField(max_length=64, unique=True)
+    scope = models.CharField(max_length=10, choices=Scope.choices)
+    failures = models.PositiveIntegerField(default=0)
+    last_failure_at = models.DateTimeField(null=True, blank=True)
+    locked_until = models.DateTimeField(null=True, blank=True)
+    last_success_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"{self.scope} {self.key[:12]}: {self.failures} failure(s)"
+
+
+class ClientTagChange(models.Model):
+    """A tag Gatehouse added to or took from a client, kept in order (the id is a cursor).
+
+    Written by clients.services.client_tags_change; member systems that mirror tags
+    (Momence) walk these rows by id to push Gatehouse's own changes back.
+    """
+
+    class Action(models.TextChoices):
+        ADD = "add", "Added"
+        REMOVE = "remove", "Removed"
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="tag_changes")
+    tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="client_changes")
+    action = models.CharField(max_length=6, choices=Action.choices)
+    at = models.DateTimeField(db_index=True)
+    reason = models.CharField(max_length=200)
+    source = models.CharField(
+        max_length=64, default="gatehouse", help_text="Which part of Gatehouse made it, e.g. sequence."
+    )
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self):
+        return f"{self.tag} {self.get_action_display().lower()} for {self.client} at {self.at:%Y-%m-%d %H:%M}"

@@ -32,12 +32,16 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "import_export",
     "django_q",
     "clients",
     "packages",
     "accessctl",
     "integrations",
+    "integrations.glofox",
+    "integrations.gladstone",
+    "integrations.momence",
     "staff",
 ]
 
@@ -107,12 +111,49 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # Proxies in front of us that append to X-Forwarded-For; 0 trusts only REMOTE_ADDR
+    # (an unset value would let a client pick its own IP and dodge the per-IP throttles).
+    "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
+    "DEFAULT_THROTTLE_RATES": {
+        "login_ip": env.str("THROTTLE_LOGIN_IP", default="30/min"),
+        "login_identifier": env.str("THROTTLE_LOGIN_IDENTIFIER", default="10/min"),
+        "member_token": env.str("THROTTLE_MEMBER_TOKEN", default="30/min"),
+        "token_refresh": env.str("THROTTLE_TOKEN_REFRESH", default="60/min"),
+    },
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Gatehouse API",
     "DESCRIPTION": "Member app, doors and vendor webhooks.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # /api/docs/ serves Swagger UI from the drf-spectacular-sidecar package, no CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
+
+# Shared by every process (DRF throttle counts): Redis when REDIS_URL is set, else a
+# database table (created by migrate, see clients.apps).
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": env.str("REDIS_URL")}
+        if env.str("REDIS_URL", default="") else
+        {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "gatehouse_cache"}
+    )
+}
+
+# The member app's tokens and login defences (clients.tokens, clients.lockout).
+MEMBER_ACCESS_TOKEN_MINUTES = env.int("MEMBER_ACCESS_TOKEN_MINUTES", default=15)
+MEMBER_REFRESH_TOKEN_DAYS = env.int("MEMBER_REFRESH_TOKEN_DAYS", default=30)
+MEMBER_LOGIN_VENDOR_SECONDS = env.float("MEMBER_LOGIN_VENDOR_SECONDS", default=4.0)
+MEMBER_LOCKOUT = {
+    "window_minutes": 60,  # failures older than this are forgotten
+    "pair_failures": 5,  # from one IP for one identifier, then that pair is locked...
+    "pair_lock_minutes": 15,  # ...for this long (the member elsewhere is unaffected)
+    "identifier_failures": 10,  # from anywhere, then each failure delays the identifier...
+    "identifier_base_seconds": 2,  # ...2 s, 4 s, 8 s ...
+    "identifier_max_seconds": 300,  # ...never more than 5 minutes
+    "trusted_days": 30,  # an IP that logged in to the identifier skips its delay
 }
 
 # django-import-export: dry runs and imports in one transaction, so a bad row imports
@@ -144,8 +185,12 @@ if REDIS_URL:
 else:
     Q_CLUSTER["orm"] = "default"
 
+# A sync run's claim lasts this long without committing a page; a worker that dies
+# frees its syncs when it runs out (integrations.sync.claim).
+SYNC_LEASE_SECONDS = env.int("SYNC_LEASE_SECONDS", default=600)
+
 # Door hardware is reached through named backends, loaded with import_string.
-ACCESS_DOOR_BACKENDS: dict[str, str] = {}
+ACCESS_DOOR_BACKENDS: dict[str, str] = {"kisi": "integrations.kisi.doors.KisiDoors"}
 
 LOGGING = {
     "version": 1,
@@ -162,4 +207,10 @@ LOGGING = {
 }
 
 # The connectors Settings > Integrations offers, by dotted path (one per vendor).
-INTEGRATION_CONNECTORS: list[str] = env.list("INTEGRATION_CONNECTORS", default=[])
+INTEGRATION_CONNECTORS: list[str] = env.list("INTEGRATION_CONNECTORS", default=[
+    "integrations.kisi.connector.KisiConnector",
+    "integrations.gladstone.connector.GladstoneConnector",
+    "integrations.perfectgym.connector.PerfectGymConnector",
+    "integrations.momence.connector.MomenceConnector",
+    "integrations.glofox.connector.GlofoxConnector",
+])

@@ -3,7 +3,7 @@
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
-from drf_spectacular.views import SpectacularAPIView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 admin.site.site_header = "Gatehouse"
 admin.site.site_title = "Gatehouse"
@@ -14,5 +14,9 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("staff/", include("staff.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/v1/", include("integrations.urls")),
+    path("api/v1/", include("clients.urls")),
+    path("api/v1/", include("packages.urls")),
+    path("api/v1/", include("accessctl.urls")),
 ]

@@ -78,7 +78,7 @@ class IntegrationAdmin(admin.ModelAdmin):
 
     def get_fieldsets(self, request, obj=None):
         form = self.get_form(request, obj)
-        vendor = [spec.name for spec in form.connector.settings_fields]
+        vendor = [spec.name for spec in form.connector.form_fields()]
         fieldsets = [(None, {"fields": ["name", "is_active"]}),
                      (form.connector.label, {"fields": vendor})]
         if obj is not None:

@@ -6,6 +6,7 @@ class IntegrationsConfig(AppConfig):
     verbose_name = "Settings > Integrations"
 
     def ready(self):
+        from integrations import receivers  # noqa: F401  (connects signal receivers)
         from integrations.connectors import connector_classes
 
         for connector in connector_classes().values():

@@ -48,6 +48,15 @@ class SyncSpec:
     scheduled: bool = True
 
 
+# Every connector that checks member credentials gets this field: member logins try
+# Gatehouse's own credentials, then these integrations, lowest number first.
+LOGIN_ORDER_FIELD = SettingField("login_order", forms.IntegerField(
+    label="Member login order", required=False, min_value=0, initial=10,
+    help_text="When a member app login fails on Gatehouse's own credentials, integrations that "
+              "check member credentials are tried in this order, lowest first.",
+))
+
+
 @dataclass
 class CredentialResult:
     """What a vendor said about a member's credentials.
@@ -101,6 +110,13 @@ class Connector:
         """Called once at start-up (e.g. to register per-location numbers)."""
 
     # settings --------------------------------------------------------------
+    @classmethod
+    def form_fields(cls) -> list[SettingField]:
+        """The settings form's fields: the vendor's own, plus the framework's (login order)."""
+        own = {spec.name for spec in cls.settings_fields}
+        extra = [LOGIN_ORDER_FIELD] if cls.offers_credential_check and "login_order" not in own else []
+        return [*cls.settings_fields, *extra]
+
     @property
     def settings(self) -> dict[str, Any]:
         return self.integration.settings or {}

@@ -5,12 +5,14 @@ integrations.errors here, and a client adds its own payload-level errors through
 `error_hook` (a 499 envelope, `success: false` on a 200).
 """
 
+import contextlib
 import email.utils
 import logging
 import random
 import threading
 import time
 from collections.abc import Callable, Iterable
+from contextvars import ContextVar
 from urllib.parse import urljoin, urlsplit
 
 import requests
@@ -21,6 +23,40 @@ logger = logging.getLogger("gatehouse.vendor")
 
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+
+# A monotonic time by which every vendor call in this context must be done (see vendor_deadline).
+_deadline: ContextVar[float | None] = ContextVar("vendor_deadline", default=None)
+
+
+@contextlib.contextmanager
+def vendor_deadline(seconds: float):
+    """Bound every VendorHTTP call made inside the block to `seconds` in total.
+
+    Timeouts shrink to the time left and no retry or back-off outlasts it; past it a call
+    raises TransientError. Used where someone is waiting (a member logging in), so a slow
+    vendor holds a worker for `seconds` at most. Nested blocks keep the earlier deadline.
+    """
+    ends = time.monotonic() + seconds
+    current = _deadline.get()
+    token = _deadline.set(ends if current is None else min(current, ends))
+    try:
+        yield
+    finally:
+        _deadline.reset(token)
+
+
+def _time_left() -> float | None:
+    ends = _deadline.get()
+    return None if ends is None else ends - time.monotonic()
+
+
+def _within(timeout, left: float | None):
+    """`timeout` (a number, a (connect, read) pair or None) cut down to `left` seconds."""
+    if left is None:
+        return timeout
+    if isinstance(timeout, tuple):
+        return tuple(min(part, left) if part is not None else left for part in timeout)
+    return left if timeout is None else min(timeout, left)
 
 
 class Pacer:
@@ -116,13 +152,17 @@ class VendorHTTP:
             attempt += 1
             if self.pacer:
                 self.pacer.wait()
+            left = _time_left()
+            if left is not None and left <= 0:
+                raise TransientError(f"{self.vendor}: {method} {self._path(url)} not sent: out of time")
+            sent = {**kwargs, "timeout": _within(kwargs["timeout"], left)}
             started = time.monotonic()
             try:
-                response = self.session.request(method, url, **kwargs)
+                response = self.session.request(method, url, **sent)
             except (requests.ConnectionError, requests.Timeout) as error:
                 self._log(method, shown.url, None, started, attempt, type(error).__name__)
-                if repeatable and attempt < self.max_attempts:
-                    self.sleep(self._delay(attempt))
+                if repeatable and attempt < self.max_attempts and self._fits(delay := self._delay(attempt)):
+                    self.sleep(delay)
                     continue
                 raise TransientError(
                     f"{self.vendor}: {method} {self._path(url)} failed: {type(error).__name__}"
@@ -130,14 +170,22 @@ class VendorHTTP:
             self._log(method, shown.url, response.status_code, started, attempt)
             if response.status_code in RETRY_STATUSES and repeatable and attempt < self.max_attempts:
                 wait = retry_after_seconds(response.headers.get("Retry-After"))
-                if wait is not None and wait > self.max_retry_after:
+                if wait is not None and (wait > self.max_retry_after or not self._fits(wait)):
                     raise RateLimited(f"{self.vendor}: asked to wait {wait:.0f} s", retry_after=wait)
-                self.sleep(wait if wait is not None else self._delay(attempt))
-                continue
+                delay = wait if wait is not None else self._delay(attempt)
+                if self._fits(delay):
+                    self.sleep(delay)
+                    continue
             error = self.error_for(response, method, url)
             if error is not None:
                 raise error
             return response
+
+    @staticmethod
+    def _fits(delay: float) -> bool:
+        """Whether sleeping `delay` leaves time for another attempt before the deadline."""
+        left = _time_left()
+        return left is None or delay < left
 
     def error_for(self, response: requests.Response, method: str, url: str) -> VendorError | None:
         """Map a response to the error hierarchy (None when it is a success)."""

@@ -2,10 +2,11 @@
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 
-from integrations.connectors import connector_class
+from integrations.connectors import connector_class, connector_for
 from integrations.crypto import secrets_rotate
-from integrations.models import Integration
+from integrations.models import Integration, SyncIssue
 from integrations.scheduling import schedules_delete, schedules_sync
 
 
@@ -47,6 +48,20 @@ def integration_delete(*, integration: Integration) -> None:
     integration_id = integration.pk
     integration.delete()
     schedules_delete(integration_id=integration_id)
+
+
+def sync_issue_retry(*, issue: SyncIssue, user: str = "") -> bool:
+    """Fetch the issue's record from the vendor again; resolve the issue when it now syncs.
+
+    Needs a connector that can sync one member (`offers_client_sync`); returns whether
+    the issue was resolved. Vendor errors propagate (the record stays an open issue).
+    """
+    connector = connector_for(issue.integration)
+    if not (connector.offers_client_sync and issue.record_key):
+        return False
+    connector.client_sync(issue.record_key)
+    return bool(SyncIssue.objects.filter(pk=issue.pk, resolved_at__isnull=True).update(
+        resolved_at=timezone.now(), resolved_by=user or "retry"))
 
 
 def integrations_rotate_secrets() -> int:

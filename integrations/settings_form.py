@@ -14,7 +14,7 @@ def settings_form_class(kind: str) -> type["IntegrationSettingsForm"]:
     """A form with name, active, and exactly the fields the `kind` connector declares."""
     connector: type[Connector] = connector_class(kind)
     fields: dict[str, forms.Field] = {}
-    for spec in connector.settings_fields:
+    for spec in connector.form_fields():
         field = copy.deepcopy(spec.form_field)
         if spec.secret:
             field.widget = forms.PasswordInput(render_value=False)
@@ -39,7 +39,7 @@ class IntegrationSettingsForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         integration = self.instance
         stored = integration.secrets() if integration.secrets_token else {}
-        for spec in self.connector.settings_fields:
+        for spec in self.connector.form_fields():
             if spec.secret:
                 if stored.get(spec.name):
                     self.fields[spec.name].required = False
@@ -57,11 +57,11 @@ class IntegrationSettingsForm(forms.ModelForm):
     def settings_values(self) -> dict:
         return {
             spec.name: spec.to_json(self.cleaned_data.get(spec.name))
-            for spec in self.connector.settings_fields if not spec.secret
+            for spec in self.connector.form_fields() if not spec.secret
         }
 
     def secret_values(self) -> dict[str, str]:
         return {
             spec.name: self.cleaned_data.get(spec.name) or ""
-            for spec in self.connector.settings_fields if spec.secret
+            for spec in self.connector.form_fields() if spec.secret
         }

@@ -13,7 +13,8 @@ from dataclasses import asdict, dataclass, field, is_dataclass
 from datetime import timedelta
 from typing import Any
 
-from django.db import DatabaseError, transaction
+from django.conf import settings
+from django.db import DatabaseError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -24,7 +25,10 @@ from integrations.reactions import access_changed_notify
 
 logger = logging.getLogger("gatehouse.sync")
 
-LEASE = timedelta(minutes=10)
+
+def _lease() -> timedelta:
+    """How long a claim lasts without a page committed (settings.SYNC_LEASE_SECONDS)."""
+    return timedelta(seconds=settings.SYNC_LEASE_SECONDS)
 
 
 @dataclass
@@ -92,7 +96,7 @@ def claim(*, state: SyncState, run: SyncRun) -> bool:
     return bool(
         SyncState.objects.filter(pk=state.pk)
         .filter(Q(claimed_by__isnull=True) | Q(lease_until__lt=now))
-        .update(claimed_by=run, lease_until=now + LEASE)
+        .update(claimed_by=run, lease_until=now + _lease())
     )
 
 
@@ -205,7 +209,7 @@ def sync_run(
                 _issues_record(integration, run, job, bad)
                 counts.failed += len(bad)
                 kept = SyncState.objects.filter(pk=state.pk, claimed_by=run).update(
-                    cursor=page.cursor, lease_until=timezone.now() + LEASE
+                    cursor=page.cursor, lease_until=timezone.now() + _lease()
                 )
                 if not kept:
                     raise SyncAlreadyRunning("Another run took over this sync (lease expired).")
@@ -226,6 +230,9 @@ def sync_run(
     except (VendorError, SyncAlreadyRunning) as error:
         _fail(run, state, connector, error)
     except Exception as error:
+        if isinstance(error, DatabaseError):
+            # The connection may be gone (a database restart): record the failure on a new one.
+            connection.close()
         _fail(run, state, connector, error)
         raise
     finally:

@@ -6,7 +6,8 @@ from django.utils import timezone
 
 from integrations.audits import audit_run
 from integrations.connectors import connector_for
-from integrations.models import Integration, SyncRun, WebhookEvent
+from integrations.models import Integration, SyncIssue, SyncRun, WebhookEvent
+from integrations.services import sync_issue_retry
 from integrations.sync import SyncAlreadyRunning, sync_run
 
 logger = logging.getLogger("gatehouse.tasks")
@@ -51,6 +52,12 @@ def client_sync_task(integration_id: int, external_id: str) -> str:
         return "skipped: integration missing or inactive"
     connector_for(integration).client_sync(external_id)
     return f"synced member {external_id}"
+
+
+def sync_issue_retry_task(issue_id: int, user: str = "") -> str:
+    """Retry one sync issue (the staff page's "Retry")."""
+    issue = SyncIssue.objects.select_related("integration").get(pk=issue_id)
+    return "resolved" if sync_issue_retry(issue=issue, user=user) else "still open"
 
 
 def audit_task(integration_id: int) -> str:

@@ -2,8 +2,11 @@
 
 from django.urls import path
 
+from integrations.member_api import LoginView, MemberTokenView
 from integrations.views import WebhookView
 
 urlpatterns = [
+    path("auth/login", LoginView.as_view(), name="member-login"),
+    path("auth/member-token", MemberTokenView.as_view(), name="member-token-login"),
     path("webhooks/<slug:kind>/<int:integration_id>/", WebhookView.as_view(), name="webhook"),
 ]

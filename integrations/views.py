@@ -1,6 +1,7 @@
 """HTTP endpoints of the integrations app: vendor webhooks."""
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -18,7 +19,14 @@ class WebhookView(APIView):
     parser_classes: list = []
 
     @extend_schema(
-        request=None,
+        request={"application/json": OpenApiTypes.OBJECT},
+        examples=[
+            OpenApiExample("Vendor event", request_only=True,
+                           description="The raw body is signed in the vendor's signature header.",
+                           value={"id": "evt_1029", "type": "member.updated", "member": {"id": "m42"}}),
+            OpenApiExample("Accepted", value={"status": "accepted", "event": "evt_1029"},
+                           response_only=True, status_codes=["202"]),
+        ],
         responses={
             202: inline_serializer("WebhookAccepted", {"status": serializers.CharField(),
                                                        "event": serializers.CharField()}),
@@ -26,7 +34,7 @@ class WebhookView(APIView):
             401: OpenApiResponse(description="The signature does not match."),
             404: OpenApiResponse(description="No such active integration."),
         },
-        summary="Receive a vendor webhook (HMAC-SHA256 hex signature of the raw body).",
+        summary="Receive a vendor webhook (HMAC-SHA256 hex signature of the raw body).", tags=["webhooks"],
     )
     def post(self, request, kind: str, integration_id: int):
         integration = Integration.objects.filter(pk=integration_id, kind=kind, is_active=True).first()

@@ -7,6 +7,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from clients import lookups  # noqa: F401 - registers field__any (one array parameter)
+from clients.bulk import rows_write
 from clients.records import UpsertResult
 from packages.models import Booking, ClassSession, ClientPackage, CreditEntry, Package
 from packages.records import BookingRecord, ClassSessionRecord, ClientPackageRecord
@@ -113,7 +115,7 @@ def client_packages_upsert(*, source: str, records: list[ClientPackageRecord]) -
     latest = {r.alt_id: r for r in records}
     existing = {
         row["alt_id"]: row
-        for row in ClientPackage.objects.filter(source=source, alt_id__in=latest).values(
+        for row in ClientPackage.objects.filter(source=source, alt_id__any=latest).values(
             "id", "alt_id", *CLIENT_PACKAGE_FIELDS
         )
     }
@@ -129,17 +131,14 @@ def client_packages_upsert(*, source: str, records: list[ClientPackageRecord]) -
             continue
         else:
             result.updated += 1
-        writes.append(ClientPackage(source=source, alt_id=record.alt_id, created_at=now, updated_at=now,
-                                    **values))
-    if writes:
-        ClientPackage.objects.bulk_create(
-            writes, update_conflicts=True, unique_fields=["source", "alt_id"],
-            update_fields=[*CLIENT_PACKAGE_FIELDS, "updated_at"], batch_size=1000,
-        )
-    result.ids = dict(
-        ClientPackage.objects.filter(source=source, alt_id__in=latest).values_list("alt_id", "id")
-    )
-    result.changed_client_ids = {w.client_id for w in writes}
+        writes.append({"source": source, "alt_id": record.alt_id, "created_at": now, "updated_at": now,
+                       **values})
+    written = rows_write(model=ClientPackage, rows=writes, unique_fields=["source", "alt_id"],
+                         update_fields=[*CLIENT_PACKAGE_FIELDS, "updated_at"], returning=["alt_id", "id"])
+    if written is None:  # the database cannot say which rows it wrote: read them back
+        written = ClientPackage.objects.filter(source=source, alt_id__any=latest).values_list("alt_id", "id")
+    result.ids = {row["alt_id"]: row["id"] for row in existing.values()} | dict(written)
+    result.changed_client_ids = {w["client_id"] for w in writes}
     return result
 
 
@@ -227,3 +226,59 @@ def packages_create_missing(*, entries: list) -> list[Package]:
     return Package.objects.bulk_create(
         Package(alt_id=e.alt_id, name=e.name[:200], kind=e.kind, credits=e.credits) for e in missing.values()
     )
+
+
+PACKAGE_FIELDS = ["name", "kind", "credits"]
+
+
+def packages_upsert(*, entries: list) -> UpsertResult:
+    """Create or update packages from a vendor's catalogue in bulk, keyed by alt id.
+
+    `entries` carry alt_id, name, kind and credits (integrations.connectors.CatalogueEntry).
+    Name, kind and credits follow the vendor (the kind decides door payment
+    eligibility); tags and the active flag stay the club's. Unchanged packages are not
+    written; a constant number of queries.
+    """
+    result = UpsertResult()
+    latest = {e.alt_id: e for e in entries}
+    existing = {
+        row["alt_id"]: row
+        for row in Package.objects.filter(alt_id__in=latest).values("alt_id", *PACKAGE_FIELDS)
+    }
+    writes = []
+    for alt_id, entry in latest.items():
+        values = {"name": entry.name[:200], "kind": entry.kind, "credits": entry.credits}
+        row = existing.get(alt_id)
+        if row is None:
+            result.created += 1
+        elif all(row[name] == values[name] for name in PACKAGE_FIELDS):
+            result.unchanged += 1
+            continue
+        else:
+            result.updated += 1
+        writes.append(Package(alt_id=alt_id, **values))
+    if writes:
+        Package.objects.bulk_create(writes, update_conflicts=True, unique_fields=["alt_id"],
+                                    update_fields=PACKAGE_FIELDS, batch_size=1000)
+    result.ids = dict(Package.objects.filter(alt_id__in=latest).values_list("alt_id", "id"))
+    return result
+
+
+def bookings_cancel_missing(
+    *, source: str, prefix: str, start_from: datetime, start_until: datetime, seen: set[str]
+) -> set[int]:
+    """Cancel the bookings a complete vendor listing of a time window no longer includes.
+
+    Concerns the booked (or waiting) bookings of `source` whose external id starts with
+    `prefix`, of sessions starting in [start_from, start_until), whose external id is
+    not in `seen`. Returns the ids of the clients concerned (their access may change).
+    """
+    candidates = Booking.objects.filter(
+        source=source, external_id__startswith=prefix, session__start__gte=start_from,
+        session__start__lt=start_until, status__in=[Booking.Status.BOOKED, Booking.Status.WAITING],
+    ).values_list("pk", "external_id", "client_id")
+    gone = {pk: client_id for pk, external_id, client_id in candidates if external_id not in seen}
+    if gone:
+        Booking.objects.filter(pk__in=list(gone)).update(status=Booking.Status.CANCELLED,
+                                                         updated_at=timezone.now())
+    return set(gone.values())

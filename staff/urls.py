@@ -3,6 +3,7 @@
 from django.urls import path
 
 from staff import views
+from staff.access_log import access_log
 
 app_name = "staff"
 urlpatterns = [
@@ -10,6 +11,7 @@ urlpatterns = [
     path("clients/", views.client_list, name="clients"),
     path("clients/<int:client_id>/", views.client_detail, name="client"),
     path("clients/<int:client_id>/sync/", views.client_sync_now, name="client-sync"),
+    path("access-log/", access_log, name="access-log"),
     path("issues/", views.sync_issues, name="issues"),
     path("issues/<int:issue_id>/", views.sync_issue_act, name="issue-act"),
 ]

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 from django_q.tasks import async_task
 
+from accessctl.access_log import access_log_entries
 from clients.models import Client
 from integrations.connectors import connector_for
 from integrations.errors import VendorError
@@ -58,6 +59,7 @@ def client_detail(request, client_id: int):
                      for b in client.bookings.select_related("session", "session__location")[:50]],
         "door_accesses": [(a, sources.get(a.source, "Gatehouse"))
                           for a in client.door_accesses.select_related("door")[:50]],
+        "access_log": access_log_entries(client=client, limit=30, source_names=sources),
         "can_sync": _member_integration(client) is not None,
     })
 
@@ -116,9 +118,10 @@ def sync_issue_act(request, issue_id: int):
     if request.POST.get("action") == "retry":
         connector = connector_for(issue.integration)
         if connector.offers_client_sync and issue.record_key:
-            async_task("integrations.tasks.client_sync_task", issue.integration_id, issue.record_key,
+            async_task("integrations.tasks.sync_issue_retry_task", issue.pk, request.user.get_username(),
                        task_name=f"retry {issue.record_key}")
-            messages.success(request, f"Retry of record {issue.record_key} queued.")
+            messages.success(request, f"Retry of record {issue.record_key} queued; the issue closes "
+                                      "when the record syncs.")
         else:
             async_task("integrations.tasks.sync_task", issue.integration_id, issue.sync_name, "manual")
             messages.success(request, f"{issue.sync_name} sync of {issue.integration} queued.")

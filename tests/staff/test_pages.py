@@ -70,3 +70,34 @@ def test_issue_retry_queues_the_sync(admin_client, sandbox, integration, monkeyp
     issue = SyncIssue.objects.get()
     admin_client.post(f"/staff/issues/{issue.pk}/", {"action": "retry"})
     assert Client.objects.get(external_id="m0").first_name == "Fixed"
+
+
+def test_client_page_shows_access_decisions_with_reasons(admin_client):
+    from accessctl.log_models import UnlockAttempt
+    from accessctl.services import DoorEntry, door_accesses_record
+    from django.utils import timezone
+    from tests.factories import ClientFactory, DoorFactory
+
+    client, door = ClientFactory(first_name="Ada"), DoorFactory(title="Front door")
+    UnlockAttempt.objects.create(client=client, door=door, idempotency_key="k1", attempted_at=timezone.now(),
+                                 outcome="refused", reason="You are 420 m from the door.")
+    door_accesses_record(source="kisi-9", entries=[DoorEntry(client.pk, door, timezone.now(), True, "u-1")])
+    page = admin_client.get(f"/staff/clients/{client.pk}/").content.decode()
+    assert "You are 420 m from the door." in page and "Refused" in page
+    assert "Entered" in page and "Reported by kisi-9" in page
+
+
+def test_live_access_log_answers_only_newer_rows(admin_client):
+    from datetime import timedelta
+
+    from accessctl.services import DoorEntry, door_accesses_record
+    from django.utils import timezone
+    from tests.factories import ClientFactory, DoorFactory
+
+    client, door, now = ClientFactory(first_name="Lin"), DoorFactory(), timezone.now()
+    door_accesses_record(source="pg-1", entries=[DoorEntry(client.pk, door, now - timedelta(minutes=5), True, "v1")])
+    page = admin_client.get("/staff/access-log/").content.decode()
+    assert "access_log.js" in page and "Lin" in page
+    door_accesses_record(source="pg-1", entries=[DoorEntry(client.pk, door, now, True, "v2")])
+    newer = admin_client.get("/staff/access-log/", {"partial": "1", "after": (now - timedelta(minutes=1)).isoformat()})
+    assert newer.content.decode().count("<tr") == 1 and "<html" not in newer.content.decode()

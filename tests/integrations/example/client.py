@@ -26,6 +26,9 @@ class ExampleClient:
     def products(self) -> list[dict]:
         return self.http.request("GET", "products").json()
 
+    def member(self, member_id: str) -> dict:
+        return self.http.request("GET", f"members/{member_id}").json()
+
     def members_page(self, *, after: int, limit: int = 100) -> MembersPage:
         body = self.http.request("GET", "members", params={"after": after, "limit": limit}).json()
         return MembersPage(body["members"], body.get("next_after"), body.get("total", 0))
@@ -37,3 +40,13 @@ class ExampleClient:
             if page.next_after is None:
                 return
             after = page.next_after
+
+    def verify_member(self, *, login: str, password: str) -> dict | None:
+        """The member these credentials belong to, or None."""
+        body = self.http.request("POST", "members/verify", json={"login": login, "password": password}).json()
+        return body.get("member") if body.get("valid") else None
+
+    def verify_member_token(self, *, token: str) -> tuple[dict | None, str]:
+        """(the member, "") for a good partner-app token, else (None, why)."""
+        body = self.http.request("POST", "member-tokens/verify", json={"token": token}).json()
+        return (body.get("member"), "") if body.get("valid") else (None, body.get("reason", "refused"))

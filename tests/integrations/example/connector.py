@@ -6,10 +6,28 @@ from django import forms
 
 from clients.records import ClientRecord
 from clients.services import clients_upsert
-from integrations.connectors import CatalogueEntry, Connector, SettingField, SyncSpec
+from integrations.connectors import CatalogueEntry, Connector, CredentialResult, SettingField, SyncSpec
 from integrations.errors import BadRecord
 from integrations.sync import Counts, Page, SyncJob, sync_run
 from tests.integrations.example.client import ExampleClient
+
+
+def member_record(raw) -> ClientRecord:
+    """A vendor member as a neutral client record (BadRecord when unusable)."""
+    if not isinstance(raw, dict) or not raw.get("id"):
+        raise BadRecord("The member has no id.")
+    first_name = raw.get("first_name")
+    if not isinstance(first_name, str) or not first_name.strip():
+        raise BadRecord("The member has no first name.", key=str(raw["id"]))
+    try:
+        birth = date.fromisoformat(raw["birth"]) if raw.get("birth") else None
+    except (TypeError, ValueError):
+        raise BadRecord(f"Unreadable birth date {raw.get('birth')!r}.", key=str(raw["id"])) from None
+    return ClientRecord(
+        external_id=str(raw["id"]), first_name=first_name, last_name=raw.get("last_name") or "",
+        email=raw.get("email") or "", date_of_birth=birth, is_active=bool(raw.get("active", True)),
+        deleted=bool(raw.get("deleted")), alt_id=raw.get("number") or "",
+    )
 
 
 class MembersSync(SyncJob):
@@ -20,20 +38,7 @@ class MembersSync(SyncJob):
             yield Page(page.members, cursor=last, total=page.total)
 
     def map(self, raw):
-        if not isinstance(raw, dict) or not raw.get("id"):
-            raise BadRecord("The member has no id.")
-        first_name = raw.get("first_name")
-        if not isinstance(first_name, str) or not first_name.strip():
-            raise BadRecord("The member has no first name.", key=str(raw["id"]))
-        try:
-            birth = date.fromisoformat(raw["birth"]) if raw.get("birth") else None
-        except (TypeError, ValueError):
-            raise BadRecord(f"Unreadable birth date {raw.get('birth')!r}.", key=str(raw["id"])) from None
-        return ClientRecord(
-            external_id=str(raw["id"]), first_name=first_name, last_name=raw.get("last_name") or "",
-            email=raw.get("email") or "", date_of_birth=birth, is_active=bool(raw.get("active", True)),
-            deleted=bool(raw.get("deleted")), alt_id=raw.get("number") or "",
-        )
+        return member_record(raw)
 
     def apply(self, records):
         result = clients_upsert(source=self.connector.integration.source, records=records)
@@ -58,6 +63,9 @@ class ExampleConnector(Connector):
     syncs = [SyncSpec("members", "Members", default_minutes=5, interval_setting="member_minutes")]
     initial_syncs = ["members"]
     offers_catalogue = True
+    offers_client_sync = True
+    offers_credential_check = True
+    offers_member_token = True
     http_options: dict = {}  # tests shorten backoff here
 
     def client(self) -> ExampleClient:
@@ -70,10 +78,26 @@ class ExampleConnector(Connector):
     def sync_job(self, sync_name, options):
         return MembersSync(connector=self, options=options, name="members")
 
+    def client_sync(self, external_id):
+        record = member_record(self.client().member(external_id))
+        clients_upsert(source=self.integration.source, records=[record])
+
     def catalogue(self):
         return [CatalogueEntry(alt_id=f"example_{p['code']}", name=p["name"], credits=p.get("credits"),
                                kind="credit_pack" if p.get("credits") else "membership")
                 for p in self.client().products()]
+
+    def credential_check(self, identifier, password):
+        member = self.client().verify_member(login=identifier, password=password)
+        if member is None:
+            return CredentialResult(False, reason="wrong credentials")
+        return CredentialResult(True, record=member_record(member))
+
+    def member_token_check(self, token):
+        member, why = self.client().verify_member_token(token=token)
+        if member is None:
+            return CredentialResult(False, reason=why)
+        return CredentialResult(True, record=member_record(member))
 
     def webhook_event(self, payload):
         return payload["id"], payload["type"]

@@ -1,0 +1,95 @@
+"""A full Gladstone member sync (members + subscriptions) from its sandbox into PostgreSQL.
+
+The sandbox (`manage.py sandbox gladstone --members N`, N = BENCH_GLADSTONE_MEMBERS,
+default 50,000) runs in its own process; the whole change queue is read, every member
+and their subscriptions fetched (two SOAP calls per member, eight in flight), mapped and
+written a page at a time. Reports wall time, peak memory of the syncing process, SOAP
+calls made and SQL statements per page, then the cost of a run with nothing queued.
+"""
+
+import os
+import threading
+
+from django.db import connection
+
+from accessctl.models import Door
+from bench.support import Figure, peak_memory_mb, sandbox_process, timed
+from clients.models import Client, Location, LocationTier
+from integrations.gladstone import client as gladstone_client
+from integrations.gladstone.members import FETCH_THREADS, PAGE_SIZE
+from integrations.gladstone.sandbox import APP_NAME, PASSWORD, SITES, USERNAME
+from integrations.models import SyncRun
+from integrations.services import integration_save
+from integrations.sync import sync_run
+from packages.models import ClientPackage, Package
+
+
+class Counter:
+    """Thread-safe tally of SOAP calls and of the main thread's SQL statements."""
+
+    def __init__(self):
+        self.calls = self.statements = 0
+        self.lock = threading.Lock()
+
+    def wrap_calls(self):
+        original = gladstone_client.GladstoneClient.call
+
+        def counted(client, operation, **params):
+            with self.lock:
+                self.calls += 1
+            return original(client, operation, **params)
+
+        gladstone_client.GladstoneClient.call = counted
+
+    def __call__(self, execute, sql, params, many, context):
+        self.statements += 1
+        return execute(sql, params, many, context)
+
+
+def _club() -> None:
+    for site in SITES:
+        location = Location.objects.create(name=f"Club {site}", alt_id=site, time_zone="Europe/London")
+        Door.objects.create(title=f"{site} entrance", door_id=site, location=location)
+    Package.objects.bulk_create(Package(alt_id=a, name=a) for a in ("PTPK", "PTPK01", "INITIALPK", "CLASS10"))
+    LocationTier.objects.bulk_create(LocationTier(alt_id=a, name=a) for a in ("01", "02"))
+
+
+def _sync(integration, counter: Counter) -> tuple[SyncRun, float, int, int]:
+    calls, statements = counter.calls, counter.statements
+    with timed() as clock, connection.execute_wrapper(counter):
+        run = sync_run(integration=integration, sync_name="members")
+    if run.status != SyncRun.Status.SUCCEEDED:
+        raise RuntimeError(f"the sync failed: {run.error}")
+    return run, clock.seconds, counter.calls - calls, counter.statements - statements
+
+
+def run() -> list[Figure]:
+    members = int(os.environ.get("BENCH_GLADSTONE_MEMBERS", 50_000))
+    _club()
+    counter = Counter()
+    counter.wrap_calls()
+    with sandbox_process("gladstone", members=members) as url:
+        integration = integration_save(
+            kind="gladstone", name="Bench", settings={
+                "base_url": url, "app_name": APP_NAME, "username": USERNAME, "active_statuses": ["LIVE", "FROZEN"],
+                "subscription_type_groups": ["FISIK"], "minimum_age": None, "notification_emails": [],
+                "validation_type": "Password", "delete_on_is_deleted": False, "system_name": "Bench",
+                "sync_minutes": 5,
+            }, secrets={"password": PASSWORD},
+        )
+        first, seconds, calls, statements = _sync(integration, counter)
+        idle, idle_seconds, idle_calls, idle_statements = _sync(integration, counter)
+    clients, packages = Client.objects.count(), ClientPackage.objects.count()
+    setup = f"{members} members, pages of {PAGE_SIZE}, {FETCH_THREADS} fetch threads"
+    return [
+        Figure("full member sync", seconds, "s", setup),
+        Figure("members per second", members / seconds, "members/s", setup),
+        Figure("peak memory (syncing process)", peak_memory_mb(), "MB", "the sandbox runs in its own process"),
+        Figure("SOAP calls", calls, "calls", f"{calls / members:.2f} per member"),
+        Figure("SQL statements per page", statements / first.pages, "statements",
+               f"{first.pages} pages, {statements} statements in all"),
+        Figure("clients created", clients, "clients", f"{first.skipped} members not created (inactive)"),
+        Figure("client packages written", packages, "rows", "subscriptions with a matching package"),
+        Figure("run with nothing queued", idle_seconds, "s",
+               f"{idle_calls} SOAP call(s), {idle_statements} statements, {idle.pages} pages"),
+    ]

@@ -1,0 +1,117 @@
+"""Momence: the initial sync of 20,000 members (tags, members, catalogue, everyone's bought
+memberships, a week of sessions and appointments) from the sandbox served by its own
+process into PostgreSQL, a rescan with nothing changed, and check-ins after door accesses.
+
+Momence v2 has no modified-since filter, so the rescan is the steady state: its cost is
+one list call per 100 members and no writes. Bought memberships are one call per member;
+here the client's pacing (5 calls/s in production) is off, to time Gatehouse's side.
+BENCH_MOMENCE_MEMBERS sets a smaller scale for a quick look.
+"""
+
+import os
+from datetime import timedelta
+
+from django.db import connection
+
+from accessctl.models import Door
+from accessctl.services import DoorEntry, door_accesses_record
+from bench.support import Figure, peak_memory_mb, sandbox_process, timed
+from clients.models import Client, Location
+from integrations.models import SyncRun
+from integrations.momence.connector import MomenceConnector
+from integrations.momence.models import CheckinDelivery
+from integrations.momence.sandbox import CLIENT_ID, CLIENT_SECRET, PASSWORD, USERNAME
+from integrations.services import integration_save
+from integrations.sync import sync_run
+from packages.models import Booking, ClientPackage
+
+MEMBERS = int(os.environ.get("BENCH_MOMENCE_MEMBERS", "20000"))
+INITIAL = ["tags", "members", "memberships", "bought-memberships", "sessions", "appointments"]
+BOOKKEEPING = ("integrations_syncrun", "integrations_syncstate", "django_q_", "momence_momencetoken")
+
+
+class StatementCounter:
+    """Counts SQL statements, and writes by table, through connection.execute_wrapper."""
+
+    def __init__(self):
+        self.total, self.writes = 0, {}
+
+    def __call__(self, execute, sql, params, many, context):
+        self.total += 1
+        if sql.lstrip().split(" ", 1)[0].upper() in ("INSERT", "UPDATE", "DELETE"):
+            table = sql.split('"')[1] if '"' in sql else "?"
+            self.writes[table] = self.writes.get(table, 0) + 1
+        return execute(sql, params, many, context)
+
+    def club_writes(self) -> int:
+        return sum(n for table, n in self.writes.items() if not table.startswith(BOOKKEEPING))
+
+
+def _run(integration, name: str, per_page: list[int] | None = None, counter=None, **options) -> SyncRun:
+    mark = [counter.total if counter else 0]
+
+    def progress(done, total):
+        if per_page is not None and counter is not None:
+            per_page.append(counter.total - mark[0])
+            mark[0] = counter.total
+
+    run = sync_run(integration=integration, sync_name=name, options=options, progress=progress)
+    if run.status != SyncRun.Status.SUCCEEDED:
+        raise RuntimeError(f"{name} failed: {run.error}")
+    return run
+
+
+def run() -> list[Figure]:
+    MomenceConnector.http_options = {"rate_per_second": None}  # time Gatehouse, not the pacing
+    figures: list[Figure] = []
+    with sandbox_process("momence", members=MEMBERS) as url:
+        location = Location.objects.create(name="Studio", alt_id="STUDIO", time_zone="Europe/London")
+        door = Door.objects.create(title="Studio door", door_id="studio", location=location)
+        integration = integration_save(
+            kind="momence", name="Momence bench", settings={"base_url": url, "location": location.pk},
+            secrets={"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, "username": USERNAME,
+                     "password": PASSWORD})
+        seconds, member_pages = {}, []
+        counter = StatementCounter()
+        with connection.execute_wrapper(counter), timed() as whole:
+            for name in INITIAL:
+                with timed() as each:
+                    _run(integration, name, member_pages if name == "members" else None, counter, initial=True)
+                seconds[name] = each.seconds
+        clients = Client.objects.filter(source=integration.source).count()
+        figures += [
+            Figure("initial sync wall time", whole.seconds, "s",
+                   f"{clients} clients, {ClientPackage.objects.count()} client packages, "
+                   f"{Booking.objects.count()} bookings; " + ", ".join(f"{n} {s:.1f} s" for n, s in seconds.items())),
+            Figure("members scan rate", clients / seconds["members"], "members/s", "pages of 100, tags included"),
+            Figure("bought memberships read rate", clients / seconds["bought-memberships"], "members/s",
+                   "one call per member, pacing off"),
+            Figure("SQL statements per members page", max(member_pages[:-1] or member_pages), "statements",
+                   f"min {min(member_pages)} over {len(member_pages)} pages of 100"),
+        ]
+        counter = StatementCounter()
+        with connection.execute_wrapper(counter), timed() as idle:
+            for name in ("tags", "members", "bought-memberships", "sessions", "appointments"):
+                _run(integration, name)
+        figures += [
+            Figure("rescan, nothing changed", idle.seconds, "s",
+                   f"tags, members, bought memberships (none due), sessions, appointments; "
+                   f"{counter.total} statements"),
+            Figure("rescan, nothing changed: writes to club records", counter.club_writes(), "writes",
+                   ", ".join(f"{t} {n}" for t, n in sorted(counter.writes.items()))),
+        ]
+        _run(integration, "checkins")  # the cursor starts
+        bookings = Booking.objects.filter(source=integration.source, external_id__startswith="booking:",
+                                          status="booked").select_related("session")
+        door_accesses_record(source="kisi-bench", entries=[
+            DoorEntry(client_id=b.client_id, door=door, accessed_at=b.session.start - timedelta(minutes=10),
+                      granted=True, source_ref=f"evt-{b.pk}") for b in bookings])
+        with timed() as checkins:
+            _run(integration, "checkins")
+        sent = CheckinDelivery.objects.filter(status="sent").count()
+        figures += [
+            Figure("check-ins after door accesses", checkins.seconds, "s",
+                   f"{sent} session bookings checked in from {len(bookings)} door accesses"),
+            Figure("peak memory", peak_memory_mb(), "MB", "this process; the sandbox runs apart"),
+        ]
+    return figures

@@ -1,0 +1,120 @@
+"""Perfect Gym: the initial sync of 100,000 members with about 120,000 contracts from the
+sandbox (served by its own process) into PostgreSQL, then an ongoing sync with nothing
+changed.
+
+Statements are counted with a connection execute wrapper (no SQL is kept, so counting
+costs neither time nor memory); the engine's progress callback marks page boundaries,
+so each page's count includes its upserts, its issues, the cursor and the run counters.
+BENCH_PG_MEMBERS sets a smaller scale for a quick look.
+"""
+
+import os
+from contextlib import contextmanager
+
+from django.db import connection
+
+from accessctl.models import Door
+from bench.support import Figure, peak_memory_mb, sandbox_process, timed
+from clients.models import Client, IdentityType, Location
+from integrations.models import SyncRun
+from integrations.perfectgym.sandbox import CLIENT_ID, CLIENT_SECRET, CLUBS, PLANS, PRODUCTS
+from integrations.services import integration_save
+from integrations.sync import sync_run
+from packages.models import ClientPackage, Package
+
+MEMBERS = int(os.environ.get("BENCH_PG_MEMBERS", "100000"))
+CLIENT_SYNCS = ["members", "contracts", "member_products"]
+BOOKKEEPING = ("integrations_syncrun", "integrations_syncstate", "django_q_")
+
+
+class StatementCounter:
+    """Counts SQL statements, and writes by table, through connection.execute_wrapper."""
+
+    def __init__(self):
+        self.total = 0
+        self.writes: dict[str, int] = {}
+
+    def __call__(self, execute, sql, params, many, context):
+        self.total += 1
+        verb = sql.lstrip().split(" ", 1)[0].upper()
+        if verb in ("INSERT", "UPDATE", "DELETE"):
+            table = sql.split('"')[1] if '"' in sql else "?"
+            self.writes[table] = self.writes.get(table, 0) + 1
+        return execute(sql, params, many, context)
+
+    def club_writes(self) -> int:
+        return sum(n for table, n in self.writes.items() if not table.startswith(BOOKKEEPING))
+
+
+@contextmanager
+def counting():
+    counter = StatementCounter()
+    with connection.execute_wrapper(counter):
+        yield counter
+
+
+def _setup(url: str):
+    for club_id, name, zone in CLUBS:
+        location = Location.objects.create(name=name, alt_id=f"C{club_id}", time_zone=zone,
+                                           integration_numbers={"perfectgym_club": str(club_id)})
+        Door.objects.create(title=f"{name} entrance", door_id=f"door-{club_id}", location=location)
+    Package.objects.bulk_create([Package(alt_id=f"payment_plan_{p[0]}", name=p[1]) for p in PLANS] +
+                                [Package(alt_id=f"product_{p[0]}", name=p[1]) for p in PRODUCTS])
+    identity = IdentityType.objects.create(display_name="Perfect Gym Customer Number")
+    return integration_save(kind="perfectgym", name="Perfect Gym bench", settings={
+        "base_url": url, "client_id": CLIENT_ID, "identity_type": identity.pk, "sync_members": True,
+        "member_minutes": 10, "sync_swipes": True, "swipe_minutes": 5, "attendance_minutes": 30,
+    }, secrets={"client_secret": CLIENT_SECRET})
+
+
+def _run(integration, name: str, counter: StatementCounter, per_page: list[int], **options) -> SyncRun:
+    mark = [counter.total]
+
+    def progress(done, total):
+        per_page.append(counter.total - mark[0])
+        mark[0] = counter.total
+
+    run = sync_run(integration=integration, sync_name=name, options=options, progress=progress,
+                   trigger=SyncRun.Trigger.INITIAL if options else SyncRun.Trigger.COMMAND)
+    if run.status != SyncRun.Status.SUCCEEDED:
+        raise RuntimeError(f"{name} failed: {run.error}")
+    return run
+
+
+def run() -> list[Figure]:
+    figures: list[Figure] = []
+    with sandbox_process("perfectgym", members=MEMBERS) as url:
+        integration = _setup(url)
+        pages: dict[str, list[int]] = {name: [] for name in CLIENT_SYNCS}
+        seconds: dict[str, float] = {}
+        with counting() as counter, timed() as whole:
+            for name in CLIENT_SYNCS:
+                with timed() as each:
+                    _run(integration, name, counter, pages[name], initial=True)
+                seconds[name] = each.seconds
+        clients, packages = Client.objects.count(), ClientPackage.objects.count()
+        figures += [
+            Figure("initial sync wall time", whole.seconds, "s",
+                   f"{clients} clients, {packages} client packages; members {seconds['members']:.1f} s, "
+                   f"contracts {seconds['contracts']:.1f} s, member products {seconds['member_products']:.1f} s"),
+            Figure("initial sync peak memory", peak_memory_mb(), "MB", "this process; the sandbox runs apart"),
+        ]
+        for name in ("members", "contracts"):
+            full = pages[name][:-1] or pages[name]  # the last page is shorter
+            figures.append(Figure(f"SQL statements per {name} page", max(full), "statements",
+                                  f"min {min(full)}, max {max(full)} over {len(pages[name])} pages of 500 rows"))
+        with counting() as counter:
+            with timed() as catch_up:
+                visits = _run(integration, "visits", counter, [])
+        figures.append(Figure("visits first run", catch_up.seconds, "s",
+                              f"{visits.created} door accesses from the seeded visits"))
+        with counting() as counter, timed() as idle:
+            runs = [_run(integration, name, counter, []) for name in (*CLIENT_SYNCS, "visits")]
+        figures += [
+            Figure("ongoing sync, nothing changed", idle.seconds, "s",
+                   f"members, contracts, member products and visits; {counter.total} statements, "
+                   f"{sum(r.pages for r in runs)} pages"),
+            Figure("ongoing sync, nothing changed: writes to club records", counter.club_writes(), "writes",
+                   "bookkeeping only: " + ", ".join(f"{t} {n}" for t, n in sorted(counter.writes.items()))),
+        ]
+    return figures

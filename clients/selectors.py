@@ -1,0 +1,15 @@
+"""Reads about clients that need thought."""
+
+from clients.models import Client
+
+
+def client_for_request(request) -> Client | None:
+    """The live client an API request is made by, or None.
+
+    clients.authentication.MemberTokenAuthentication makes `request.user` a Member
+    wrapping the client; anything else (a staff session, no login) is no member.
+    """
+    client = getattr(getattr(request, "user", None), "client", None)
+    if isinstance(client, Client) and client.deleted_at is None:
+        return client
+    return None

@@ -1,0 +1,157 @@
+"""The Gladstone Plus2 Member Web Service contract in one place.
+
+Marks follow ../shared/vendors/gladstone.md: [C] seen in the vendor's help pages, [I]
+inferred (no public WSDL was found). When a real WSDL is at hand, correct the names
+here: the client, the sandbox and the tests all read them from this module.
+"""
+
+import re
+from dataclasses import dataclass
+
+NAMESPACE = "http://www.gladstonemrm.com/memberwebservice/"  # [C]
+SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"  # SOAP 1.1
+SOAP_ACTION_PREFIX = NAMESPACE  # SOAPAction: "<prefix><Operation>" [C]
+CONTENT_TYPE = "text/xml; charset=utf-8"
+
+# One ASMX endpoint per area, appended to the Base URL (which ends with "/") [C].
+LOGIN_AREA = "Login.asmx"
+MEMBERS_AREA = "Members.asmx"
+GENERAL_AREA = "General.asmx"
+SUBSCRIPTIONS_AREA = "Subscriptions.asmx"  # listed by the vendor; no call here uses it
+
+# The SOAP header carrying the credentials [C].
+AUTH_HEADER = "AuthHeader"
+AUTH_USERNAME, AUTH_PASSWORD, AUTH_APP_NAME = "Username", "Password", "AppName"
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One SOAP operation: where it lives, its parameters in order, and its result."""
+
+    name: str
+    area: str
+    params: tuple[str, ...]
+    confirmed: bool  # [C] when the name and parameters were seen documented
+
+    @property
+    def soap_action(self) -> str:
+        return f"{SOAP_ACTION_PREFIX}{self.name}"
+
+    @property
+    def response(self) -> str:  # ASMX wraps results as <OpResponse><OpResult>
+        return f"{self.name}Response"
+
+    @property
+    def result(self) -> str:
+        return f"{self.name}Result"
+
+
+CHECK_MEMBER_LOGIN = Operation(
+    "CheckMemberLogin",
+    LOGIN_AREA,
+    ("LoginId", "idValue", "loginValidationType", "validationValue"),
+    confirmed=True,
+)
+GET_SUBSCRIPTION_TYPES = Operation(
+    "GetSubscriptionTypes",
+    GENERAL_AREA,
+    ("subscriptionTypeGroupIDs",),
+    confirmed=True,
+)
+# [I] A per-subscriber change queue. Our reading of it: each call returns up to a batch
+# of the changes queued for `systemName` that are not yet acknowledged (those handed out
+# before and never acknowledged come again first) and stamps them with `runId`;
+# `lastRunId` is the run id of the caller's previous read. CleanupMemberChanges removes
+# every change handed out so far; changes queued after the read stay queued.
+GET_MEMBER_CHANGES = Operation(
+    "GetMemberChanges",
+    MEMBERS_AREA,
+    ("systemName", "lastRunId", "runId"),
+    confirmed=False,
+)
+CLEANUP_MEMBER_CHANGES = Operation(  # [C] name, [I] semantics (see above)
+    "CleanupMemberChanges",
+    MEMBERS_AREA,
+    ("systemName",),
+    confirmed=False,
+)
+RETRIEVE_MEMBER = Operation("RetrieveMember", MEMBERS_AREA, ("memberId",), confirmed=False)
+GET_MEMBER_SUBSCRIPTIONS = Operation(  # [C] name, [I] parameters
+    "GetMemberSubscriptionsWithDetails",
+    MEMBERS_AREA,
+    ("memberId",),
+    confirmed=False,
+)
+GET_MEMBER_ATTENDANCES = Operation(  # [I] the capability is documented, the name is not
+    "GetMemberAttendances",
+    MEMBERS_AREA,
+    ("siteId", "fromDate", "toDate"),
+    confirmed=False,
+)
+OPERATIONS = [
+    CHECK_MEMBER_LOGIN,
+    GET_SUBSCRIPTION_TYPES,
+    GET_MEMBER_CHANGES,
+    CLEANUP_MEMBER_CHANGES,
+    RETRIEVE_MEMBER,
+    GET_MEMBER_SUBSCRIPTIONS,
+    GET_MEMBER_ATTENDANCES,
+]
+
+# Array results hold one element per item, named after the item type.
+MEMBER_CHANGE = "MemberChange"  # [I]
+SUBSCRIPTION_TYPE = "SubscriptionType"  # [C]
+SUBSCRIPTION = "Subscription"  # [I]
+ATTENDANCE = "Attendance"  # [I]
+STRING_ITEM = "string"  # how ASMX serialises string[] items
+
+# Record fields: our attribute name -> element path under the record ("/" nests).
+MEMBER_CHANGE_FIELDS = {"member_id": "MemberID", "change_date": "ChangeDate"}  # [I]
+SUBSCRIPTION_TYPE_FIELDS = {  # [C]
+    "sub_type_id": "SubTypeId",
+    "description": "Description",
+    "pro_rata": "ProRataInd",
+}
+MEMBER_FIELDS = {  # [I]
+    "member_id": "MemberID",
+    "forename": "Forename",
+    "surname": "Surname",
+    "email": "HomeEmailAddress",
+    "dob": "DOB",
+    "site_id": "SiteID",
+    "status_id": "StatusID",
+    "is_deleted": "IsDeleted",
+    # Present only when the instance's security setting allows it (UseStrongPassword off).
+    "login_id": "ConnectAndKiosk/LoginID",
+    "password": "ConnectAndKiosk/Password",
+}
+SUBSCRIPTION_FIELDS = {  # [I]
+    "subscription_ref": "SubscriptionRef",
+    "sub_type_id": "SubTypeId",
+    "start_date": "StartDate",
+    "end_date": "EndDate",
+    "site_id": "SiteId",
+    "auto_renew": "AutoRenewInd",
+    "creation_date": "CreationDate",
+}
+ATTENDANCE_FIELDS = {  # [I]
+    "attendance_id": "AttendanceID",
+    "member_id": "MemberID",
+    "site_id": "SiteID",
+    "entry_point": "EntryPoint",
+    "accessed_at": "AccessDateTime",
+    "granted": "Granted",
+}
+
+# CheckMemberLogin's choices [C].
+LOGIN_ID_KINDS = ("MemberID", "LoginID", "CardID", "HomeEmailAddress")
+VALIDATION_TYPES = ("PIN", "Password", "SecurePassword")
+
+# [I] ASMX answers a refused AuthHeader with a soap:Fault (HTTP 500) whose text names the
+# authentication; any fault matching this is a credentials problem.
+AUTH_FAULT = re.compile(r"authenticat|credential|not authori[sz]ed|app ?name", re.IGNORECASE)
+# Standard SOAP 1.1 fault codes: the caller's mistake, or the server's.
+CLIENT_FAULT, SERVER_FAULT = "Client", "Server"
+
+# Dates travel as xs:dateTime without an offset, in the club's local time [I].
+DATETIME_FORMAT = "%Y-%m-%dT%H:%M:%S"

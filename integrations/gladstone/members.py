@@ -1,0 +1,212 @@
+"""The member sync: Gladstone's change queue -> clients, client packages (with tiers).
+
+Per batch of the change queue: fetch each changed member and their subscriptions
+(Gladstone has no bulk read, so a small thread pool fetches a page's members at once),
+map them, write the page with one bulk upsert per kind, and only once the batch's last
+page is committed acknowledge it with CleanupMemberChanges. A crash before that
+leaves the changes queued, and the next run reads them again.
+"""
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from django.utils import timezone
+
+from clients.models import Client
+from clients.records import ClientRecord
+from clients.services import clients_upsert
+from integrations.errors import BadRecord, PermanentError
+from integrations.gladstone.client import Member, Subscription
+from integrations.gladstone.mapping import (
+    SubscriptionFacts,
+    flag,
+    is_under_age,
+    member_record,
+    subscription_facts,
+)
+from integrations.gladstone.models import UnmatchedSubscription
+from integrations.gladstone.services import unmatched_subscriptions_replace
+from integrations.sync import Counts, Page, SyncJob
+from packages.services import client_packages_upsert
+
+PAGE_SIZE = 200  # members written per transaction
+FETCH_THREADS = 8  # per-member calls in flight at once
+MAX_REPEATED_BATCHES = 3
+
+
+@dataclass(frozen=True)
+class MemberFetch:
+    """What Gladstone said about one changed member."""
+
+    member_id: str
+    member: Member | None
+    subscriptions: list[Subscription] = field(default_factory=list)
+    problem: str = ""  # why there is no member
+
+    def as_payload(self) -> dict:
+        return {
+            "MemberID": self.member_id,
+            "member": self.member.as_payload() if self.member else None,
+            "subscriptions": [s.as_payload() for s in self.subscriptions],
+        }
+
+
+@dataclass(frozen=True)
+class MemberUpdate:
+    """One member mapped: the client, whether it is under age, its subscriptions."""
+
+    client: ClientRecord
+    under_age: bool
+    subscriptions: list[SubscriptionFacts]
+
+
+@dataclass
+class PackageTally:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    unmatched: int = 0
+
+
+@dataclass
+class MembersSync(SyncJob):
+    """Cursor: {"run_id": the runId of the last change-queue read committed}."""
+
+    tally: PackageTally = field(default_factory=PackageTally)
+    today: date = field(default_factory=timezone.localdate)  # for the minimum age
+    now: datetime = field(default_factory=timezone.now)  # for "EndDate is past"
+
+    # reading -------------------------------------------------------------------
+    def pages(self, cursor):
+        connector = self.connector
+        client, system_name = connector.client(), connector.settings["system_name"]
+        run_id = int((cursor or {}).get("run_id", 0))
+        local = threading.local()
+
+        def fetch(member_id: str) -> MemberFetch:
+            if not member_id.isdigit():
+                return MemberFetch(
+                    member_id, None, problem=f"Unreadable MemberID {member_id!r} in the change queue."
+                )
+            if not hasattr(local, "client"):  # one HTTP session per thread
+                local.client = connector.client()
+            try:
+                member = local.client.member(member_id=member_id)
+                if member is None or flag(member.is_deleted):
+                    return MemberFetch(member_id, member)
+                return MemberFetch(member_id, member, local.client.member_subscriptions(member_id=member_id))
+            except PermanentError as error:  # one member Gladstone will not serve must not block the queue
+                return MemberFetch(member_id, None, problem=str(error))
+
+        previous, repeats = None, 0
+        with ThreadPoolExecutor(max_workers=FETCH_THREADS, thread_name_prefix="gladstone") as pool:
+            while True:
+                changes = client.member_changes(system_name=system_name, last_run_id=run_id, run_id=run_id + 1)
+                if not changes:
+                    return
+                # The same batch again and again: the acknowledgements are not taking effect.
+                repeats = repeats + 1 if changes == previous else 0
+                if repeats >= MAX_REPEATED_BATCHES:
+                    raise PermanentError("gladstone: CleanupMemberChanges does not acknowledge the changes read")
+                previous, run_id = changes, run_id + 1
+                member_ids = list(dict.fromkeys(ch.member_id.strip() for ch in changes))
+                chunks = [member_ids[n : n + PAGE_SIZE] for n in range(0, len(member_ids), PAGE_SIZE)]
+                pending = [pool.submit(fetch, m) for m in chunks[0]]
+                try:
+                    for n in range(len(chunks)):
+                        fetched = [future.result() for future in pending]
+                        # Fetch the next page while the engine writes this one.
+                        pending = [pool.submit(fetch, m) for m in chunks[n + 1]] if n + 1 < len(chunks) else []
+                        yield Page(fetched, cursor={"run_id": run_id})
+                finally:
+                    for future in pending:
+                        future.cancel()
+                # The engine commits a page before asking for the next one: here the whole
+                # batch is committed, so it is safe to acknowledge.
+                client.member_changes_cleanup(system_name=system_name)
+
+    def record_key(self, raw: MemberFetch) -> str:
+        return raw.member_id
+
+    def map(self, raw: MemberFetch) -> MemberUpdate:
+        try:
+            return self._map(raw)
+        except BadRecord as error:
+            raise BadRecord(error.reason, key=error.key or raw.member_id, payload=raw.as_payload()) from None
+
+    def _map(self, raw: MemberFetch) -> MemberUpdate:
+        if raw.member is None:
+            raise BadRecord(raw.problem or f"RetrieveMember returned no member {raw.member_id}.")
+        look, rules = self.connector.lookups, self.connector.member_rules
+        record = member_record(raw.member, rules=rules, sites=look.sites)
+        home = look.sites.get(raw.member.site_id.strip())
+        subscriptions = [
+            subscription_facts(s, index=look.packages, sites=look.sites, home=home) for s in raw.subscriptions
+        ]
+        return MemberUpdate(
+            client=record,
+            subscriptions=subscriptions,
+            under_age=is_under_age(record.date_of_birth, rules.minimum_age, self.today),
+        )
+
+    # writing -------------------------------------------------------------------
+    def apply(self, records: list[MemberUpdate]) -> Counts:
+        source = self.connector.integration.source
+        young = [u.client.external_id for u in records if u.under_age]
+        known_young = set()
+        if young:
+            existing = Client.all_objects.filter(source=source, external_id__in=young)
+            known_young = set(existing.values_list("external_id", flat=True))
+        # Under the minimum age: not created, but an existing client is kept up to date.
+        kept = [u for u in records if not u.under_age or u.client.external_id in known_young]
+        result = clients_upsert(source=source, records=[u.client for u in kept], create_inactive=False)
+        self.changed_clients |= result.changed_client_ids
+        packages, unmatched = [], []
+        for update in kept:
+            client_id = result.ids.get(update.client.external_id)
+            if client_id is None or update.client.deleted:
+                continue
+            for sub in update.subscriptions:
+                if sub.package_id is not None:
+                    packages.append(sub.record(client_id=client_id, now=self.now))
+                elif sub.sub_type_id and not sub.expired(self.now):
+                    unmatched.append(
+                        UnmatchedSubscription(
+                            integration=self.connector.integration,
+                            client_id=client_id,
+                            member_id=update.client.external_id,
+                            subscription_ref=sub.ref,
+                            sub_type_id=sub.sub_type_id,
+                            start=sub.start,
+                            seen_at=self.now,
+                        )
+                    )
+        held = client_packages_upsert(source=source, records=packages)
+        self.changed_clients |= held.changed_client_ids
+        unmatched_subscriptions_replace(
+            integration=self.connector.integration,
+            member_ids=[u.client.external_id for u in records],
+            rows=unmatched,
+        )
+        self.tally.created += held.created
+        self.tally.updated += held.updated
+        self.tally.unchanged += held.unchanged
+        self.tally.unmatched += len(unmatched)
+        return Counts(
+            created=result.created,
+            updated=result.updated,
+            unchanged=result.unchanged,
+            skipped=result.skipped + len(records) - len(kept),
+        )
+
+    def finish(self, run) -> None:
+        t = self.tally
+        run.report = (
+            f"Clients: {run.created} created, {run.updated} updated, {run.unchanged} unchanged, "
+            f"{run.skipped} not created (inactive, deleted or under the minimum age).\n"
+            f"Client packages: {t.created} created, {t.updated} updated, {t.unchanged} unchanged; "
+            f"{t.unmatched} subscription(s) with no matching package (the daily audit reports those "
+            "of the configured SubscriptionTypeGroupIDs)."
+        )

@@ -1,0 +1,1 @@
+"""Glofox (ABC Glofox): members, memberships and bookings in; check-ins out."""

@@ -1,0 +1,107 @@
+"""Writes of the Glofox integration: configurations and the access rules they keep."""
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django_q.tasks import async_task
+
+from accessctl.models import AccessRule, KisiGroup, KisiPlace
+from accessctl.services import access_rule_set, access_rules_delete
+from integrations.connectors import CatalogueEntry
+from integrations.glofox.client import MembershipType
+from integrations.glofox.mapping import BOOKED_KINDS, package_alt_id, package_kind
+from integrations.glofox.models import CheckinDelivery, GlofoxConfiguration
+from integrations.models import SyncRun
+from integrations.reactions import access_changed_notify
+from packages.models import Package
+from packages.services import packages_create_missing
+
+# The seed's own words for a group scoped to a place (Kisi shows exactly this).
+AMBIGUOUS_GROUP = ("The organization is ambiguous, please check if relevant references belong to the "
+                   "same organization")
+BOOKING_MINUTES_BEFORE = 60  # the seed: access starts one hour before the booked class
+
+
+def configuration_check(*, kisi_group: KisiGroup | None, kisi_place: KisiPlace | None) -> None:
+    """Refuse a place-scoped group and a place that is no club location (ValidationError)."""
+    errors = {}
+    if kisi_group is not None and not kisi_group.is_organization_scoped:
+        errors["kisi_group"] = AMBIGUOUS_GROUP
+    if kisi_place is not None and kisi_place.location_id is None:
+        errors["kisi_place"] = (f"The Kisi place {kisi_place} is not mapped to a club location yet; "
+                                "set its location under Access control > Kisi places first.")
+    if errors:
+        raise ValidationError(errors)
+
+
+def catalogue_entries(memberships: list[MembershipType]) -> list[CatalogueEntry]:
+    """Glofox membership types as the packages they become."""
+    return [CatalogueEntry(alt_id=package_alt_id(m.id), name=m.name, kind=package_kind(m.type),
+                           detail=m.type) for m in memberships]
+
+
+@transaction.atomic
+def configuration_save(
+    *, configuration: GlofoxConfiguration, memberships: list[MembershipType] | None = None
+) -> GlofoxConfiguration:
+    """Save a configuration and keep its access rules in line with it.
+
+    `memberships` is the branch's catalogue (None when Glofox could not be read): the
+    selected types and, with bookings enabled, its credit packs and pay-as-you-go
+    memberships get packages (created when missing, with their kind). A "package"
+    rule gives active holders of the selected types the configured Kisi group; a
+    "booking" rule gives credit-pack and PAYG holders the group from an hour before
+    each booked class at the configuration's location to its end. The door system is
+    told which clients' access may have changed.
+    """
+    configuration_check(kisi_group=configuration.kisi_group, kisi_place=configuration.kisi_place)
+    configuration.save()
+    catalogue = {m.id: m for m in memberships or []}
+    selected = [str(m) for m in configuration.membership_types]
+    entries = catalogue_entries([catalogue.get(m) or MembershipType(m, f"Glofox membership {m}", "time")
+                                 for m in selected])
+    booked = [e for e in catalogue_entries(list(catalogue.values())) if e.kind in BOOKED_KINDS]
+    packages_create_missing(entries=entries + (booked if configuration.bookings_enabled else []))
+    ids = dict(Package.objects.filter(alt_id__in=[e.alt_id for e in entries + booked])
+               .values_list("alt_id", "pk"))
+    owner = configuration.owner
+    changed = access_rule_set(owner=owner, reason=AccessRule.Reason.PACKAGE, group=configuration.kisi_group,
+                              package_ids={ids[e.alt_id] for e in entries})
+    booking_packages = set()
+    if configuration.bookings_enabled:
+        # Keep the credit packs the members sync added (types that left the catalogue's first pages).
+        booking_packages = {ids[e.alt_id] for e in booked if e.alt_id in ids} | set(
+            AccessRule.objects.filter(owner=owner, reason=AccessRule.Reason.BOOKING)
+            .values_list("packages", flat=True)) - {None}
+    changed |= access_rule_set(
+        owner=owner, reason=AccessRule.Reason.BOOKING, group=configuration.kisi_group,
+        package_ids=booking_packages, location_id=configuration.location_id,
+        minutes_before=BOOKING_MINUTES_BEFORE,
+    )
+    access_changed_notify(client_ids=changed, origin=configuration.integration)
+    return configuration
+
+
+@transaction.atomic
+def configuration_delete(*, configuration: GlofoxConfiguration) -> None:
+    """Delete a configuration and the access rules it owns (see signals for cascades)."""
+    configuration.delete()
+
+
+def configuration_rules_delete(*, configuration: GlofoxConfiguration) -> None:
+    """Remove the rules a configuration owns and wake the door system for their holders."""
+    changed = access_rules_delete(owner=configuration.owner)
+    access_changed_notify(client_ids=changed, origin=None)
+
+
+def deliveries_retry(*, deliveries) -> int:
+    """Send failed check-ins again now (a sent one never is); returns how many."""
+    chosen = deliveries.filter(status__in=[CheckinDelivery.Status.FAILED, CheckinDelivery.Status.GAVE_UP])
+    integration_ids = set(chosen.values_list("integration_id", flat=True))
+    count = CheckinDelivery.objects.filter(pk__in=list(chosen.values_list("pk", flat=True))).update(
+        status=CheckinDelivery.Status.FAILED, next_attempt_at=timezone.now())
+    for integration_id in integration_ids:
+        transaction.on_commit(lambda pk=integration_id: async_task(
+            "integrations.tasks.sync_task", pk, "checkins", SyncRun.Trigger.MANUAL,
+            task_name=f"integration {pk}: check-ins retried"))
+    return count

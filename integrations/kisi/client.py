@@ -1,0 +1,274 @@
+"""The Kisi REST API (../shared/vendors/kisi.md): typed records in and out, no Django models.
+
+Marks follow the vendor file: [C] vendor docs, [O] third-party production code, [I]
+inferred. Everything not documented there is gathered in the constants below:
+
+- [I] `GET /role_assignments?group_id=<id>&scope=group` lists a group's role
+  assignments (the vendor file documents only the `user_id` filter); each carries
+  `user_id`, `valid_from` and `valid_until`. It lets a reconcile read what Kisi holds
+  for a group in one call per 100 records instead of one call per user.
+- [I] Event polling: `POST /event_sets` with
+  `{"event_set": {"event_type", "interval": {"start", "end"}, "limit"}}` answers
+  `{"events": [...], "next_cursor": str | null}`; the next page is the same POST with
+  `"cursor"` added. Events have the webhook's shape.
+- [I] An unlock refused by Kisi (e.g. an offline lock) answers 4xx with the error body.
+"""
+
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from urllib.parse import urlsplit
+
+import requests
+
+from integrations.errors import AuthError, PermanentError, RateLimited, TransientError, VendorError
+from integrations.http import VendorHTTP, retry_after_seconds
+
+KISI_URL = "https://api.kisi.io/"
+PAGE_SIZE = 100  # [O]
+BASIC_ROLE = "group_basic"  # [C] the role a member holds in a group
+UNLOCK_EVENT = "lock.unlock"  # [C]
+GROUP_ASSIGNMENTS_FILTER = {"scope": "group"}  # [I] with group_id=<id>, see the docstring
+WRITE_ATTEMPTS = 5  # a 429 means Kisi did not act, so a create is safe to send again
+
+
+class KisiNotFound(PermanentError):
+    """Kisi has no such record (404): deleted there, or never made."""
+
+
+@dataclass(frozen=True)
+class KisiUser:
+    id: str
+    email: str
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class RoleAssignment:
+    """A user's role in a group, with the window Kisi honours it in (None: unbounded)."""
+
+    id: str
+    user_id: str
+    group_id: str
+    role_id: str = BASIC_ROLE
+    valid_from: datetime | None = None
+    valid_until: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ListPage:
+    """One page of a list: its records and the total X-Collection-Range reports."""
+
+    records: list[dict]
+    offset: int
+    total: int | None
+
+
+@dataclass(frozen=True)
+class EventsPage:
+    events: list[dict]
+    next_cursor: str | None
+
+
+def iso_utc(moment: datetime | None) -> str | None:
+    """ISO-8601 UTC with a Z, to the second, as Kisi takes it."""
+    if moment is None:
+        return None
+    return moment.astimezone(UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_time(value) -> datetime | None:
+    """Kisi's ISO-8601 time (with Z or an offset) as an aware UTC datetime."""
+    if not value:
+        return None
+    moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
+
+
+def collection_total(header: str | None) -> int | None:
+    """The total of `X-Collection-Range: 0-99/250` (or `*/0`); None when absent or unreadable."""
+    if not header or "/" not in header:
+        return None
+    try:
+        return int(header.rsplit("/", 1)[1])
+    except ValueError:
+        return None
+
+
+def _kisi_error(response: requests.Response) -> VendorError | None:
+    """Map Kisi's `{"code", "error"}` body (and its status) to the error hierarchy."""
+    status = response.status_code
+    if status < 400:
+        return None
+    try:
+        body = response.json()
+    except ValueError:
+        body = {}
+    body = body if isinstance(body, dict) else {}
+    request = response.request
+    path = urlsplit(request.url).path if request is not None else ""
+    code = str(body.get("code") or status)
+    message = str(body.get("error") or body.get("message") or "")[:200]
+    where = f"Kisi: {request.method if request is not None else ''} {path} answered {status}".strip()
+    text = f"{where}: {message} ({code})" if message else f"{where} ({code})"
+    if status in (401, 403):
+        return AuthError(f"{text}; check the API key")
+    if status == 429:
+        return RateLimited(text, retry_after=retry_after_seconds(response.headers.get("Retry-After")))
+    if status >= 500:
+        return TransientError(text)
+    return KisiNotFound(text) if status == 404 else PermanentError(text)
+
+
+class KisiClient:
+    """One organisation's Kisi API, authenticated with its API key."""
+
+    def __init__(self, *, api_key: str, base_url: str = KISI_URL, identifier: str = "gatehouse",
+                 contact: str = "", sleep: Callable[[float], None] = time.sleep, **http_options):
+        headers = {"Authorization": f"KISI-LOGIN {api_key}", "Accept": "application/json",
+                   "X-Kisi-Integration-Identifier": identifier}
+        if contact:
+            headers["X-Kisi-Integration-Contact"] = contact
+        self.sleep = sleep
+        self.http = VendorHTTP(vendor="kisi", base_url=base_url, headers=headers, secrets=[api_key],
+                               error_hook=_kisi_error, sleep=sleep, **http_options)
+
+    # plumbing ---------------------------------------------------------------
+    def _write(self, method: str, path: str, **kwargs) -> requests.Response:
+        """Send a create; wait and resend only when Kisi answered 429 (it did nothing)."""
+        for attempt in range(1, WRITE_ATTEMPTS + 1):
+            try:
+                return self.http.request(method, path, **kwargs)
+            except RateLimited as limited:
+                wait = limited.retry_after if limited.retry_after is not None else 2.0 ** attempt / 4
+                if attempt == WRITE_ATTEMPTS or wait > self.http.max_retry_after:
+                    raise
+                self.sleep(wait)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def list_page(self, path: str, *, offset: int = 0, limit: int = PAGE_SIZE, **params) -> ListPage:
+        response = self.http.request("GET", path, params={**params, "limit": limit, "offset": offset})
+        body = response.json()
+        if not isinstance(body, list):
+            raise PermanentError(f"Kisi: GET /{path} did not answer a list.")
+        return ListPage(body, offset, collection_total(response.headers.get("X-Collection-Range")))
+
+    def list_pages(self, path: str, *, limit: int = PAGE_SIZE, **params) -> Iterator[ListPage]:
+        """Every page of a list, by limit and offset, stopping at the reported total."""
+        offset = 0
+        while True:
+            page = self.list_page(path, offset=offset, limit=limit, **params)
+            yield page
+            offset += len(page.records)
+            done = offset >= page.total if page.total is not None else len(page.records) < limit
+            if done or not page.records:
+                return
+
+    # places, groups, locks ------------------------------------------------------
+    def places(self) -> Iterator[ListPage]:
+        return self.list_pages("places")
+
+    def groups(self, *, ids: list[str] | None = None, place_id: str | None = None, query: str = "",
+               scope: str = "") -> Iterator[ListPage]:
+        """Groups, optionally filtered by ids, place, name query or scope ("organization"/"place")."""
+        filters = {"ids": ",".join(ids) if ids else None, "place_id": place_id, "query": query or None,
+                   "scope": scope or None}
+        return self.list_pages("groups", **{k: v for k, v in filters.items() if v is not None})
+
+    def locks(self, *, place_id: str | None = None) -> Iterator[ListPage]:
+        return self.list_pages("locks", **({"place_id": place_id} if place_id else {}))
+
+    def lock(self, lock_id: str) -> dict:
+        return self.http.request("GET", f"locks/{lock_id}").json()
+
+    def lock_unlock(self, lock_id: str, *, latitude: float | None = None,
+                    longitude: float | None = None) -> str:
+        """Open a lock once; the coordinates go along as the location context. Returns Kisi's message."""
+        body = ({"context": {"location": {"latitude": latitude, "longitude": longitude}}}
+                if latitude is not None and longitude is not None else None)
+        answer = self.http.request("POST", f"locks/{lock_id}/unlock", json=body).json()
+        return str(answer.get("message") or "Unlocked") if isinstance(answer, dict) else "Unlocked"
+
+    # users -------------------------------------------------------------------------
+    def user_find(self, email: str) -> KisiUser | None:
+        """The user whose email is exactly `email` (case-insensitive); Kisi's query is fuzzy."""
+        wanted = email.strip().lower()
+        for page in self.list_pages("users", query=email.strip()):
+            for raw in page.records:
+                if str(raw.get("email") or "").strip().lower() == wanted:
+                    return KisiUser(str(raw["id"]), raw["email"], raw.get("name") or "")
+        return None
+
+    def users(self) -> Iterator[list[KisiUser]]:
+        """Every user of the organisation, a page at a time."""
+        for page in self.list_pages("users"):
+            yield [KisiUser(str(r["id"]), r.get("email") or "", r.get("name") or "")
+                   for r in page.records if r.get("id") is not None]
+
+    def user_create(self, *, email: str, name: str) -> KisiUser:
+        """A managed user: confirmed at once, and Kisi sends them no emails."""
+        body = {"user": {"email": email, "name": name, "send_emails": False, "confirm": True}}
+        raw = self._write("POST", "users", json=body).json()
+        return KisiUser(str(raw["id"]), raw.get("email") or email, raw.get("name") or name)
+
+    # role assignments ------------------------------------------------------------
+    def group_assignments(self, group_id: str) -> Iterator[list[RoleAssignment]]:
+        """What Kisi holds for one group, a page at a time ([I] group filter)."""
+        for page in self.list_pages("role_assignments", group_id=group_id, **GROUP_ASSIGNMENTS_FILTER):
+            yield [a for raw in page.records if (a := _assignment(raw, group_id)) is not None]
+
+    def user_assignments(self, user_id: str) -> list[RoleAssignment]:
+        """One user's group roles ([C] user_id filter)."""
+        return [a for page in self.list_pages("role_assignments", user_id=user_id, scope="group")
+                for raw in page.records if (a := _assignment(raw, None)) is not None]
+
+    def assignment_create(self, *, user_id: str, group_id: str, valid_from: datetime | None = None,
+                          valid_until: datetime | None = None) -> RoleAssignment:
+        """Give a user the basic role in a group, bounded by the window when one is given."""
+        body = {"user_id": int(user_id) if user_id.isdigit() else user_id, "role_id": BASIC_ROLE,
+                "group_id": int(group_id) if group_id.isdigit() else group_id}
+        if valid_from is not None:
+            body["valid_from"] = iso_utc(valid_from)
+        if valid_until is not None:
+            body["valid_until"] = iso_utc(valid_until)
+        raw = self._write("POST", "role_assignments", json={"role_assignment": body}).json()
+        return RoleAssignment(str(raw["id"]), user_id, group_id, raw.get("role_id") or BASIC_ROLE,
+                              valid_from, valid_until)
+
+    def assignment_delete(self, assignment_id: str) -> None:
+        """Remove a role assignment; one Kisi no longer has counts as removed."""
+        try:
+            self.http.request("DELETE", f"role_assignments/{assignment_id}")  # retried on 429 by VendorHTTP
+        except KisiNotFound:
+            return
+
+    # unlock events ----------------------------------------------------------------
+    def unlock_events(self, *, start: datetime, end: datetime) -> Iterator[EventsPage]:
+        """Unlock events created in [start, end), a page at a time ([I] event sets)."""
+        query = {"event_type": UNLOCK_EVENT, "interval": {"start": iso_utc(start), "end": iso_utc(end)},
+                 "limit": PAGE_SIZE}
+        cursor = None
+        while True:
+            body = {"event_set": {**query, **({"cursor": cursor} if cursor else {})}}
+            answer = self.http.request("POST", "event_sets", json=body, idempotent=True).json()
+            page = EventsPage(list(answer.get("events") or []), answer.get("next_cursor"))
+            yield page
+            if not page.next_cursor or not page.events:
+                return
+            cursor = page.next_cursor
+
+
+def _assignment(raw: dict, group_id: str | None) -> RoleAssignment | None:
+    """A listed role assignment, or None when it is not a user's group role we can read."""
+    if not isinstance(raw, dict) or raw.get("id") is None or raw.get("user_id") is None:
+        return None
+    group = raw.get("group_id") if raw.get("group_id") is not None else group_id
+    if group is None:
+        return None
+    try:
+        valid_from, valid_until = parse_time(raw.get("valid_from")), parse_time(raw.get("valid_until"))
+    except ValueError:
+        valid_from, valid_until = None, None
+    return RoleAssignment(str(raw["id"]), str(raw["user_id"]), str(group), raw.get("role_id") or BASIC_ROLE,
+                          valid_from, valid_until)

@@ -1,0 +1,85 @@
+"""The Kisi connector: the door system. Imports places, groups and locks, pushes access
+(a reconciliation woken whenever a member system changes clients), and records unlock
+events from the signed webhook, with polling as the fallback.
+"""
+
+import logging
+
+from django import forms
+from django.conf import settings as django_settings
+
+from integrations.connectors import Connector, SettingField, SyncSpec
+from integrations.errors import PermanentError
+from integrations.kisi.client import KISI_URL, UNLOCK_EVENT, KisiClient
+from integrations.kisi.doors_sync import DoorsSync
+from integrations.kisi.events import EventsSync, unlock_events_record
+from integrations.kisi.reconcile import AccessSync
+
+logger = logging.getLogger("gatehouse.kisi")
+
+
+class KisiConnector(Connector):
+    kind = "kisi"
+    label = "Kisi"
+    sandbox = "integrations.kisi.sandbox.KisiSandbox"
+    webhook_signature_header = "X-Signature"
+    webhook_secret_field = "webhook_secret"  # noqa: S105 - the field's name, not a secret
+    settings_fields = [
+        SettingField("api_key", forms.CharField(
+            label="API key", help_text="Kisi > My account > API > Add API key."), secret=True),
+        SettingField("webhook_secret", forms.CharField(
+            label="Webhook signing secret", required=False,
+            help_text="The secret of Kisi's webhook for lock.unlock events (optional: without it, "
+                      "unlock events are only polled)."), secret=True),
+        SettingField("reconcile_minutes", forms.IntegerField(
+            label="Push access every (minutes)", min_value=1, initial=1,
+            help_text="Changes from member systems are also pushed at once.")),
+        SettingField("events_polling", forms.BooleanField(
+            label="Poll unlock events", required=False, initial=True,
+            help_text="The fallback for unlock events the webhook missed.")),
+        SettingField("events_minutes", forms.IntegerField(
+            label="Poll unlock events every (minutes)", min_value=1, initial=5)),
+        SettingField("base_url", forms.URLField(
+            label="API base URL", required=False, initial=KISI_URL, assume_scheme="https",
+            help_text=f"Leave empty for {KISI_URL}; change it only to use a sandbox.")),
+    ]
+    syncs = [
+        SyncSpec("doors", "Places, groups and locks", default_minutes=60),
+        SyncSpec("access", "Access", default_minutes=1, interval_setting="reconcile_minutes"),
+        SyncSpec("events", "Unlock events", default_minutes=5, interval_setting="events_minutes",
+                 enabled_setting="events_polling"),
+    ]
+    initial_syncs = ["doors", "access"]
+    access_sync = "access"
+    http_options: dict = {}  # tests shorten backoff and sleeps here
+
+    def client(self, **http_options) -> KisiClient:
+        """The organisation's Kisi API."""
+        return KisiClient(api_key=self.secrets.get("api_key", ""),
+                          base_url=self.settings.get("base_url") or KISI_URL,
+                          contact=django_settings.DEFAULT_FROM_EMAIL, **{**self.http_options, **http_options})
+
+    def test_connection(self) -> str:
+        page = self.client().list_page("places")
+        total = page.total if page.total is not None else len(page.records)
+        return f"{total} place(s) in Kisi"
+
+    def sync_job(self, sync_name, options):
+        jobs = {"doors": DoorsSync, "access": AccessSync, "events": EventsSync}
+        if sync_name not in jobs:
+            raise PermanentError(f"Kisi has no sync named {sync_name!r}.")
+        return jobs[sync_name](connector=self, options=options, name=sync_name)
+
+    def webhook_event(self, payload):
+        if not isinstance(payload, dict) or not payload.get("uuid") or not payload.get("type"):
+            raise ValueError("a Kisi event has a uuid and a type")
+        return str(payload["uuid"]), str(payload["type"])
+
+    def webhook_process(self, event) -> None:
+        if event.event_type != UNLOCK_EVENT:
+            logger.info("integration=%s kisi event %s of type %s not used", self.integration.pk,
+                        event.event_id, event.event_type)
+            return
+        counts = unlock_events_record(integration=self.integration, events=[event.payload])
+        logger.info("integration=%s kisi event %s: %d door access(es) recorded", self.integration.pk,
+                    event.event_id, counts.created)

@@ -1,0 +1,102 @@
+"""The "doors" sync: Kisi's places, groups and locks into KisiPlace, KisiGroup and Door.
+
+Places come first (a place maps to the location a manager chose, else the one with the
+same name), then groups with their scope, then locks: each becomes a Kisi door at its
+place's location. A lock whose place has no location cannot be a door (a door belongs
+to a location) and becomes a SyncIssue telling the manager to map the place.
+"""
+
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from accessctl.models import Door, KisiPlace
+from accessctl.records import DoorGroupRecord, DoorLockRecord, DoorPlaceRecord
+from accessctl.services import kisi_doors_upsert, kisi_groups_upsert, kisi_places_upsert
+from integrations.errors import BadRecord
+from integrations.sync import Counts, Page, SyncJob
+
+
+@dataclass(frozen=True)
+class Item:
+    """One Kisi record and what it is (the engine keeps pages of one kind)."""
+
+    kind: str  # place, group, lock
+    raw: dict
+
+
+def _coordinate(value) -> Decimal | None:
+    if value is None or value == "":
+        return None
+    try:
+        return round(Decimal(str(value)), 6)
+    except InvalidOperation:
+        return None
+
+
+def _name(raw: dict) -> str:
+    name = raw.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise BadRecord("It has no name.", payload=raw)
+    return name.strip()
+
+
+class DoorsSync(SyncJob):
+    """Import the organisation's places, groups and locks; one bulk write per page."""
+
+    def record_key(self, raw) -> str:
+        if isinstance(raw, Item) and isinstance(raw.raw, dict):
+            return f"{raw.kind}-{raw.raw.get('id', '')}"
+        return ""
+
+    def pages(self, cursor):
+        kisi = self.connector.client()
+        for kind, pages in (("place", kisi.places), ("group", kisi.groups), ("lock", kisi.locks)):
+            for page in pages():
+                if kind == "lock":
+                    self._prepare_locks(page.records)
+                yield Page([Item(kind, raw) for raw in page.records], cursor=None, total=page.total)
+
+    def _prepare_locks(self, records: list) -> None:
+        """What map() needs to know about a page of locks: places' locations, known lock ids."""
+        ids = [str(r.get("id")) for r in records if isinstance(r, dict)]
+        self.known_locks = set(Door.objects.filter(kisi_lock_id__in=ids)
+                               .values_list("kisi_lock_id", flat=True))
+        self.places = {kisi_id: (name, location_id) for kisi_id, name, location_id in
+                       KisiPlace.objects.values_list("kisi_id", "name", "location_id")}
+
+    def map(self, item: Item):
+        raw = item.raw
+        if not isinstance(raw, dict) or raw.get("id") in (None, ""):
+            raise BadRecord(f"The {item.kind} has no id.", payload=raw if isinstance(raw, dict) else str(raw))
+        kisi_id = str(raw["id"])
+        if item.kind == "place":
+            return DoorPlaceRecord(kisi_id=kisi_id, name=_name(raw),
+                                   time_zone=str(raw.get("time_zone") or ""))
+        if item.kind == "group":
+            place = raw.get("place_id")
+            return DoorGroupRecord(kisi_id=kisi_id, name=_name(raw),
+                                   description=str(raw.get("description") or ""),
+                                   place_kisi_id=str(place) if place not in (None, "") else None)
+        place = str(raw.get("place_id") or "")
+        name, location_id = self.places.get(place, (None, None))
+        if kisi_id not in self.known_locks:
+            if name is None:
+                raise BadRecord(f"The lock's place {place or '(none)'} is not in Gatehouse.", payload=raw,
+                                key=f"lock-{kisi_id}")
+            if location_id is None:
+                raise BadRecord(
+                    f"The lock's place '{name}' is not mapped to a location, so the lock cannot become "
+                    "a door. Map the place under Kisi places, then sync doors again.",
+                    payload=raw, key=f"lock-{kisi_id}")
+        return DoorLockRecord(lock_id=kisi_id, title=_name(raw), place_kisi_id=place,
+                              latitude=_coordinate(raw.get("latitude")),
+                              longitude=_coordinate(raw.get("longitude")))
+
+    def apply(self, records) -> Counts:
+        if not records:
+            return Counts()
+        upsert = {DoorPlaceRecord: kisi_places_upsert, DoorGroupRecord: kisi_groups_upsert,
+                  DoorLockRecord: kisi_doors_upsert}[type(records[0])]
+        result = upsert(records=records)
+        return Counts(created=result.created, updated=result.updated, unchanged=result.unchanged,
+                      skipped=result.skipped)

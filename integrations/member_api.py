@@ -1,0 +1,123 @@
+"""The member app's login endpoints: credentials (the login proxy) and partner member tokens."""
+
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.parsers import JSONParser
+from rest_framework.permissions import AllowAny
+from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from clients.api import TOKEN_PAIR_EXAMPLE, ErrorSerializer, TokenPairSerializer, token_pair_response
+from clients.throttles import LoginIdentifierThrottle, LoginIPThrottle, MemberTokenIPThrottle, client_ip
+from clients.tokens import member_tokens_issue
+from integrations.logins import NoSuchTokenIntegration, member_login, member_token_login, token_integration
+
+# One answer for an unknown account, a wrong password and a vendor that is down.
+LOGIN_REFUSED = "Invalid identifier or password."
+TOKEN_REFUSED = "Invalid or expired member token."  # noqa: S105 - a message, not a secret
+LOCKED = "Too many failed attempts. Try again later."
+UNAUTHORISED = {"WWW-Authenticate": 'Bearer realm="gatehouse"'}
+THROTTLED = OpenApiResponse(ErrorSerializer, description="Too many attempts; wait Retry-After seconds.")
+
+
+def refused(detail: str) -> Response:
+    """A 401 with the one message of its endpoint, whatever the reason was."""
+    return Response({"detail": detail}, status=status.HTTP_401_UNAUTHORIZED, headers=UNAUTHORISED)
+
+
+def refused_example(detail: str) -> OpenApiExample:
+    return OpenApiExample("Refused", value={"detail": detail}, response_only=True, status_codes=["401"])
+
+
+class LoginRequestSerializer(serializers.Serializer):
+    identifier = serializers.CharField(max_length=254, help_text="E-mail, member number or login id.")
+    password = serializers.CharField(max_length=256, trim_whitespace=False, style={"input_type": "password"})
+
+
+class MemberTokenRequestSerializer(serializers.Serializer):
+    integration = serializers.CharField(
+        required=False, allow_blank=True, max_length=64,
+        help_text="The integration's id or kind; may be left out when only one takes member tokens.")
+    token = serializers.CharField(max_length=4096, help_text="The partner app's encrypted member id.")
+
+
+class LoginView(APIView):
+    """Log a member in with Gatehouse's or a member system's credentials."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    throttle_classes = [LoginIPThrottle, LoginIdentifierThrottle]
+    renderer_classes = [JSONRenderer]
+    parser_classes = [JSONParser]
+
+    @extend_schema(
+        request=LoginRequestSerializer,
+        responses={
+            200: TokenPairSerializer,
+            400: OpenApiResponse(description="Identifier or password missing."),
+            401: OpenApiResponse(ErrorSerializer, description="The same answer for an unknown account, a "
+                                 "wrong password and a member system that did not answer."),
+            429: THROTTLED,
+        },
+        examples=[
+            OpenApiExample("Credentials", request_only=True,
+                           value={"identifier": "ada@example.com", "password": "correct horse"}),
+            TOKEN_PAIR_EXAMPLE,
+            refused_example(LOGIN_REFUSED),
+            OpenApiExample("Locked", value={"detail": LOCKED}, response_only=True, status_codes=["429"]),
+        ],
+        summary="Log a member in (Gatehouse credentials, then each member system in login order).",
+        tags=["member auth"],
+    )
+    def post(self, request):
+        given = LoginRequestSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        outcome = member_login(identifier=given.validated_data["identifier"],
+                               password=given.validated_data["password"], ip=client_ip(request))
+        if outcome.locked:
+            return Response({"detail": LOCKED}, status=status.HTTP_429_TOO_MANY_REQUESTS,
+                            headers={"Retry-After": str(outcome.retry_after)})
+        if not outcome.ok:
+            return refused(LOGIN_REFUSED)
+        return token_pair_response(member_tokens_issue(client=outcome.client))
+
+
+class MemberTokenView(APIView):
+    """Log a member in with the encrypted member id a partner app holds (e.g. Gladstone)."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    throttle_classes = [MemberTokenIPThrottle]
+    renderer_classes = [JSONRenderer]
+    parser_classes = [JSONParser]
+
+    @extend_schema(
+        request=MemberTokenRequestSerializer,
+        responses={
+            200: TokenPairSerializer,
+            400: OpenApiResponse(description="No token, or not one active integration taking tokens."),
+            401: OpenApiResponse(ErrorSerializer, description="Tampered, expired, replayed or unknown."),
+            429: THROTTLED,
+        },
+        examples=[
+            OpenApiExample("Member token", value={"integration": "gladstone", "token": "gAAAAABn-example"},
+                           request_only=True),
+            TOKEN_PAIR_EXAMPLE,
+            refused_example(TOKEN_REFUSED),
+        ],
+        summary="Log a member in with a partner app's member token.", tags=["member auth"],
+    )
+    def post(self, request):
+        given = MemberTokenRequestSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        try:
+            integration = token_integration(reference=given.validated_data.get("integration"))
+        except NoSuchTokenIntegration:
+            return Response({"integration": ["Name one active integration that takes member tokens."]},
+                            status=status.HTTP_400_BAD_REQUEST)
+        outcome = member_token_login(integration=integration, token=given.validated_data["token"],
+                                     ip=client_ip(request))
+        if not outcome.ok:
+            return refused(TOKEN_REFUSED)
+        return token_pair_response(member_tokens_issue(client=outcome.client))

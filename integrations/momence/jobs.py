@@ -1,0 +1,300 @@
+"""Momence's inbound syncs: tags, members, the membership catalogue, bought memberships,
+sessions with their bookings, and appointments. One bulk write per page.
+
+Momence v2 has no modified-since filter and no webhooks, so every inbound sync is a
+rescan: its cursor is the next page of the scan in progress (a failed run resumes
+there) and goes back to None when the scan completes.
+"""
+
+from datetime import datetime, timedelta
+
+from django.utils import timezone
+
+from clients.models import Client
+from clients.services import client_tags_set, clients_upsert
+from integrations.errors import BadRecord
+from integrations.models import SyncState
+from integrations.momence import mapping
+from integrations.momence.client import NotFound
+from integrations.momence.selectors import members_due_for_memberships, momence_tag_ids, tag_pairs_unsent
+from integrations.momence.services import momence_members_checked, momence_members_upsert, momence_tags_upsert
+from integrations.sync import Counts, Page, SyncJob
+from packages.models import ClientPackage, Package
+from packages.records import BookingRecord
+from packages.services import (
+    bookings_cancel_missing,
+    bookings_upsert,
+    class_sessions_upsert,
+    client_packages_expire,
+    client_packages_upsert,
+    packages_upsert,
+)
+
+MEMBERS_PER_PAGE = 20  # bought memberships are one call per member: commit every 20
+STALE_MEMBERSHIPS = timedelta(hours=24)  # re-read everyone's memberships at least this often
+
+
+def outbox_position(cursor) -> int:
+    """The last source row id an outbound sync's cursor has read (see outbound.py)."""
+    return int(cursor["id"]) if cursor else 0
+
+
+class MomenceJob(SyncJob):
+    @property
+    def integration(self):
+        return self.connector.integration
+
+    @property
+    def source(self) -> str:
+        return self.integration.source
+
+    @staticmethod
+    def scan_pages(lists, make_cursor):
+        """Pages of a rescan: the cursor names the next page, None once the scan is done."""
+        for answer in lists:
+            yield Page(answer.items, cursor=None if answer.is_last else make_cursor(answer.page + 1),
+                       total=answer.total)
+
+
+def _counts(*results) -> Counts:
+    return Counts(created=sum(r.created for r in results), updated=sum(r.updated for r in results),
+                  unchanged=sum(r.unchanged for r in results), skipped=sum(r.skipped for r in results))
+
+
+class TagsSync(MomenceJob):
+    """Momence's customer tags -> Gatehouse tags of the same name (the tags Momence manages)."""
+
+    def pages(self, cursor):
+        return self.scan_pages(self.connector.client().tags(start=(cursor or {}).get("page", 0)),
+                               lambda page: {"page": page})
+
+    def map(self, raw):
+        return mapping.tag_pair(raw)
+
+    def apply(self, records):
+        created, updated, unchanged = momence_tags_upsert(integration=self.integration, tags=dict(records))
+        return Counts(created=created, updated=updated, unchanged=unchanged)
+
+
+class MembersSync(MomenceJob):
+    """Members -> clients, with their customer tags; remembers when Momence last saw each."""
+
+    fetched_at: datetime | None = None
+
+    def pages(self, cursor):
+        client = self.connector.client()
+        lists = client.members(start=(cursor or {}).get("page", 0))
+        while True:
+            self.fetched_at = timezone.now()  # tags pushed after this are newer than the page
+            try:
+                answer = next(lists)
+            except StopIteration:
+                return
+            yield Page(answer.items, cursor=None if answer.is_last else {"page": answer.page + 1},
+                       total=answer.total)
+
+    def map(self, raw):
+        return mapping.member_row(raw)
+
+    def apply(self, records):
+        result = clients_upsert(source=self.source, records=[r.record for r in records])
+        self.changed_clients |= result.changed_client_ids
+        seen_tags = {tag_id: name for r in records for tag_id, name in r.tags.items()}
+        momence_tags_upsert(integration=self.integration, tags=seen_tags)
+        tag_of = momence_tag_ids(integration=self.integration)
+        client_ids = [result.ids[r.record.external_id] for r in records if r.record.external_id in result.ids]
+        push_state = SyncState.objects.filter(integration=self.integration, sync_name="tag-push").first()
+        keep = tag_pairs_unsent(integration=self.integration, client_ids=client_ids,
+                                after_change=outbox_position(push_state.cursor if push_state else None),
+                                sent_since=self.fetched_at or timezone.now())
+        tagged = client_tags_set(
+            tags={result.ids[r.record.external_id]: {tag_of[t] for t in r.tags if t in tag_of}
+                  for r in records if r.record.external_id in result.ids},
+            managed=set(tag_of.values()), keep=keep, reason="Momence customer tags", source=self.source,
+        )
+        self.changed_clients |= tagged
+        momence_members_upsert(integration=self.integration, members={
+            r.record.external_id: (result.ids[r.record.external_id], r.last_seen)
+            for r in records if r.record.external_id in result.ids
+        })
+        counts = _counts(result)
+        retagged_only = len(tagged - result.changed_client_ids)  # a tag change updates the client too
+        counts.updated += retagged_only
+        counts.unchanged -= retagged_only
+        return counts
+
+
+class MembershipsSync(MomenceJob):
+    """The membership catalogue -> packages (alt id momence_<id>) with their kinds."""
+
+    def pages(self, cursor):
+        yield Page(self.connector.client().memberships(), cursor=None)
+
+    def map(self, raw):
+        return mapping.catalogue_entry(raw)
+
+    def apply(self, records):
+        return _counts(packages_upsert(entries=records))
+
+
+class BoughtMembershipsSync(MomenceJob):
+    """Active bought memberships -> client packages with the credits left.
+
+    One call per member, so each run reads a bounded number of members, paced by the
+    HTTP layer: first those never read, then those Momence saw since their last read
+    (lastSeen moved), then those read longest ago (at least daily). An initial sync
+    reads everyone. A package Momence no longer lists as active is expired.
+    """
+
+    packages: dict[str, tuple[int, str]] | None = None
+
+    def record_key(self, raw):
+        return str(raw.get("member_id", ""))
+
+    def pages(self, cursor):
+        client = self.connector.client()
+        limit = None if self.options.get("initial") else self.connector.memberships_per_run()
+        due = members_due_for_memberships(integration=self.integration, limit=limit,
+                                          stale_after=STALE_MEMBERSHIPS)
+        if self.options.get("members"):
+            wanted = {str(m) for m in self.options["members"]}
+            due = [row for row in due if row[0] in wanted]
+        for start in range(0, len(due), MEMBERS_PER_PAGE):
+            chunk = []
+            for member_id, client_id, last_seen in due[start:start + MEMBERS_PER_PAGE]:
+                try:
+                    items = client.bought_memberships(member_id)
+                except NotFound:
+                    items = []  # the member is gone from Momence: nothing of theirs is active
+                chunk.append({"member_id": member_id, "client_id": client_id, "items": items,
+                              "last_seen": last_seen.isoformat() if last_seen else None})  # JSON: issues keep it
+            yield Page(chunk, cursor=None, total=len(due))
+
+    def map(self, raw):
+        if self.packages is None:
+            rows = Package.objects.filter(alt_id__startswith="momence_").values_list("alt_id", "pk", "kind")
+            self.packages = {alt_id: (pk, kind) for alt_id, pk, kind in rows}
+        key = raw["member_id"]
+        if not isinstance(raw["items"], list):
+            raise BadRecord("The bought memberships are not a list.", key=key)
+        records = [mapping.client_package(item, key=key, client_id=raw["client_id"], packages=self.packages)
+                   for item in raw["items"]]
+        last_seen = datetime.fromisoformat(raw["last_seen"]) if raw["last_seen"] else None
+        return raw["member_id"], raw["client_id"], last_seen, records
+
+    def apply(self, records):
+        packages = [p for _, _, _, held in records for p in held]
+        result = client_packages_upsert(source=self.source, records=packages)
+        listed = {p.alt_id for p in packages}
+        active = ClientPackage.objects.filter(
+            source=self.source, client_id__in=[client_id for _, client_id, _, _ in records],
+            status=ClientPackage.Status.ACTIVE,
+        ).values_list("alt_id", flat=True)
+        gone = [alt_id for alt_id in active if alt_id not in listed]
+        expired = client_packages_expire(source=self.source, alt_ids=gone)
+        self.changed_clients |= result.changed_client_ids | expired
+        momence_members_checked(integration=self.integration,
+                                last_seen={member_id: last_seen for member_id, _, last_seen, _ in records})
+        counts = _counts(result)
+        counts.updated += len(gone)
+        return counts
+
+
+class WindowSync(MomenceJob):
+    """A rescan of a time window (from a day ago to `days_ahead`) of slots and bookings.
+
+    A complete scan cancels the bookings of the window Momence no longer lists.
+    """
+
+    prefix = ""
+
+    def window(self, cursor) -> tuple[datetime, datetime]:
+        if cursor and cursor.get("from"):
+            return datetime.fromisoformat(cursor["from"]), datetime.fromisoformat(cursor["until"])
+        now = timezone.now().replace(microsecond=0)
+        return now - timedelta(days=1), now + timedelta(days=self.connector.days_ahead())
+
+    def record_key(self, raw):
+        inner = raw.get("session", raw) if isinstance(raw, dict) else {}
+        return str(inner.get("id", "")) if isinstance(inner, dict) else ""
+
+    def scan(self, cursor, lists, to_raw):
+        start, until = self.window(cursor)
+        self.complete, self.seen, self.span = not cursor, set(), (start, until)
+        for answer in lists(start_after=start, start_before=until, start=(cursor or {}).get("page", 0)):
+            raws = [to_raw(item) for item in answer.items]
+            self.seen |= {ref for raw in raws for ref in self.refs(raw)}
+            next_cursor = {"page": answer.page + 1, "from": start.isoformat(), "until": until.isoformat()}
+            yield Page(raws, cursor=None if answer.is_last else next_cursor, total=answer.total)
+
+    def refs(self, raw) -> list[str]:
+        """The booking external ids a raw record stands for, read before mapping."""
+        return []
+
+    def map(self, raw):
+        try:
+            return self.row(raw, location_id=self.connector.location_id())
+        except BadRecord:
+            self.complete = False  # an unreadable record: its bookings cannot be told gone
+            raise
+
+    def apply(self, records):
+        sessions = class_sessions_upsert(source=self.source, records=[r.session for r in records])
+        bookings = [b for r in records for b in r.bookings]
+        members = {b.member_id for b in bookings}
+        clients = dict(Client.all_objects.filter(source=self.source, external_id__in=members)
+                       .values_list("external_id", "pk"))
+        known = [BookingRecord(external_id=b.external_id, session_external_id=b.session_external_id,
+                               client_id=clients[b.member_id], status=b.status, attended=b.attended)
+                 for b in bookings if b.member_id in clients]
+        result = bookings_upsert(source=self.source, records=known)
+        self.changed_clients |= result.changed_client_ids
+        counts = _counts(sessions, result)
+        counts.skipped += len(bookings) - len(known)  # members not synced yet: next run
+        return counts
+
+    def finish(self, run):
+        if not getattr(self, "complete", False):
+            return
+        gone = bookings_cancel_missing(source=self.source, prefix=self.prefix, start_from=self.span[0],
+                                       start_until=self.span[1], seen=self.seen)
+        self.changed_clients |= gone
+        if gone:
+            run.report = f"Cancelled the bookings of {len(gone)} client(s) that Momence no longer lists."
+
+
+class SessionsSync(WindowSync):
+    """Sessions and their bookings -> class sessions and bookings."""
+
+    prefix = mapping.BOOKING_PREFIX
+    row = staticmethod(mapping.session_row)
+
+    def pages(self, cursor):
+        client = self.connector.client()
+
+        def with_bookings(session):
+            session_id = session.get("id") if isinstance(session, dict) else None
+            try:
+                bookings = client.session_bookings(session_id) if session_id else []
+            except NotFound:
+                bookings = []  # deleted since it was listed: its bookings are gone too
+            return {"session": session, "bookings": bookings}
+
+        return self.scan(cursor, client.sessions, with_bookings)
+
+    def refs(self, raw):
+        return [mapping.BOOKING_PREFIX + str(b["id"]) for b in raw["bookings"]
+                if isinstance(b, dict) and "id" in b]
+
+
+class AppointmentsSync(WindowSync):
+    """Appointment reservations -> one class session (named after its type) and one booking each."""
+
+    prefix = mapping.APPOINTMENT_PREFIX
+    row = staticmethod(mapping.appointment_row)
+
+    def pages(self, cursor):
+        return self.scan(cursor, self.connector.client().appointments, lambda item: item)
+
+    def refs(self, raw):
+        return [mapping.APPOINTMENT_PREFIX + str(raw["id"])] if isinstance(raw, dict) and "id" in raw else []

@@ -1,0 +1,164 @@
+"""The Perfect Gym OData API and nothing else: rows in vendor shape, errors mapped.
+
+Paging follows `@odata.nextLink` until it is absent; the change cursor is the largest
+`version` seen (the vendor's delta recipe, used for the first full load too).
+"""
+
+import contextvars
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+import requests
+
+from integrations.errors import PermanentError, VendorError
+from integrations.http import VendorHTTP
+
+# Ids per `id eq 1 or id eq 2 ...` filter: keeps the URL far below common 8 KB limits.
+IDS_PER_QUERY = 60
+CREDENTIAL_TIMEOUT = (3.0, 10.0)  # a login waits on this; it is never retried
+
+
+class BusinessError(PermanentError):
+    """A 499 answer: the vendor's business or validation error, with its code."""
+
+    def __init__(self, message: str, *, code: str = ""):
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class ODataPage:
+    """One answer of a collection query."""
+
+    rows: list[dict]
+    count: int | None = None  # @odata.count when asked for
+    next_link: str | None = None
+
+
+@dataclass(frozen=True)
+class CredentialAnswer:
+    """What MemberAuth said: `status` is NoAccount, NoPassword, InvalidUsernameOrPassword or Success."""
+
+    status: str
+    member_id: int | None = None
+    raw: dict = field(default_factory=dict)
+
+
+def business_error(response: requests.Response) -> VendorError | None:
+    """The 499 envelope (and a plain 404) as a BusinessError; VendorHTTP maps the rest."""
+    if response.status_code == 404:
+        return BusinessError("perfectgym: NotFound", code="NotFound")
+    if response.status_code != 499:
+        return None
+    try:
+        errors = response.json().get("errors") or [{}]
+        first = errors[0] if isinstance(errors[0], dict) else {}
+    except (ValueError, AttributeError, IndexError):
+        first = {}
+    code = str(first.get("code") or "BusinessError")
+    message = str(first.get("message") or "no message")[:200]
+    return BusinessError(f"perfectgym: {code}: {message}", code=code)
+
+
+def read_ahead(pages: Iterator[ODataPage]) -> Iterator[ODataPage]:
+    """Yield `pages`, producing the next one in a worker thread meanwhile (errors surface in order)."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="perfectgym-pager") as pool:
+        pending = pool.submit(contextvars.copy_context().run, next, pages, None)
+        while (page := pending.result()) is not None:
+            pending = pool.submit(contextvars.copy_context().run, next, pages, None)
+            yield page
+
+
+def ids_filter(ids: Iterable[int], field_name: str = "id") -> str:
+    """`id eq 1 or id eq 2 ...` for a handful of ids."""
+    return " or ".join(f"{field_name} eq {int(i)}" for i in ids)
+
+
+class PerfectGymClient:
+    """One Perfect Gym install, reached with its two key headers."""
+
+    def __init__(self, *, base_url: str, client_id: str, client_secret: str, **http_options):
+        def session() -> VendorHTTP:
+            return VendorHTTP(
+                vendor="perfectgym", base_url=base_url if base_url.endswith("/") else base_url + "/",
+                headers={"X-Client-Id": client_id, "X-Client-Secret": client_secret,
+                         "Accept": "application/json"},
+                secrets=[client_secret], error_hook=business_error, **http_options,
+            )
+
+        self.http = session()
+        self.pager = session()  # its own session: it runs in the read-ahead thread
+
+    # collections -------------------------------------------------------------
+    def query_page(self, url: str, params: dict | None = None, *, http: VendorHTTP | None = None) -> ODataPage:
+        """One page of a collection, from a path and query or from a nextLink."""
+        body = (http or self.http).request("GET", url, params=params).json()
+        if not isinstance(body, dict) or not isinstance(body.get("value"), list):
+            raise PermanentError("perfectgym: a collection answer without a value list")
+        return ODataPage(body["value"], body.get("@odata.count"), body.get("@odata.nextLink"))
+
+    def query(self, entity_set: str, *, filter: str = "", orderby: str = "", top: int | None = None,
+              count: bool = False, http: VendorHTTP | None = None) -> Iterator[ODataPage]:
+        """Every page of `odata/<entity_set>`, following @odata.nextLink until it is absent."""
+        params = {"$filter": filter, "$orderby": orderby, "$top": top, "$count": "true" if count else None}
+        page = self.query_page(f"odata/{entity_set}", {k: v for k, v in params.items() if v}, http=http)
+        yield page
+        while page.next_link:
+            page = self.query_page(page.next_link, http=http)
+            yield page
+
+    def changes(self, entity_set: str, *, after: int | None, filter: str = "") -> Iterator[ODataPage]:
+        """Rows changed after version `after` (None: all), oldest change first, page by page.
+
+        The next page is fetched while the caller works on this one (one call ahead).
+        """
+        parts = [f"version gt {int(after or 0)}"] + ([f"({filter})"] if filter else [])
+        return read_ahead(self.query(entity_set, filter=" and ".join(parts), orderby="version", count=True,
+                                     http=self.pager))
+
+    def rows(self, entity_set: str, *, filter: str = "") -> list[dict]:
+        """Every row of a (small) collection, e.g. the catalogue."""
+        return [row for page in self.query(entity_set, filter=filter) for row in page.rows]
+
+    def latest_version(self, entity_set: str) -> int:
+        """The highest `version` in an entity set now (0 when it is empty)."""
+        page = self.query_page(f"odata/{entity_set}", {"$orderby": "version desc", "$top": 1})
+        return int(page.rows[0]["version"]) if page.rows else 0
+
+    def by_ids(self, entity_set: str, ids: Iterable[int]) -> list[dict]:
+        """The rows with these ids, a few dozen ids per call."""
+        wanted = sorted({int(i) for i in ids})
+        found: list[dict] = []
+        for start in range(0, len(wanted), IDS_PER_QUERY):
+            found += self.rows(entity_set, filter=ids_filter(wanted[start:start + IDS_PER_QUERY]))
+        return found
+
+    # one entity --------------------------------------------------------------
+    def entity(self, entity_set: str, entity_id: int) -> dict | None:
+        """`GET odata/<Set>/<id>`; None when the vendor does not know it."""
+        try:
+            response = self.http.request("GET", f"odata/{entity_set}/{int(entity_id)}")
+        except BusinessError as error:
+            if error.code.endswith("NotFound"):
+                return None
+            raise
+        return response.json()
+
+    # member credentials ------------------------------------------------------
+    def verify_member_credentials(self, *, email: str, password: str) -> CredentialAnswer:
+        """MemberAuth/VerifyMemberCredentials: an email and a password."""
+        return self._verify("MemberAuth/VerifyMemberCredentials", {"email": email, "password": password})
+
+    def verify_credentials(self, *, login: str, password: str) -> CredentialAnswer:
+        """MemberAuth/VerifyCredentials: an email or member number, and a password."""
+        return self._verify("MemberAuth/VerifyCredentials", {"login": login, "password": password})
+
+    def _verify(self, path: str, body: dict) -> CredentialAnswer:
+        # Not retried: a login waits on it, and repeated attempts could lock the account.
+        answer = self.http.request("POST", path, json=body, idempotent=False,
+                                   timeout=CREDENTIAL_TIMEOUT).json()
+        if not isinstance(answer, dict) or not isinstance(answer.get("status"), str):
+            raise PermanentError("perfectgym: a credential answer without a status")
+        member_id = answer.get("memberId")
+        return CredentialAnswer(answer["status"], int(member_id) if member_id else None, answer)

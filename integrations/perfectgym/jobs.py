@@ -1,0 +1,328 @@
+"""The Perfect Gym syncs: members, contracts and member products (the client sync), and
+club visits (the access sync). Each walks its entity set by `version`.
+
+An initial sync (options {"initial": True, "location": alt id}) starts from the beginning
+under its own cursor, reads only rows that are not deleted, and leaves the ongoing cursor
+alone unless that sync never ran: then the ongoing sync starts where the initial began.
+"""
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import timedelta
+
+from accessctl.models import DoorAccess
+from accessctl.services import DoorEntry, door_accesses_record
+from clients import lookups  # noqa: F401 - registers field__any (one array parameter)
+from clients.bulk import commit_unflushed, tables_analyze
+from clients.models import Client, ClientIdentity, IdentityType
+from clients.records import ClientRecord
+from clients.services import clients_upsert
+from integrations.errors import BadRecord, PermanentError
+from integrations.models import SyncState
+from integrations.perfectgym.client import ids_filter
+from integrations.perfectgym.clubs import clubs_load
+from integrations.perfectgym.mapping import (
+    SKIPPED,
+    Holding,
+    Visit,
+    contract_holding,
+    member_record,
+    product_holding,
+    visit_row,
+)
+from integrations.sync import Counts, Page, SyncJob
+from packages.models import ClientPackage, Package
+from packages.records import ClientPackageRecord
+from packages.services import client_packages_upsert
+
+ANALYZE_AT = (1_000, 10_000)  # rows one run has written: refresh the planner's statistics
+NO_CLUBS = "No location has a Perfect Gym club number yet: enter it in each Location's Integrations section."
+
+
+def ongoing_cursor_seed(*, integration, sync_name: str, cursor: int) -> bool:
+    """Start a sync that never ran at `cursor` (the version an initial sync began from),
+    so it does not fetch again what the initial sync loaded. True when it was set."""
+    state, _ = SyncState.objects.get_or_create(integration=integration, sync_name=sync_name)
+    return bool(SyncState.objects.filter(pk=state.pk, cursor__isnull=True, claimed_by__isnull=True)
+                .update(cursor=cursor))
+
+
+def clients_known(source: str, member_ids) -> dict[str, int]:
+    """Client ids of these Perfect Gym members by member id (as text), in one query."""
+    return dict(Client.all_objects.filter(source=source, external_id__any=[str(m) for m in member_ids])
+                .values_list("external_id", "id"))
+
+
+def _member_ids(rows, *, clubs_field: str = "clubId") -> dict[int, int | None]:
+    """memberId -> clubId of the usable, not deleted rows of a page."""
+    return {r["memberId"]: r.get(clubs_field) for r in rows
+            if isinstance(r, dict) and isinstance(r.get("memberId"), int) and not r.get("isDeleted")}
+
+
+@dataclass
+class PerfectGymSync(SyncJob):
+    """What every Perfect Gym sync shares: scope, cursor walk, member look-up, report."""
+
+    entity_set = ""
+    noun = "rows"
+
+    def __post_init__(self):
+        self.unmatched: Counter[str] = Counter()  # package alt id -> rows without a package
+        self.outside: Counter = Counter()  # club id -> rows of clubs on no location
+        self.clients_added = 0
+        self.high_water: int | None = None
+        self.written = 0
+        self.known: dict[str, int] = {}  # member id -> client id, for the current page
+        self.fetched: dict[int, ClientRecord] = {}  # members fetched for the current page
+
+    @property
+    def initial(self) -> bool:
+        return bool(self.options.get("initial"))
+
+    @property
+    def state_name(self) -> str:
+        if self.initial:
+            return f"{self.name}@initial:{self.options.get('location') or 'all'}"
+        return self.name
+
+    @property
+    def source(self) -> str:
+        return self.connector.integration.source
+
+    def server_filter(self) -> str:
+        return "isDeleted eq false" if self.initial else ""
+
+    def start(self) -> None:
+        """Read what the whole run needs once: clubs, scope, identity type."""
+        self.client = self.connector.client()
+        self.clubs = clubs_load()
+        location = self.options.get("location")
+        if self.initial and location:
+            if location not in self.clubs.by_alt_id:
+                raise PermanentError(f"Location {location!r} has no Perfect Gym club number.")
+            self.scope = {self.clubs.by_alt_id[location]}
+        else:
+            self.scope = set(self.clubs.locations)
+        if not self.scope:
+            raise PermanentError(NO_CLUBS)
+        self.identity_type_id = self.connector.settings.get("identity_type")
+        if self.identity_type_id and not IdentityType.objects.filter(pk=self.identity_type_id).exists():
+            raise PermanentError("The identity type chosen for the customer number no longer exists; "
+                                 "choose one in the integration's settings.")
+
+    def pages(self, cursor):
+        self.start()
+        if self.initial:
+            self.high_water = self.client.latest_version(self.entity_set)
+        total = None
+        for page in self.client.changes(self.entity_set, after=cursor, filter=self.server_filter()):
+            total = page.count if page.count is not None else total
+            if not page.rows:
+                continue
+            versions = [r.get("version") for r in page.rows if isinstance(r, dict)]
+            cursor = max([cursor or 0, *(v for v in versions if isinstance(v, int))])
+            self.prepare(page.rows)
+            yield Page(page.rows, cursor=cursor, total=total)
+
+    def prepare(self, rows: list) -> None:
+        """Read what mapping this page needs (before map() runs on its rows)."""
+
+    # members behind contracts, products and visits ---------------------------------
+    def members_prepare(self, wanted: dict[int, bool]) -> None:
+        """Find the clients of a page's members (member id -> worth fetching when unknown):
+        one query, then the unknown ones from Perfect Gym in a few calls."""
+        self.known = clients_known(self.source, wanted)
+        missing = [m for m, fetch in wanted.items() if fetch and str(m) not in self.known]
+        self.fetched = {}
+        for raw in self.client.by_ids("Members", missing) if missing else []:
+            try:
+                record = member_record(raw, clubs=self.clubs, identity_type_id=self.identity_type_id)
+            except BadRecord:
+                continue
+            if not record.deleted:
+                self.fetched[int(record.external_id)] = record
+
+    def member_check(self, member_id: int, key: str) -> None:
+        if str(member_id) not in self.known and member_id not in self.fetched:
+            raise BadRecord(f"Member {member_id} is not a client and Perfect Gym did not return them "
+                            "(deleted or unreadable).", key=key)
+
+    def members_add(self, member_ids: set[int]) -> None:
+        """Create the clients of fetched members this page needs (one upsert)."""
+        new = [self.fetched[m] for m in member_ids if str(m) not in self.known and m in self.fetched]
+        if new:
+            result = clients_upsert(source=self.source, records=new)
+            self.changed_clients |= result.changed_client_ids
+            self.clients_added += result.created
+            self.known.update(result.ids)
+
+    def statistics_keep(self, written: int, models: list) -> None:
+        """After the first thousands of rows of a load, let PostgreSQL plan for a full table."""
+        before, self.written = self.written, self.written + written
+        if any(before < mark <= self.written for mark in ANALYZE_AT):
+            tables_analyze(models=models)
+
+    # the report -------------------------------------------------------------------
+    def finish(self, run) -> None:
+        lines = [f"{alt_id}: {n} {self.noun} without a package"
+                 for alt_id, n in sorted(self.unmatched.items())]
+        if self.unmatched:
+            lines.append("Add packages with these alt IDs (see the catalogue) and run the initial sync "
+                         "again.")
+        for club, n in sorted(self.outside.items(), key=lambda item: str(item[0])):
+            why = ("not the location this sync covers" if club in self.clubs.locations
+                   else "no location has this club number")
+            lines.append(f"club {club}: {n} {self.noun} skipped, {why}")
+        if self.clients_added:
+            lines.append(f"{self.clients_added} client(s) created for members the member sync had not "
+                         "brought yet.")
+        run.report = "\n".join(lines)
+        if self.initial and self.high_water is not None:
+            ongoing_cursor_seed(integration=self.connector.integration, sync_name=self.name,
+                                cursor=self.high_water)
+
+
+class MembersSync(PerfectGymSync):
+    """Members -> clients (deleted members are deleted recoverably, so inactive)."""
+
+    entity_set, noun = "Members", "members"
+
+    def server_filter(self) -> str:
+        if self.initial:
+            return f"isDeleted eq false and ({ids_filter(sorted(self.scope), 'homeClubId')})"
+        return ""
+
+    def prepare(self, rows):
+        # Members of other clubs still update clients Gatehouse already has.
+        outside = [r["id"] for r in rows if isinstance(r, dict) and isinstance(r.get("id"), int)
+                   and r.get("homeClubId") not in self.scope]
+        self.known = clients_known(self.source, outside) if outside else {}
+
+    def map(self, raw):
+        record = member_record(raw, clubs=self.clubs, identity_type_id=self.identity_type_id)
+        club = raw.get("homeClubId")
+        if club not in self.scope and record.external_id not in self.known:
+            self.outside[club] += 1
+            return SKIPPED
+        return record
+
+    def apply(self, records):
+        commit_unflushed()
+        live = [r for r in records if isinstance(r, ClientRecord)]
+        result = clients_upsert(source=self.source, records=live)
+        self.changed_clients |= result.changed_client_ids
+        self.statistics_keep(result.created + result.updated, [Client, ClientIdentity])
+        return Counts(created=result.created, updated=result.updated, unchanged=result.unchanged,
+                      skipped=result.skipped + len(records) - len(live))
+
+
+class HoldingsSync(PerfectGymSync):
+    """Contracts or member products -> client packages, matched to packages by alt id."""
+
+    holding_of = staticmethod(contract_holding)  # the row -> Holding mapping
+    package_field, package_prefix = "paymentPlanId", "payment_plan_"
+
+    def start(self):
+        super().start()
+        self.packages = {alt_id: (pk, credits)
+                         for alt_id, pk, credits in Package.objects.values_list("alt_id", "pk", "credits")}
+
+    def prepare(self, rows):
+        members = _member_ids(rows)
+        fetch = {r["memberId"] for r in rows
+                 if isinstance(r, dict) and r.get("memberId") in members and r.get("clubId") in self.scope
+                 and f"{self.package_prefix}{r.get(self.package_field)}" in self.packages}
+        self.members_prepare({m: m in fetch for m in members})
+
+    def map(self, raw):
+        holding = self.holding_of(raw, clubs=self.clubs)
+        if holding.deleted:
+            return holding
+        if holding.club_id not in self.scope and str(holding.member_id) not in self.known:
+            self.outside[holding.club_id] += 1
+            return SKIPPED
+        if holding.package_alt_id not in self.packages:
+            self.unmatched[holding.package_alt_id] += 1
+            return SKIPPED
+        self.member_check(holding.member_id, key=str(raw["id"]))
+        return holding
+
+    def apply(self, records):
+        commit_unflushed()
+        holdings = [r for r in records if isinstance(r, Holding)]
+        live = [h for h in holdings if not h.deleted]
+        self.members_add({h.member_id for h in live})
+        writes = [self._record(h) for h in live]
+        gone = [h.alt_id for h in holdings if h.deleted]
+        if gone:  # a deleted contract expires the client package it made, if any
+            writes += [ClientPackageRecord(**{**row, "status": ClientPackage.Status.EXPIRED})
+                       for row in ClientPackage.objects.filter(source=self.source, alt_id__any=gone).values(
+                           "alt_id", "client_id", "package_id", "start", "end", "location_id", "tier_id",
+                           "credits_remaining")]
+        result = client_packages_upsert(source=self.source, records=writes)
+        self.changed_clients |= result.changed_client_ids
+        self.statistics_keep(result.created + result.updated, [ClientPackage])
+        return Counts(created=result.created, updated=result.updated, unchanged=result.unchanged,
+                      skipped=len(records) - len(writes))
+
+    def _record(self, holding: Holding) -> ClientPackageRecord:
+        package_id, credits = self.packages[holding.package_alt_id]
+        return ClientPackageRecord(
+            alt_id=holding.alt_id, client_id=self.known[str(holding.member_id)], package_id=package_id,
+            start=holding.start, end=holding.end, status=holding.status,
+            location_id=self.clubs.locations.get(holding.club_id),
+            credits_remaining=holding.quantity if credits is not None else None,
+        )
+
+
+class ContractsSync(HoldingsSync):
+    entity_set, noun = "Contracts", "contracts"
+
+
+class MemberProductsSync(HoldingsSync):
+    entity_set, noun = "MemberProducts", "member products"
+    holding_of = staticmethod(product_holding)
+    package_field, package_prefix = "productId", "product_"
+
+
+class VisitsSync(PerfectGymSync):
+    """MemberClubVisits -> door accesses at the club's door, marking nearby bookings attended."""
+
+    entity_set, noun = "MemberClubVisits", "visits"
+
+    def start(self):
+        super().start()
+        self.before_start = timedelta(minutes=int(self.connector.settings.get("attendance_minutes") or 30))
+
+    def prepare(self, rows):
+        members = _member_ids(rows)
+        self.members_prepare({m: club in self.clubs.doors for m, club in members.items()})
+
+    def map(self, raw):
+        visit = visit_row(raw, clubs=self.clubs)
+        if visit.deleted:
+            return SKIPPED
+        if visit.club_id not in self.scope:
+            self.outside[visit.club_id] += 1
+            return SKIPPED
+        if visit.club_id not in self.clubs.doors:
+            raise BadRecord(f"{self.clubs.names[visit.club_id]} (club {visit.club_id}) has no active door: "
+                            "add a door record for the location.", key=str(raw["id"]))
+        self.member_check(visit.member_id, key=str(raw["id"]))
+        return visit
+
+    def apply(self, records):
+        commit_unflushed()
+        visits = [r for r in records if isinstance(r, Visit)]
+        self.members_add({v.member_id for v in visits})
+        entries = [DoorEntry(client_id=self.known[str(v.member_id)], door=self.clubs.doors[v.club_id],
+                             accessed_at=v.entered_at, granted=True, source_ref=v.ref) for v in visits]
+        created = door_accesses_record(source=self.source, entries=entries,
+                                       before_start=self.before_start) if entries else []
+        self.statistics_keep(len(created), [DoorAccess])
+        return Counts(created=len(created), unchanged=len(entries) - len(created),
+                      skipped=len(records) - len(entries))
+
+
+SYNCS = {"members": MembersSync, "contracts": ContractsSync, "member_products": MemberProductsSync,
+         "visits": VisitsSync}

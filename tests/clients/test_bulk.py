@@ -1,0 +1,77 @@
+"""rows_write (one-statement bulk upserts) and the field__any lookup the sync services use."""
+
+from datetime import date, timedelta
+
+import pytest
+from django.utils import timezone
+
+from clients.bulk import rows_write
+from clients.models import Client, ClientIdentity
+from tests.factories import ClientFactory, IdentityTypeFactory, LocationFactory
+
+pytestmark = pytest.mark.django_db
+KEY = ["source", "external_id"]
+
+
+def client_rows(n, **changes):
+    now = timezone.now()
+    return [{"source": "bulk", "external_id": str(i), "first_name": f"F{i}", "last_name": "Same",
+             "date_of_birth": date(1990, 1, 1) + timedelta(days=i) if i % 2 else None,
+             "home_location_id": None, "is_active": True, "created_at": now, "updated_at": now, **changes}
+            for i in range(n)]
+
+
+def test_rows_are_inserted_with_defaults_for_the_columns_not_given():
+    rows_write(model=Client, rows=client_rows(3))
+    clients = {c.external_id: c for c in Client.all_objects.filter(source="bulk")}
+    assert sorted(clients) == ["0", "1", "2"]
+    assert (clients["1"].first_name, clients["1"].date_of_birth, clients["0"].date_of_birth) == (
+        "F1", date(1990, 1, 2), None)
+    assert clients["2"].email == "" and clients["2"].alt_id == "" and clients["2"].deleted_at is None
+
+
+def test_conflicts_update_only_the_named_fields():
+    rows_write(model=Client, rows=client_rows(2))
+    created = {c.external_id: c.created_at for c in Client.all_objects.filter(source="bulk")}
+    home = LocationFactory()
+    later = timezone.now() + timedelta(hours=1)
+    rows_write(model=Client, rows=client_rows(3, last_name="Moved", home_location_id=home.pk, created_at=later),
+               unique_fields=KEY, update_fields=["last_name", "home_location_id"])
+    clients = {c.external_id: c for c in Client.all_objects.filter(source="bulk")}
+    assert {c.last_name for c in clients.values()} == {"Moved"} and len(clients) == 3
+    assert all(c.home_location == home for c in clients.values())
+    # created_at is stamped on insert, as bulk_create does, and kept on update
+    assert clients["0"].created_at == created["0"] and created["0"] < clients["2"].created_at < later
+
+
+def test_one_row_and_rows_without_conflict_handling():
+    kind = IdentityTypeFactory()
+    one, two = ClientFactory(), ClientFactory()
+    rows_write(model=ClientIdentity, rows=[{"client_id": one.pk, "identity_type_id": kind.pk, "value": "A-1"}])
+    rows_write(model=ClientIdentity, rows=[{"client_id": c.pk, "identity_type_id": kind.pk, "value": f"B-{c.pk}"}
+                                           for c in (one, two)])
+    assert sorted(ClientIdentity.objects.values_list("value", flat=True)) == sorted(
+        ["A-1", f"B-{one.pk}", f"B-{two.pk}"])
+    assert all(i.changed_at is not None for i in ClientIdentity.objects.all())
+
+
+def test_the_any_lookup_matches_in():
+    clients = [ClientFactory(source="s", external_id=str(n)) for n in range(4)]
+    wanted = ["1", "3", "9"]
+    assert set(Client.objects.filter(external_id__any=wanted)) == set(Client.objects.filter(external_id__in=wanted))
+    assert list(Client.objects.filter(external_id__any=[])) == []
+    assert set(Client.objects.filter(external_id__any=wanted).exclude(pk__any=[clients[1].pk])) == {clients[3]}
+    assert set(Client.objects.filter(home_location_id__any={clients[0].home_location_id})) == {clients[0]}
+
+
+def test_returning_gives_the_written_rows_on_postgresql():
+    from django.db import connection
+
+    rows_write(model=Client, rows=client_rows(2))
+    written = rows_write(model=Client, rows=client_rows(3, last_name="Again"), unique_fields=KEY,
+                         update_fields=["last_name"], returning=["external_id", "id"])
+    ids = dict(Client.all_objects.filter(source="bulk").values_list("external_id", "id"))
+    if connection.vendor == "postgresql":
+        assert dict(written) == ids and len(ids) == 3
+    else:
+        assert written is None

@@ -1,0 +1,84 @@
+"""Unlocking a Kisi door: the admin's "Test unlock", and the backend over real HTTP."""
+
+import socket
+
+import pytest
+
+from accessctl.backends import UnlockResult, door_backend
+from accessctl.models import Door
+from integrations.kisi.doors import KisiDoors
+from integrations.kisi.sandbox import API_KEY, KisiSandbox
+from integrations.sandbox.transports import serve
+from integrations.services import integration_save
+from tests.integrations.kisi.conftest import run
+
+pytestmark = pytest.mark.django_db
+DOORS = "/admin/accessctl/door/"
+
+
+def press_test_unlock(admin_client, door: Door) -> str:
+    """Press "Test unlock" on one door; return the page's messages."""
+    page = admin_client.post(DOORS, {"action": "test_unlock", "_selected_action": [door.pk]}, follow=True)
+    return page.content.decode()
+
+
+@pytest.fixture
+def doors(imported):
+    return {door.title: door for door in Door.objects.all()}
+
+
+def test_test_unlock_opens_an_online_lock_and_says_so(admin_client, kisi, doors):
+    page = press_test_unlock(admin_client, doors["Uxbridge main entrance"])
+    assert "Uxbridge main entrance: Kisi answered &quot;Unlocked!&quot;. The lock is online." in page
+    assert [u["lock_id"] for u in kisi.unlocks] == [int(doors["Uxbridge main entrance"].kisi_lock_id)]
+    assert kisi.call_counts()["GET locks/<id>"] == 1
+
+
+def test_test_unlock_of_an_offline_lock_says_it_is_offline(admin_client, kisi, doors):
+    page = press_test_unlock(admin_client, doors["Uxbridge studio"])
+    assert "Uxbridge studio: Kisi did not unlock it" in page and "The lock is offline" in page
+    assert "The lock is offline." in page.split("Kisi did not unlock it", 1)[1]
+    assert kisi.unlocks == []
+
+
+def test_a_door_without_an_active_kisi_integration_is_refused_plainly(kisi, kisi_integration, doors):
+    kisi_integration.is_active = False
+    kisi_integration.save()
+    front = doors["Uxbridge main entrance"]
+    assert door_backend(front).unlock(front) == UnlockResult(False, "No active Kisi integration")
+    assert kisi.unlocks == []
+
+
+def test_errors_never_show_the_api_key(kisi, kisi_integration, doors):
+    integration_save(integration=kisi_integration, name="Kisi", settings=kisi_integration.settings,
+                     secrets={"api_key": "stale-key-44120"})
+    result = KisiDoors().unlock(doors["Uxbridge main entrance"])
+    status = KisiDoors().status(doors["Uxbridge main entrance"])
+    assert not result.ok and not status.ok and result.online is None
+    assert "stale-key-44120" not in result.message + status.message
+    assert "Invalid API key" in result.message
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_over_real_http_a_member_unlock_carries_the_location_context(uxbridge):
+    fake = KisiSandbox(members=0)
+    port = _free_port()
+    server = serve(fake, port=port)
+    try:
+        integration = integration_save(kind="kisi", name="Kisi", settings={"base_url": f"http://127.0.0.1:{port}/"},
+                                       secrets={"api_key": API_KEY})
+        run(integration, "doors")
+        front = Door.objects.get(title="Uxbridge main entrance")
+        result = door_backend(front).unlock(front, latitude=51.5461, longitude=-0.4785)
+        status = door_backend(front).status(front)
+    finally:
+        server.shutdown()
+    assert result == UnlockResult(True, 'Kisi answered "Unlocked!"', True)
+    assert fake.unlocks == [{"lock_id": int(front.kisi_lock_id),
+                             "context": {"location": {"latitude": 51.5461, "longitude": -0.4785}}}]
+    assert status.ok and status.online is True and "is online" in status.message

@@ -1,0 +1,96 @@
+"""Every vendor's sync under injected faults ends with exactly what a fault-free run makes."""
+
+import json
+import random
+
+import pytest
+import responses
+from django_q.conf import Conf
+
+from integrations.models import SyncIssue, SyncRun, WebhookEvent
+from integrations.sandbox.transports import mount
+from integrations.services import sync_issue_retry
+from integrations.sync import sync_run
+from tests.reliability.scenarios import SCENARIOS
+
+pytestmark = pytest.mark.django_db
+MAX_RUNS = 40
+
+
+def run_until_done(integration, syncs) -> int:
+    """Run each sync until it succeeds (a failed run keeps its committed pages). Returns runs."""
+    runs = 0
+    for name in syncs:
+        for _ in range(MAX_RUNS):
+            runs += 1
+            if sync_run(integration=integration, sync_name=name).status == SyncRun.Status.SUCCEEDED:
+                break
+        else:
+            pytest.fail(f"{name} never succeeded in {MAX_RUNS} runs")
+    return runs
+
+
+def retry_issues(integration) -> None:
+    """What staff do on the issues page once the vendor serves the records right."""
+    for issue in SyncIssue.objects.filter(integration=integration, resolved_at__isnull=True):
+        assert sync_issue_retry(issue=issue), f"could not retry {issue}"
+
+
+@pytest.fixture(params=SCENARIOS, ids=lambda make: make.__name__.removesuffix("_scenario"))
+def scenario(request):
+    return request.param()
+
+
+def test_sync_under_random_faults_ends_like_a_clean_run(scenario):
+    clean_fake, faulty_fake = scenario.make_sandbox(), scenario.make_sandbox()
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        mount(clean_fake, mock, "https://clean.test/api/")
+        mount(faulty_fake, mock, "https://faulty.test/api/")
+        clean = scenario.integration("clean", "https://clean.test/api/")
+        faulty = scenario.integration("faulty", "https://faulty.test/api/")
+        run_until_done(clean, scenario.syncs)
+
+        faulty_fake.inject(status=503, probability=1 / 6, times=10**6)
+        faulty_fake.inject(status=429, retry_after=0, probability=1 / 6, times=10**6)
+        faulty_fake.inject(delay=120, probability=1 / 20, times=10**6)  # a read timeout
+        faulty_fake.inject(malformed=True, times=3)
+        runs = run_until_done(faulty, scenario.syncs)
+        faulty_fake.faults_clear()
+        retry_issues(faulty)
+
+    assert runs >= len(scenario.syncs)
+    assert scenario.snapshot(faulty.source) == scenario.snapshot(clean.source)
+    assert scenario.snapshot(clean.source)["clients"], "the scenario synced nothing"
+
+
+def test_duplicated_and_reordered_webhooks_are_each_handled_once(client, monkeypatch,
+                                                                 django_capture_on_commit_callbacks):
+    from tests.integrations.conftest import WEBHOOK_SECRET
+    from tests.reliability.scenarios import example_scenario
+
+    scenario = example_scenario()
+    monkeypatch.setattr(Conf, "SYNC", True)
+    fake = scenario.make_sandbox()
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        mount(fake, mock, "https://vendor.test/api/")
+        integration = scenario.integration("hooks", "https://vendor.test/api/")
+        integration.set_secrets({**integration.secrets(), "webhook_secret": WEBHOOK_SECRET})
+        integration.save()
+        deliveries = []
+        for n in range(10):
+            fake.member_put(f"m{n}", first_name=f"Changed{n}")
+            body, headers = fake.webhook(WEBHOOK_SECRET, {"id": f"evt-{n}", "type": "member.updated"})
+            deliveries += [(body, headers), (body, headers)]
+        random.Random(3).shuffle(deliveries)
+        answers = []
+        for body, headers in deliveries:
+            with django_capture_on_commit_callbacks(execute=True):
+                answers.append(client.post(f"/api/v1/webhooks/example/{integration.pk}/", data=body,
+                                           content_type="application/json", headers=headers).status_code)
+    assert sorted(answers) == [200] * 10 + [202] * 10
+    assert WebhookEvent.objects.filter(integration=integration).count() == 10
+    assert not WebhookEvent.objects.exclude(status=WebhookEvent.Status.PROCESSED).exists()
+    names = dict(scenario.snapshot(integration.source)["clients"][i][:2]
+                 for i in range(len(scenario.snapshot(integration.source)["clients"])))
+    assert all(names[f"m{n}"] == f"Changed{n}" for n in range(10))
+    assert json.dumps(scenario.snapshot(integration.source), default=str)
