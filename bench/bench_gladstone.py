@@ -8,6 +8,7 @@ calls made and SQL statements per page, then the cost of a run with nothing queu
 """
 
 import os
+import resource
 import threading
 
 from django.db import connection
@@ -54,13 +55,18 @@ def _club() -> None:
     LocationTier.objects.bulk_create(LocationTier(alt_id=a, name=a) for a in ("01", "02"))
 
 
-def _sync(integration, counter: Counter) -> tuple[SyncRun, float, int, int]:
-    calls, statements = counter.calls, counter.statements
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _sync(integration, counter: Counter) -> tuple[SyncRun, float, int, int, float]:
+    calls, statements, cpu = counter.calls, counter.statements, _cpu_seconds()
     with timed() as clock, connection.execute_wrapper(counter):
         run = sync_run(integration=integration, sync_name="members")
     if run.status != SyncRun.Status.SUCCEEDED:
         raise RuntimeError(f"the sync failed: {run.error}")
-    return run, clock.seconds, counter.calls - calls, counter.statements - statements
+    return run, clock.seconds, counter.calls - calls, counter.statements - statements, _cpu_seconds() - cpu
 
 
 def run() -> list[Figure]:
@@ -77,13 +83,16 @@ def run() -> list[Figure]:
                 "sync_minutes": 5,
             }, secrets={"password": PASSWORD},
         )
-        first, seconds, calls, statements = _sync(integration, counter)
-        idle, idle_seconds, idle_calls, idle_statements = _sync(integration, counter)
+        first, seconds, calls, statements, cpu = _sync(integration, counter)
+        idle, idle_seconds, idle_calls, idle_statements, _ = _sync(integration, counter)
     clients, packages = Client.objects.count(), ClientPackage.objects.count()
     setup = f"{members} members, pages of {PAGE_SIZE}, {FETCH_THREADS} fetch threads"
     return [
         Figure("full member sync", seconds, "s", setup),
         Figure("members per second", members / seconds, "members/s", setup),
+        Figure("CPU time of the syncing process", cpu, "s",
+               f"{cpu / calls * 1000:.2f} ms per SOAP call; the rest of the wall time is the sandbox "
+               f"process, PostgreSQL and waiting ({os.cpu_count()} cores, load {os.getloadavg()[0]:.1f})"),
         Figure("peak memory (syncing process)", peak_memory_mb(), "MB", "the sandbox runs in its own process"),
         Figure("SOAP calls", calls, "calls", f"{calls / members:.2f} per member"),
         Figure("SQL statements per page", statements / first.pages, "statements",

@@ -9,6 +9,7 @@ BENCH_PG_MEMBERS sets a smaller scale for a quick look.
 """
 
 import os
+from collections import Counter
 from contextlib import contextmanager
 
 from django.db import connection
@@ -87,6 +88,7 @@ def run() -> list[Figure]:
         integration = _setup(url)
         pages: dict[str, list[int]] = {name: [] for name in CLIENT_SYNCS}
         seconds: dict[str, float] = {}
+        load_before = os.getloadavg()[0]
         with counting() as counter, timed() as whole:
             for name in CLIENT_SYNCS:
                 with timed() as each:
@@ -96,13 +98,18 @@ def run() -> list[Figure]:
         figures += [
             Figure("initial sync wall time", whole.seconds, "s",
                    f"{clients} clients, {packages} client packages; members {seconds['members']:.1f} s, "
-                   f"contracts {seconds['contracts']:.1f} s, member products {seconds['member_products']:.1f} s"),
+                   f"contracts {seconds['contracts']:.1f} s, member products {seconds['member_products']:.1f} s; "
+                   f"machine load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after"),
             Figure("initial sync peak memory", peak_memory_mb(), "MB", "this process; the sandbox runs apart"),
         ]
         for name in ("members", "contracts"):
-            full = pages[name][:-1] or pages[name]  # the last page is shorter
-            figures.append(Figure(f"SQL statements per {name} page", max(full), "statements",
-                                  f"min {min(full)}, max {max(full)} over {len(pages[name])} pages of 500 rows"))
+            counts = Counter(pages[name][1:])  # the first page also carries the run's start
+            usual = counts.most_common(1)[0][0]
+            others = ", ".join(f"{n} pages with {c}" for c, n in sorted(counts.items()) if c != usual)
+            figures.append(Figure(f"SQL statements per {name} page", usual, "statements",
+                                  f"{counts[usual]} of {len(pages[name]) - 1} pages after the first; "
+                                  f"{others or 'no other count'} (+1: the ANALYZE after 1,000 and "
+                                  f"10,000 rows); first page {pages[name][0]} with the run's start"))
         with counting() as counter:
             with timed() as catch_up:
                 visits = _run(integration, "visits", counter, [])

@@ -2,7 +2,8 @@
 
 Each bench/bench_<name>.py module has `run() -> list[Figure]`; each runs in its own
 process on a freshly migrated database (so peak memory is its own). Results go to
-bench-results/results.json and bench-results/results.md.
+bench-results/results.json (figure, value, unit, machine, date, commit),
+bench-results/results.md (a table) and bench-results/chart.png.
 """
 
 import argparse
@@ -92,7 +93,10 @@ def main() -> int:
     table += [f"| {r['benchmark']} | {r['figure']} | {_shown(r['value'])} | {r['unit']} | {r['note']} |"
               for r in results]
     (RESULTS / "results.md").write_text(f"Machine: {machine}; {date}; commit {commit}\n\n" + "\n".join(table) + "\n")
-    print(f"Results: {RESULTS / 'results.json'}, {RESULTS / 'results.md'}")
+    from bench.chart import chart_png
+
+    note = chart_png(results, RESULTS / "chart.png")
+    print(f"Results: {RESULTS / 'results.json'}, {RESULTS / 'results.md'}; {note}")
     return 1 if any(r["figure"] == "error" for r in results) else 0
 
 

@@ -78,9 +78,11 @@ DATABASES = {
 }
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=0))
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # WAL and a busy timeout let the web process and the task worker share the file.
+    # WAL, a busy timeout and IMMEDIATE transactions let the web process and the task
+    # worker share the file: a write transaction waits for the lock instead of failing
+    # with "database is locked" when it upgrades from a read.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"}
+        {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL;", "transaction_mode": "IMMEDIATE"}
     )
     (BASE_DIR / "var").mkdir(exist_ok=True)
 
