@@ -3,8 +3,9 @@ sandbox (served by its own process) into PostgreSQL, then an ongoing sync with n
 changed.
 
 Statements are counted with a connection execute wrapper (no SQL is kept, so counting
-costs neither time nor memory); the engine's progress callback marks page boundaries,
-so each page's count includes its upserts, its issues, the cursor and the run counters.
+costs neither time nor memory); the engine's progress callback marks the boundaries of
+its pages (one transaction each: the syncs group four vendor pages of 500 rows), so each
+count includes the look-ups, the upserts, the cursor and the run counters.
 BENCH_PG_MEMBERS sets a smaller scale for a quick look.
 """
 
@@ -18,6 +19,7 @@ from accessctl.models import Door
 from bench.support import Figure, peak_memory_mb, sandbox_process, timed
 from clients.models import Client, IdentityType, Location
 from integrations.models import SyncRun
+from integrations.perfectgym.jobs import ROWS_PER_COMMIT
 from integrations.perfectgym.sandbox import CLIENT_ID, CLIENT_SECRET, CLUBS, PLANS, PRODUCTS
 from integrations.services import integration_save
 from integrations.sync import sync_run
@@ -106,10 +108,11 @@ def run() -> list[Figure]:
             counts = Counter(pages[name][1:])  # the first page also carries the run's start
             usual = counts.most_common(1)[0][0]
             others = ", ".join(f"{n} pages with {c}" for c, n in sorted(counts.items()) if c != usual)
-            figures.append(Figure(f"SQL statements per {name} page", usual, "statements",
-                                  f"{counts[usual]} of {len(pages[name]) - 1} pages after the first; "
-                                  f"{others or 'no other count'} (+1: the ANALYZE after 1,000 and "
-                                  f"10,000 rows); first page {pages[name][0]} with the run's start"))
+            figures.append(Figure(
+                f"SQL statements per {name} transaction", usual, "statements",
+                f"each transaction writes {ROWS_PER_COMMIT} rows (4 vendor pages of 500); {counts[usual]} of "
+                f"{len(pages[name]) - 1} after the first; {others or 'no other count'} (+1: the ANALYZE "
+                f"after 1,000 and 10,000 rows); the first {pages[name][0]} with the run's start"))
         with counting() as counter:
             with timed() as catch_up:
                 visits = _run(integration, "visits", counter, [])

@@ -34,8 +34,9 @@ class GlofoxConnector(Connector):
     admin_inlines = ["integrations.glofox.admin.GlofoxConfigurationInline"]
     settings_fields = [
         SettingField("base_url", forms.URLField(
-            label="API base URL", initial=BASE_URL, assume_scheme="https",
-            help_text="Glofox's production API unless Glofox gave you another (e.g. staging).")),
+            label="API base URL", initial=BASE_URL, assume_scheme="https", required=False,
+            help_text=f"Leave empty for Glofox's production API ({BASE_URL}); change it for "
+                      "staging or a sandbox.")),
         SettingField("api_key", forms.CharField(label="API key"), secret=True),
         SettingField("api_token", forms.CharField(label="API token"), secret=True),
         SettingField("webhook_secret", forms.CharField(
@@ -43,9 +44,11 @@ class GlofoxConnector(Connector):
             help_text="Glofox signs webhooks with it (header 'signature'). Webhook address: "
                       "/api/v1/webhooks/glofox/<this integration's id>/"), secret=True),
         SettingField("member_minutes", forms.IntegerField(
-            label="Sync members every (minutes)", min_value=1, initial=1)),
+            label="Sync members every (minutes)", min_value=1, initial=1, required=False,
+            help_text="Empty: every minute. Glofox webhooks also sync a member at once.")),
         SettingField("booking_minutes", forms.IntegerField(
-            label="Sync bookings every (minutes)", min_value=1, initial=1)),
+            label="Sync bookings every (minutes)", min_value=1, initial=1, required=False,
+            help_text="Empty: every minute.")),
     ]
     syncs = [
         SyncSpec("members", "Members and memberships", default_minutes=1, interval_setting="member_minutes"),

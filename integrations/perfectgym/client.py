@@ -1,7 +1,8 @@
 """The Perfect Gym OData API and nothing else: rows in vendor shape, errors mapped.
 
 Paging follows `@odata.nextLink` until it is absent; the change cursor is the largest
-`version` seen (the vendor's delta recipe, used for the first full load too).
+`version` seen (the vendor's delta recipe, used for the first full load too). A change
+walk reads one page ahead in a worker thread, so the vendor's time overlaps ours.
 """
 
 import contextvars

@@ -21,7 +21,7 @@ def vendor():
 
 
 def test_manager_adds_an_integration_syncs_and_opens_a_client(page, live_server, staff_login, vendor,
-                                                              screenshot, monkeypatch):
+                                                              monkeypatch):
     monkeypatch.setattr(Conf, "SYNC", True)  # "Sync now" runs in the server thread
     staff_login("/admin/integrations/integration/")
     page.click("text=Add integration")
@@ -42,15 +42,12 @@ def test_manager_adds_an_integration_syncs_and_opens_a_client(page, live_server,
     assert "initial sync of all locations started" in page.locator(".messagelist").inner_text()
     page.reload()
     assert "Succeeded" in page.locator("#result_list").inner_text()
-    screenshot("settings-integrations")
 
     page.goto(f"{live_server.url}/staff/")
     assert "Club API" in page.locator(".card").first.inner_text()
     assert page.locator(".card svg.chart").count() == 1
-    screenshot("staff-dashboard")
 
     page.goto(f"{live_server.url}/staff/clients/?q=m4@example.com")
     page.click("text=First4")
     assert page.locator("h1").inner_text().startswith("First4")
     assert "from Club API" in page.locator("main p").first.inner_text()
-    screenshot("staff-client")

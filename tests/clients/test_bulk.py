@@ -75,3 +75,36 @@ def test_returning_gives_the_written_rows_on_postgresql():
         assert dict(written) == ids and len(ids) == 3
     else:
         assert written is None
+
+
+def test_tables_analyze_refreshes_postgresql_statistics():
+    from django.db import connection
+
+    from clients.bulk import tables_analyze
+
+    rows_write(model=Client, rows=client_rows(40))
+    tables_analyze(models=[Client, ClientIdentity])  # a no-op elsewhere, never an error
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT reltuples FROM pg_class WHERE relname = 'clients_client'")
+            assert cursor.fetchone()[0] == 40
+
+
+def test_commit_unflushed_relaxes_the_current_transaction():
+    from django.db import connection, transaction
+
+    from clients.bulk import commit_unflushed
+
+    def setting():
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW synchronous_commit")
+            return cursor.fetchone()[0]
+
+    if connection.vendor != "postgresql":
+        with transaction.atomic():
+            commit_unflushed()  # nothing to relax on SQLite
+        return
+    assert setting() == "on"
+    with transaction.atomic():
+        commit_unflushed()
+        assert setting() == "off"  # SET LOCAL: it ends with the transaction

@@ -24,6 +24,12 @@ def quick_retries(monkeypatch):
 
 
 @pytest.fixture
+def page_per_commit(monkeypatch):
+    """Commit every vendor page on its own (the syncs group them by 2,000 rows)."""
+    monkeypatch.setattr("integrations.perfectgym.jobs.ROWS_PER_COMMIT", 1)
+
+
+@pytest.fixture
 def sandbox():
     fake = PerfectGymSandbox(members=40, seed=3, base_url=PG_URL)
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:

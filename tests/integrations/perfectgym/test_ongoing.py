@@ -125,7 +125,7 @@ def test_an_unchanged_row_touched_in_perfect_gym_writes_nothing(sandbox, synced)
     assert snapshot() == before
 
 
-def test_paging_follows_several_next_links(sandbox, integration, monkeypatch):
+def test_paging_follows_several_next_links(sandbox, integration, monkeypatch, page_per_commit):
     monkeypatch.setattr(sandbox_odata, "PAGE_SIZE", 7)
     result = run(integration, "members")
     in_scope = [m for m in sandbox.sets["Members"].rows.values() if m["homeClubId"] != 9]
@@ -144,7 +144,8 @@ def test_a_429_mid_sync_is_waited_out(sandbox, integration, monkeypatch, quick_r
     assert 2.0 in quick_retries
 
 
-def test_a_429_that_lasts_fails_the_run_and_the_next_run_resumes(sandbox, integration, monkeypatch):
+def test_a_429_that_lasts_fails_the_run_and_the_next_run_resumes(sandbox, integration, monkeypatch,
+                                                               page_per_commit):
     monkeypatch.setattr(sandbox_odata, "PAGE_SIZE", 7)
     sandbox.inject(status=429, retry_after=1, path="odata/Members", skip=3, times=5)
     failed = run(integration, "members")
@@ -174,3 +175,12 @@ def test_a_malformed_contract_becomes_an_issue(sandbox, synced):
     result = run(synced, "contracts")
     assert result.failed == 1
     assert "Unknown contract status 'Bogus'" in SyncIssue.objects.get(record_key=str(contract["id"])).reason
+
+
+def test_vendor_pages_are_written_several_to_a_transaction(sandbox, integration, monkeypatch):
+    monkeypatch.setattr(sandbox_odata, "PAGE_SIZE", 7)
+    monkeypatch.setattr("integrations.perfectgym.jobs.ROWS_PER_COMMIT", 14)
+    result = run(integration, "members")
+    vendor_pages = len([c for c in sandbox.calls if c.path == "odata/Members" and "version gt" in c.query["$filter"]])
+    assert vendor_pages == 6  # 40 members, 7 a page
+    assert result.pages == 3 and result.created == in_scope(sandbox)

@@ -37,12 +37,13 @@ def test_initial_sync_and_login_over_http(served, customer_number, locations, mo
                                    settings=pg_settings(customer_number, base_url=url),
                                    secrets={"client_secret": CLIENT_SECRET})
     runs = initial(integration)
-    assert [r.status for r in runs] == ["succeeded"] * 3 and runs[0].pages > 3
+    assert [r.status for r in runs] == ["succeeded"] * 3
     members = [m for m in fake.sets["Members"].rows.values() if m["homeClubId"] != 9]
     assert Client.objects.count() == len(members)
     plan_24 = [c for c in fake.sets["Contracts"].rows.values()
                if c["paymentPlanId"] == 24 and c["clubId"] != 9]
     assert ClientPackage.objects.count() == len(plan_24)
-    assert any("$skiptoken" in c.query for c in fake.calls)  # the absolute nextLinks were followed
+    followed = [c for c in fake.calls if c.path == "odata/Members" and "$skiptoken" in c.query]
+    assert len(followed) >= 5  # the absolute nextLinks (Host of the served sandbox) were followed
     result = connector_for(integration).credential_check("member21@pg.example", PASSWORD)
     assert result.ok and result.record.external_id == "21"

@@ -26,7 +26,8 @@ def statements_per_page(integration, sync_name, **options) -> list[int]:
     return [b - a for a, b in zip([0, *marks], marks, strict=False)][1:]  # the first carries the run's start
 
 
-def test_statements_per_page_do_not_grow_with_the_page_size(sandbox, integration, monkeypatch):
+def test_statements_per_page_do_not_grow_with_the_page_size(sandbox, integration, monkeypatch,
+                                                            page_per_commit):
     PackageFactory(alt_id="payment_plan_24")
     monkeypatch.setattr(sandbox_odata, "PAGE_SIZE", 3)
     small = statements_per_page(integration, "members", initial=True, location="UB")  # 12 members
@@ -37,3 +38,14 @@ def test_statements_per_page_do_not_grow_with_the_page_size(sandbox, integration
     assert len(small) >= 2 and len(large) >= 1
     assert set(small) == set(large) and len(set(small)) == 1  # every page: the same statements
     assert max(small_contracts) == max(large_contracts) <= max(small)
+
+
+def test_a_large_load_refreshes_the_planner_statistics_once_it_has_grown(sandbox, integration, monkeypatch):
+    analyzed = []
+    monkeypatch.setattr("integrations.perfectgym.jobs.ANALYZE_AT", (10, 30))
+    monkeypatch.setattr("integrations.perfectgym.jobs.ROWS_PER_COMMIT", 1)
+    monkeypatch.setattr(sandbox_odata, "PAGE_SIZE", 8)
+    monkeypatch.setattr("integrations.perfectgym.jobs.tables_analyze",
+                        lambda *, models: analyzed.append([m.__name__ for m in models]))
+    sync_run(integration=integration, sync_name="members")
+    assert analyzed == [["Client", "ClientIdentity"]] * 2  # at 10 and at 30 clients written
