@@ -82,7 +82,7 @@ class SyncJob(ABC):
     def apply(self, records: list) -> Counts:
         """Write one page of mapped records through the upsert services."""
 
-    def finish(self, run: SyncRun) -> None:
+    def finish(self, run: SyncRun) -> None:  # noqa: B027 - optional hook, empty by default
         """Called once after the last page (e.g. to write a report)."""
 
 
@@ -258,3 +258,15 @@ def _secret_values(connector) -> list[str]:
         return [v for v in connector.secrets.values() if isinstance(v, str) and v]
     except Exception:  # noqa: BLE001 - an undecryptable secret has nothing to redact
         return []
+
+
+def records_apply(*, job: SyncJob, raws: list) -> Counts:
+    """Map and write a few vendor records outside the cursor walk ("sync this member now").
+
+    A bad record raises BadRecord; door systems are woken for the clients that changed.
+    """
+    records = [job.map(raw) for raw in raws]
+    with transaction.atomic():
+        counts = job.apply(records)
+    access_changed_notify(client_ids=job.changed_clients, origin=job.connector.integration)
+    return counts

@@ -23,9 +23,10 @@ from integrations.gladstone.mapping import (
     login_id_kind,
     member_record,
 )
-from integrations.gladstone.members import MembersSync
+from integrations.gladstone.members import MemberFetch, MembersSync
 from integrations.gladstone.services import member_token_use
 from integrations.gladstone.tokens import TokenRefused, member_token_expiry, member_token_read
+from integrations.sync import records_apply
 
 
 class GladstoneConnector(Connector):
@@ -42,6 +43,7 @@ class GladstoneConnector(Connector):
     offers_credential_check = True
     offers_member_token = True
     offers_catalogue = True
+    offers_client_sync = True
     http_options: dict = {}  # tests shorten the backoff here
 
     def client(self) -> GladstoneClient:
@@ -79,6 +81,14 @@ class GladstoneConnector(Connector):
 
     def audit(self, run) -> None:
         subtype_audit(connector=self, run=run)
+
+    def client_sync(self, external_id: str) -> None:
+        """Read one member and their subscriptions now, and write them (the seed's rules apply)."""
+        client = self.client()
+        member = client.member(member_id=external_id)
+        subscriptions = [] if member is None or flag(member.is_deleted) else \
+            client.member_subscriptions(member_id=external_id)
+        records_apply(job=self.sync_job("members", {}), raws=[MemberFetch(external_id, member, subscriptions)])
 
     def catalogue(self) -> list[CatalogueEntry]:
         groups = self.settings.get("subscription_type_groups") or []

@@ -10,6 +10,7 @@ from integrations.perfectgym.client import BusinessError, PerfectGymClient
 from integrations.perfectgym.clubs import KIND, club_field_register, clubs_load
 from integrations.perfectgym.jobs import SYNCS
 from integrations.perfectgym.mapping import member_record
+from integrations.sync import records_apply
 
 CUSTOMER_NUMBER = "Perfect Gym Customer Number"
 MEMBER_DATA = {"interval_setting": "member_minutes", "enabled_setting": "sync_members"}
@@ -58,6 +59,7 @@ class PerfectGymConnector(Connector):
     ]
     initial_syncs = ["members", "contracts", "member_products"]
     offers_credential_check = True
+    offers_client_sync = True
     offers_catalogue = True
     http_options: dict = {}  # tests shorten the backoff here
 
@@ -115,6 +117,17 @@ class PerfectGymConnector(Connector):
         except BadRecord as error:
             return CredentialResult(ok=False, reason=f"Unusable member record: {error.reason}")
         return CredentialResult(ok=True, record=record)
+
+    def client_sync(self, external_id: str) -> None:
+        """Read one member, their contracts and member products now, and write them."""
+        member_id = int(external_id)
+        for sync_name, entity_set, field in (("members", "Members", "id"), ("contracts", "Contracts", "memberId"),
+                                             ("member_products", "MemberProducts", "memberId")):
+            job = self.sync_job(sync_name, {})
+            job.start()
+            rows = job.client.rows(entity_set, filter=f"{field} eq {member_id}")
+            job.prepare(rows)
+            records_apply(job=job, raws=rows)
 
     def catalogue(self) -> list[CatalogueEntry]:
         """Every payment plan (payment_plan_<id>) and product (product_<id>) Perfect Gym offers."""

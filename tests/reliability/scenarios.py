@@ -4,6 +4,7 @@ snapshot of what its syncs produced, so a faulty run can be compared with a clea
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from accessctl.models import DoorAccess
 from clients.models import Client
 from integrations.models import Integration
 from integrations.services import integration_save
@@ -18,7 +19,7 @@ class Scenario:
     settings: Callable[[str], dict]  # base URL -> settings
     secrets: dict
     syncs: list[str]
-    http_options_target: type | None = None  # a connector class whose http_options tests may set
+    setup: Callable[[], None] = field(default=lambda: None)  # club records the vendor needs
     extra_snapshot: Callable[[str], object] = field(default=lambda source: None)
 
     def integration(self, name: str, base_url: str) -> Integration:
@@ -42,8 +43,67 @@ def example_scenario() -> Scenario:
     return Scenario(
         name="example", kind="example", make_sandbox=lambda: ExampleSandbox(members=300, seed=7),
         settings=lambda url: {"base_url": url, "member_minutes": 5}, secrets={"api_key": API_KEY},
-        syncs=["members"], http_options_target=ExampleConnector,
+        syncs=["members"],
     )
 
 
-SCENARIOS: list[Callable[[], Scenario]] = [example_scenario]
+def _perfectgym_club() -> None:
+    from accessctl.models import Door
+    from clients.models import IdentityType, Location
+    from packages.models import Package
+
+    for club, alt_id in {1: "UB", 2: "SPA", 3: "MAN", 4: "DUB"}.items():
+        location = Location.objects.create(name=f"Club {alt_id}", alt_id=alt_id,
+                                           integration_numbers={"perfectgym_club": str(club)})
+        Door.objects.create(title=f"{alt_id} entrance", door_id=f"door-{alt_id}", location=location)
+    Package.objects.bulk_create(Package(alt_id=alt_id, name=alt_id) for alt_id in
+                                ("payment_plan_24", "payment_plan_25", "product_26", "product_27"))
+    IdentityType.objects.create(display_name="Perfect Gym Customer Number")
+
+
+def perfectgym_scenario() -> Scenario:
+    from clients.models import IdentityType
+    from integrations.perfectgym.sandbox import CLIENT_ID, CLIENT_SECRET, PerfectGymSandbox
+
+    return Scenario(
+        name="perfectgym", kind="perfectgym", setup=_perfectgym_club,
+        make_sandbox=lambda: PerfectGymSandbox(members=150, seed=4),
+        settings=lambda url: {"base_url": url, "client_id": CLIENT_ID, "create_identity_type": False,
+                              "identity_type": IdentityType.objects.get().pk, "sync_members": True,
+                              "member_minutes": 10, "sync_swipes": True, "swipe_minutes": 5,
+                              "attendance_minutes": 30},
+        secrets={"client_secret": CLIENT_SECRET},
+        syncs=["members", "contracts", "member_products", "visits"],
+        extra_snapshot=lambda source: sorted(DoorAccess.objects.filter(source=source).values_list(
+            "source_ref", "client__external_id", "door__door_id", "accessed_at")),
+    )
+
+
+def _gladstone_club() -> None:
+    from accessctl.models import Door
+    from clients.models import Location, LocationTier
+    from packages.models import Package
+
+    for alt_id in ("UB", "SPA", "MAN", "DUB"):
+        location = Location.objects.create(name=f"Site {alt_id}", alt_id=alt_id)
+        Door.objects.create(title=f"{alt_id} entrance", door_id=alt_id, location=location)
+    Package.objects.bulk_create(Package(alt_id=alt_id, name=alt_id) for alt_id in ("PTPK", "PTPK01", "INITIALPK"))
+    LocationTier.objects.bulk_create(LocationTier(alt_id=alt_id, name=alt_id) for alt_id in ("01", "02"))
+
+
+def gladstone_scenario() -> Scenario:
+    from integrations.gladstone.sandbox import APP_NAME, PASSWORD, USERNAME, GladstoneSandbox
+
+    return Scenario(
+        name="gladstone", kind="gladstone", setup=_gladstone_club,
+        make_sandbox=lambda: GladstoneSandbox(members=120, seed=4),
+        settings=lambda url: {"base_url": url, "app_name": APP_NAME, "username": USERNAME,
+                              "active_statuses": ["LIVE", "FROZEN"], "subscription_type_groups": ["FISIK"],
+                              "minimum_age": None, "notification_emails": [], "validation_type": "Password",
+                              "delete_on_is_deleted": False, "system_name": "Gatehouse", "sync_minutes": 5},
+        secrets={"password": PASSWORD},
+        syncs=["members"],
+    )
+
+
+SCENARIOS: list[Callable[[], Scenario]] = [example_scenario, perfectgym_scenario, gladstone_scenario]
