@@ -11,6 +11,7 @@ from rest_framework.views import APIView
 from accessctl.decisions import Decision, doors_openable
 from accessctl.models import Door, UnlockAttempt
 from accessctl.unlocks import door_unlock
+from clients.api_input import StrictRequestSerializer
 from clients.authentication import IsMember, MemberTokenAuthentication
 from clients.selectors import client_for_request
 
@@ -25,7 +26,7 @@ class PositionSerializer(serializers.Serializer):
         return attrs
 
 
-class UnlockRequestSerializer(PositionSerializer):
+class UnlockRequestSerializer(StrictRequestSerializer, PositionSerializer):
     idempotency_key = serializers.CharField(
         required=False, max_length=64,
         help_text="The same key for a repeated submit of one tap; the Idempotency-Key header wins.",

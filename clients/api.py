@@ -8,6 +8,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from clients.api_input import StrictRequestSerializer
 from clients.authentication import IsMember, MemberTokenAuthentication
 from clients.models import Client
 from clients.throttles import TokenRefreshIPThrottle
@@ -54,7 +55,7 @@ def token_pair_response(pair) -> Response:
     return Response(TokenPairSerializer({**pair.as_json(), "client": pair.client}).data)
 
 
-class RefreshRequestSerializer(serializers.Serializer):
+class RefreshRequestSerializer(StrictRequestSerializer):
     refresh = serializers.CharField(max_length=200)
 
 

@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from clients.api import TOKEN_PAIR_EXAMPLE, ErrorSerializer, TokenPairSerializer, token_pair_response
+from clients.api_input import StrictRequestSerializer
 from clients.throttles import LoginIdentifierThrottle, LoginIPThrottle, MemberTokenIPThrottle, client_ip
 from clients.tokens import member_tokens_issue
 from integrations.logins import NoSuchTokenIntegration, member_login, member_token_login, token_integration
@@ -30,12 +31,12 @@ def refused_example(detail: str) -> OpenApiExample:
     return OpenApiExample("Refused", value={"detail": detail}, response_only=True, status_codes=["401"])
 
 
-class LoginRequestSerializer(serializers.Serializer):
+class LoginRequestSerializer(StrictRequestSerializer):
     identifier = serializers.CharField(max_length=254, help_text="E-mail, member number or login id.")
     password = serializers.CharField(max_length=256, trim_whitespace=False, style={"input_type": "password"})
 
 
-class MemberTokenRequestSerializer(serializers.Serializer):
+class MemberTokenRequestSerializer(StrictRequestSerializer):
     integration = serializers.CharField(
         required=False, allow_blank=True, max_length=64,
         help_text="The integration's id or kind; may be left out when only one takes member tokens.")
