@@ -5,6 +5,7 @@ import logging
 
 from django import forms
 
+from clients.models import Client
 from integrations.connectors import CatalogueEntry, Connector, SettingField, SyncSpec
 from integrations.errors import PermanentError
 from integrations.glofox.checkins import CheckinsSync
@@ -31,6 +32,7 @@ class GlofoxConnector(Connector):
     webhook_secret_field = "webhook_secret"  # noqa: S105 - the field's name, not a secret
     checkin_sync = "checkins"
     offers_catalogue = True
+    offers_client_sync = True
     admin_inlines = ["integrations.glofox.admin.GlofoxConfigurationInline"]
     settings_fields = [
         SettingField("base_url", forms.URLField(
@@ -95,6 +97,21 @@ class GlofoxConnector(Connector):
             for entry in catalogue_entries(client.memberships(branch=configuration.branch_id)):
                 entries.setdefault(entry.alt_id, entry)
         return list(entries.values())
+
+    def client_sync(self, external_id: str) -> None:
+        """Read one member now (the single-member sync webhooks use), at the branch of the
+        configuration whose location is the client's home location."""
+        home = Client.all_objects.filter(source=self.integration.source, external_id=external_id) \
+            .values_list("home_location_id", flat=True).first()
+        configurations = self.configurations()
+        chosen = next((c for c in configurations if c.location_id == home), None) or \
+            (configurations[0] if configurations else None)
+        if chosen is None:
+            raise PermanentError("Add a configuration first: Glofox answers only for a Glofox Location ID.")
+        run = sync_run(integration=self.integration, sync_name="member", trigger=SyncRun.Trigger.MANUAL,
+                       options={"branch_id": chosen.branch_id, "member_id": str(external_id)})
+        if run.status != SyncRun.Status.SUCCEEDED:
+            raise PermanentError(f"The member sync failed: {run.error}")
 
     # webhooks ------------------------------------------------------------------
     def webhook_event(self, payload):

@@ -106,4 +106,20 @@ def gladstone_scenario() -> Scenario:
     )
 
 
-SCENARIOS: list[Callable[[], Scenario]] = [example_scenario, perfectgym_scenario, gladstone_scenario]
+def momence_scenario() -> Scenario:
+    from clients.models import Location
+    from integrations.momence.sandbox import CLIENT_ID, CLIENT_SECRET, PASSWORD, USERNAME, MomenceSandbox
+
+    return Scenario(
+        name="momence", kind="momence",
+        setup=lambda: Location.objects.create(name="Studio", alt_id="STUDIO"),
+        make_sandbox=lambda: MomenceSandbox(members=80, seed=4),
+        settings=lambda url: {"base_url": url, "location": Location.objects.get(alt_id="STUDIO").pk},
+        secrets={"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, "username": USERNAME,
+                 "password": PASSWORD},
+        syncs=["tags", "members", "memberships", "bought-memberships"],
+    )
+
+
+SCENARIOS: list[Callable[[], Scenario]] = [example_scenario, perfectgym_scenario, gladstone_scenario,
+                                           momence_scenario]

@@ -216,3 +216,13 @@ def test_a_full_pass_runs_once_a_day(glofox, configuration):
     glofox.calls.clear()
     members_sync(configuration.integration)
     assert "utc_modified_start_date" not in glofox.calls[0].query
+
+
+def test_sync_this_member_now_reads_one_member_at_its_branch(glofox, configuration):
+    from integrations.connectors import connector_for
+
+    member = glofox.member_add(membership=UNLIMITED, first_name="Ada")
+    members_sync(configuration.integration)
+    glofox.member_put(member["_id"], first_name="Adele")
+    connector_for(configuration.integration).client_sync(member["_id"])
+    assert Client.objects.get(external_id=member["_id"]).first_name == "Adele"
