@@ -30,7 +30,7 @@ class LocationForm(forms.ModelForm):
 
     class Meta:
         model = Location
-        exclude = ["integration_numbers"]
+        fields = ["name", "alt_id", "address", "latitude", "longitude", "time_zone", "is_active"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

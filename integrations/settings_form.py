@@ -7,7 +7,7 @@ from django import forms
 from integrations.connectors import Connector, connector_class
 from integrations.models import Integration
 
-SECRET_KEEP_HELP = "Stored. Leave empty to keep the stored value; type a new one to replace it."
+SECRET_KEEP_HELP = "Stored. Leave empty to keep the stored value; type a new one to replace it."  # noqa: S105
 
 
 def settings_form_class(kind: str) -> type["IntegrationSettingsForm"]:

@@ -172,3 +172,6 @@ class CreditEntry(models.Model):
                 fields=["client_package", "reference"], name="credit_entry_once_per_reference"
             ),
         ]
+
+    def __str__(self):
+        return f"{self.change:+d} credits ({self.reason})"

@@ -86,7 +86,7 @@ class Sandbox:
         self.faults: list[Fault] = []
         self.malformed_pending = 0
         self.routes = [
-            (*getattr(getattr(self, name), "_sandbox_route"), getattr(self, name))
+            (*getattr(self, name)._sandbox_route, getattr(self, name))
             for name in dir(type(self))
             if hasattr(getattr(type(self), name), "_sandbox_route")
         ]

@@ -37,7 +37,6 @@ class Scenario:
 
 
 def example_scenario() -> Scenario:
-    from tests.integrations.example.connector import ExampleConnector
     from tests.integrations.example.sandbox import API_KEY, ExampleSandbox
 
     return Scenario(

@@ -4,8 +4,8 @@ import json
 import random
 
 import pytest
-from django.utils import timezone
 import responses
+from django.utils import timezone
 from django_q.conf import Conf
 
 from clients.models import Client

@@ -73,9 +73,10 @@ def test_issue_retry_queues_the_sync(admin_client, sandbox, integration, monkeyp
 
 
 def test_client_page_shows_access_decisions_with_reasons(admin_client):
+    from django.utils import timezone
+
     from accessctl.log_models import UnlockAttempt
     from accessctl.services import DoorEntry, door_accesses_record
-    from django.utils import timezone
     from tests.factories import ClientFactory, DoorFactory
 
     client, door = ClientFactory(first_name="Ada"), DoorFactory(title="Front door")
@@ -90,8 +91,9 @@ def test_client_page_shows_access_decisions_with_reasons(admin_client):
 def test_live_access_log_answers_only_newer_rows(admin_client):
     from datetime import timedelta
 
-    from accessctl.services import DoorEntry, door_accesses_record
     from django.utils import timezone
+
+    from accessctl.services import DoorEntry, door_accesses_record
     from tests.factories import ClientFactory, DoorFactory
 
     client, door, now = ClientFactory(first_name="Lin"), DoorFactory(), timezone.now()
