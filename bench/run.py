@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "bench-results"
+RESULTS = Path(os.environ.get("BENCH_RESULTS") or ROOT / "bench-results")
 DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/gatehouse_bench"
 
 
