@@ -123,7 +123,8 @@ class PackageIndex:
     def __init__(self, packages: dict[str, int], tiers: dict[str, int] | None = None):
         self.packages = packages
         self.tiers = tiers or {}
-        self.lowest_tiered: dict[str, str] = {}  # first four characters -> lowest XXXX0Y alt id
+        # first four characters -> the lowest alt id made of them, "0" and one more character
+        self.lowest_tiered: dict[str, str] = {}
         for alt_id in sorted(packages):
             if len(alt_id) == 6 and alt_id[4] == "0":
                 self.lowest_tiered.setdefault(alt_id[:4], alt_id)
@@ -250,7 +251,7 @@ def catalogue_entries(types: list[SubscriptionType], index: PackageIndex) -> lis
     keeps the tier rule working.
     """
     # The package a tier family would resolve to once created: the head (first four
-    # characters) when Gladstone has that type, else the lowest XXXX0Y.
+    # characters) when Gladstone has that type, else the lowest <four characters>0<one more>.
     heads: dict[str, str] = {}
     type_ids = {t.sub_type_id for t in types}
     for sub_type_id in sorted(type_ids):
