@@ -100,7 +100,7 @@ class GlofoxConnector(Connector):
 
     def client_sync(self, external_id: str) -> None:
         """Read one member now (the single-member sync webhooks use), at the branch of the
-        configuration whose location is the client's home location."""
+        configuration whose location is the client's home location, then the coming bookings."""
         home = Client.all_objects.filter(source=self.integration.source, external_id=external_id) \
             .values_list("home_location_id", flat=True).first()
         configurations = self.configurations()
@@ -112,6 +112,10 @@ class GlofoxConnector(Connector):
                        options={"branch_id": chosen.branch_id, "member_id": str(external_id)})
         if run.status != SyncRun.Status.SUCCEEDED:
             raise PermanentError(f"The member sync failed: {run.error}")
+        try:  # their upcoming bookings come with the coming-window read of the bookings sync
+            sync_run(integration=self.integration, sync_name="bookings", trigger=SyncRun.Trigger.MANUAL)
+        except SyncAlreadyRunning:
+            logger.info("integration=%s bookings already syncing", self.integration.pk)
 
     # webhooks ------------------------------------------------------------------
     def webhook_event(self, payload):

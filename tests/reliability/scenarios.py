@@ -8,7 +8,7 @@ from accessctl.models import DoorAccess
 from clients.models import Client
 from integrations.models import Integration
 from integrations.services import integration_save
-from packages.models import ClientPackage
+from packages.models import Booking, ClientPackage
 
 
 @dataclass
@@ -20,11 +20,14 @@ class Scenario:
     secrets: dict
     syncs: list[str]
     setup: Callable[[], None] = field(default=lambda: None)  # club records the vendor needs
+    configure: Callable[[Integration], None] = field(default=lambda integration: None)  # after it exists
     extra_snapshot: Callable[[str], object] = field(default=lambda source: None)
+    before_second: Callable[[], None] = field(default=lambda: None)  # between the clean and the faulty run
 
     def integration(self, name: str, base_url: str) -> Integration:
-        return integration_save(kind=self.kind, name=name, settings=self.settings(base_url),
-                                secrets=self.secrets)
+        made = integration_save(kind=self.kind, name=name, settings=self.settings(base_url), secrets=self.secrets)
+        self.configure(made)
+        return made
 
     def snapshot(self, source: str) -> dict:
         """What the syncs of `source` produced, without ids that differ between runs."""
@@ -120,5 +123,44 @@ def momence_scenario() -> Scenario:
     )
 
 
+def _glofox_configure(integration) -> None:
+    from accessctl.models import KisiGroup, KisiPlace
+    from clients.models import Location
+    from integrations.connectors import connector_for
+    from integrations.glofox.models import GlofoxConfiguration
+    from integrations.glofox.sandbox import BRANCH_ID, CLASSES, UNLIMITED
+    from integrations.glofox.services import configuration_save
+
+    location, _ = Location.objects.get_or_create(alt_id="CENTRAL", defaults={"name": "Central"})
+    place, _ = KisiPlace.objects.get_or_create(kisi_id="77", defaults={"name": "Central", "location": location})
+    group, _ = KisiGroup.objects.get_or_create(kisi_id="501", defaults={"name": "Glofox members"})
+    configuration_save(
+        configuration=GlofoxConfiguration(integration=integration, branch_id=BRANCH_ID, kisi_group=group,
+                                          kisi_place=place, membership_types=[UNLIMITED, CLASSES],
+                                          bookings_enabled=True),
+        memberships=connector_for(integration).client().memberships(branch=BRANCH_ID),
+    )
+
+
+def glofox_scenario() -> Scenario:
+    from integrations.glofox.models import GlofoxConfiguration
+    from integrations.glofox.sandbox import API_KEY, API_TOKEN, GlofoxSandbox
+    from integrations.models import Integration as IntegrationModel
+
+    def clear_previous() -> None:  # one Glofox integration per organisation: the clean run's goes first
+        GlofoxConfiguration.objects.all().delete()
+        IntegrationModel.objects.filter(kind="glofox").delete()
+
+    return Scenario(
+        name="glofox", kind="glofox", make_sandbox=lambda: GlofoxSandbox(members=120, seed=4),
+        settings=lambda url: {"base_url": url, "member_minutes": 1, "booking_minutes": 1},
+        secrets={"api_key": API_KEY, "api_token": API_TOKEN}, syncs=["members", "bookings"],
+        configure=_glofox_configure, before_second=clear_previous,
+        # Booking ids are minted by the fake as it is read, so compare what the bookings are.
+        extra_snapshot=lambda source: sorted(Booking.objects.filter(source=source).values_list(
+            "client__external_id", "status", "session__start", "session__end")),
+    )
+
+
 SCENARIOS: list[Callable[[], Scenario]] = [example_scenario, perfectgym_scenario, gladstone_scenario,
-                                           momence_scenario]
+                                           momence_scenario, glofox_scenario]
