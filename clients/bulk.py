@@ -13,6 +13,26 @@ from django.db import connections, router
 from django.utils import timezone
 
 
+def rows_changed(*, existing: dict[str, dict], wanted: dict[str, dict], fields: list[str], result) -> list[str]:
+    """The keys of `wanted` rows that are new or differ from `existing` in `fields`.
+
+    Counts each row into result.created, result.updated or result.unchanged (an UpsertResult),
+    so every bulk upsert skips unchanged rows the same way.
+    """
+    changed = []
+    for key, values in wanted.items():
+        row = existing.get(key)
+        if row is None:
+            result.created += 1
+        elif all(row[name] == values[name] for name in fields):
+            result.unchanged += 1
+            continue
+        else:
+            result.updated += 1
+        changed.append(key)
+    return changed
+
+
 def rows_write(
     *, model, rows: list[dict[str, Any]], unique_fields: list[str] | None = None,
     update_fields: list[str] | None = None, returning: list[str] | None = None, batch_size: int = 5000,

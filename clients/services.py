@@ -4,7 +4,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from clients import lookups  # noqa: F401 - registers field__any (one array parameter)
-from clients.bulk import rows_write
+from clients.bulk import rows_changed, rows_write
 from clients.models import Client, ClientIdentity, ClientTagChange, IdentityType, Tag
 from clients.records import ClientRecord, UpsertResult
 
@@ -78,28 +78,21 @@ def clients_upsert(
         )
     }
     now = timezone.now()
-    writes = []
+    wanted = {}
     for record in latest.values():
         row = existing.get(record.external_id)
         if row is None and (record.deleted or (not record.is_active and not create_inactive)):
             result.skipped += 1
             continue
-        values = {
+        wanted[record.external_id] = {
             "first_name": record.first_name, "last_name": record.last_name, "email": record.email,
             "phone": record.phone, "date_of_birth": record.date_of_birth,
             "home_location_id": record.home_location_id,
             "is_active": record.is_active and not record.deleted, "alt_id": record.alt_id,
             "deleted_at": ((row and row["deleted_at"]) or now) if record.deleted else None,
         }
-        if row is None:
-            result.created += 1
-        elif all(row[name] == values[name] for name in CLIENT_FIELDS):
-            result.unchanged += 1
-            continue
-        else:
-            result.updated += 1
-        writes.append({"source": source, "external_id": record.external_id, "created_at": now,
-                       "updated_at": now, **values})
+    writes = [{"source": source, "external_id": key, "created_at": now, "updated_at": now, **wanted[key]}
+              for key in rows_changed(existing=existing, wanted=wanted, fields=CLIENT_FIELDS, result=result)]
     written = rows_write(model=Client, rows=writes, unique_fields=["source", "external_id"],
                          update_fields=[*CLIENT_FIELDS, "updated_at"], returning=["external_id", "id"])
     if written is None:  # the database cannot say which rows it wrote: read them back

@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from clients import lookups  # noqa: F401 - registers field__any (one array parameter)
-from clients.bulk import rows_write
+from clients.bulk import rows_changed, rows_write
 from clients.records import UpsertResult
 from packages.models import Booking, ClassSession, ClientPackage, CreditEntry, Package
 from packages.records import BookingRecord, ClassSessionRecord, ClientPackageRecord
@@ -120,19 +120,11 @@ def client_packages_upsert(*, source: str, records: list[ClientPackageRecord]) -
         )
     }
     now = timezone.now()
-    writes = []
-    for record in latest.values():
-        values = {name: getattr(record, name) for name in CLIENT_PACKAGE_FIELDS}
-        row = existing.get(record.alt_id)
-        if row is None:
-            result.created += 1
-        elif all(row[name] == values[name] for name in CLIENT_PACKAGE_FIELDS):
-            result.unchanged += 1
-            continue
-        else:
-            result.updated += 1
-        writes.append({"source": source, "alt_id": record.alt_id, "created_at": now, "updated_at": now,
-                       **values})
+    wanted = {alt_id: {name: getattr(record, name) for name in CLIENT_PACKAGE_FIELDS}
+              for alt_id, record in latest.items()}
+    writes = [{"source": source, "alt_id": key, "created_at": now, "updated_at": now, **wanted[key]}
+              for key in rows_changed(existing=existing, wanted=wanted, fields=CLIENT_PACKAGE_FIELDS,
+                                      result=result)]
     written = rows_write(model=ClientPackage, rows=writes, unique_fields=["source", "alt_id"],
                          update_fields=[*CLIENT_PACKAGE_FIELDS, "updated_at"], returning=["alt_id", "id"])
     if written is None:  # the database cannot say which rows it wrote: read them back
@@ -194,17 +186,8 @@ def _upsert_by_external_id(model, fields: list[str], source: str, values: dict[s
         row["external_id"]: row
         for row in model.objects.filter(source=source, external_id__in=values).values("external_id", *fields)
     }
-    writes = []
-    for external_id, row_values in values.items():
-        row = existing.get(external_id)
-        if row is None:
-            result.created += 1
-        elif all(row[name] == row_values[name] for name in fields):
-            result.unchanged += 1
-            continue
-        else:
-            result.updated += 1
-        writes.append(model(source=source, external_id=external_id, **row_values))
+    writes = [model(source=source, external_id=key, **values[key])
+              for key in rows_changed(existing=existing, wanted=values, fields=fields, result=result)]
     if writes:
         extra = ["updated_at"] if any(f.name == "updated_at" for f in model._meta.fields) else []
         model.objects.bulk_create(writes, update_conflicts=True, unique_fields=["source", "external_id"],
