@@ -5,11 +5,9 @@ access changes (Kisi) is woken for them. A door system that records door accesse
 every member system that checks members in (Glofox, Momence) to walk the new ones.
 """
 
-from django.db import transaction
-from django_q.tasks import async_task
-
 from integrations.connectors import connector_classes
 from integrations.models import Integration, SyncRun
+from integrations.queue import task_queue
 
 # Above this many clients a reacting connector reconciles everyone instead.
 MAX_CLIENTS_PER_TASK = 5000
@@ -44,9 +42,7 @@ def _wake(attribute: str, origin: Integration | None, options: dict, why: str) -
     queued = 0
     for integration in targets:
         sync_name = reacting[integration.kind]
-        transaction.on_commit(lambda pk=integration.pk, name=sync_name: async_task(
-            "integrations.tasks.sync_task", pk, name, SyncRun.Trigger.ACCESS, options,
-            task_name=f"integration {pk}: {name} {why}",
-        ))
+        task_queue("integrations.tasks.sync_task", integration.pk, sync_name, SyncRun.Trigger.ACCESS, options,
+                   task_name=f"integration {integration.pk}: {sync_name} {why}")
         queued += 1
     return queued

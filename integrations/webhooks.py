@@ -6,10 +6,10 @@ import json
 import logging
 
 from django.db import IntegrityError, transaction
-from django_q.tasks import async_task
 
 from integrations.connectors import connector_for
 from integrations.models import Integration, WebhookEvent
+from integrations.queue import task_queue
 
 logger = logging.getLogger("gatehouse.webhooks")
 
@@ -60,8 +60,8 @@ def webhook_receive(*, integration: Integration, body: bytes, headers) -> tuple[
                 integration=integration, event_id=str(event_id)[:100],
                 event_type=str(event_type)[:100], payload=payload,
             )
+            task_queue("integrations.tasks.webhook_task", event.pk)
     except IntegrityError:
         logger.info("integration=%s webhook %s repeated; ignored", integration.pk, event_id)
         return WebhookEvent.objects.get(integration=integration, event_id=str(event_id)[:100]), False
-    transaction.on_commit(lambda: async_task("integrations.tasks.webhook_task", event.pk))
     return event, True

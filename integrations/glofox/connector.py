@@ -112,8 +112,9 @@ class GlofoxConnector(Connector):
                        options={"branch_id": chosen.branch_id, "member_id": str(external_id)})
         if run.status != SyncRun.Status.SUCCEEDED:
             raise PermanentError(f"The member sync failed: {run.error}")
-        try:  # their upcoming bookings come with the coming-window read of the bookings sync
-            sync_run(integration=self.integration, sync_name="bookings", trigger=SyncRun.Trigger.MANUAL)
+        try:  # their coming bookings: the branch's whole coming window, read again
+            sync_run(integration=self.integration, sync_name="bookings", trigger=SyncRun.Trigger.MANUAL,
+                     options={"window_rescan": True, "branch_id": chosen.branch_id})
         except SyncAlreadyRunning:
             logger.info("integration=%s bookings already syncing", self.integration.pk)
 

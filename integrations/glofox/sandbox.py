@@ -279,18 +279,24 @@ class GlofoxSandbox(Sandbox):
         low, high = request.query.get("utc_modified_start_date"), request.query.get("utc_modified_end_date")
         chosen = [m for m in self.members[branch].values() if self._between(m["modified"], low, high)]
         response = self._envelope(chosen, request)
-        if response.body["data"] and self.take_malformed():
-            broken = json.loads(json.dumps(response.body["data"][0]))
-            broken.setdefault("membership", {"membership_id": UNLIMITED})["start_date"] = "next tuesday"
-            response.body["data"] = [broken, *response.body["data"][1:]]
         response.body["data"] = [json.loads(json.dumps(m)) for m in response.body["data"]]
+        if response.body["data"] and self.take_malformed():
+            response.body["data"][0] = self._broken(response.body["data"][0])
         return response
 
     @route("GET", r"2\.0/members/(?P<member>\w+)")
     def member_get(self, request):
         found = self.members[request.header("x-glofox-branch-id")].get(request.match["member"])
-        return SandboxResponse(200, {"success": True, "data": found}) if found else \
-            self.error(404, "Member not found")
+        if not found:
+            return self.error(404, "Member not found")
+        found = json.loads(json.dumps(found))
+        return SandboxResponse(200, {"success": True, "data": self._broken(found) if self.take_malformed() else found})
+
+    @staticmethod
+    def _broken(member: dict) -> dict:
+        """A malformed fault: the member's membership starts on a date nobody can read."""
+        membership = member.get("membership") or {"membership_id": UNLIMITED}
+        return {**member, "membership": {**membership, "start_date": "next tuesday"}}
 
     @route("GET", r"2\.0/memberships")
     def memberships_list(self, request):

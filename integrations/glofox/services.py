@@ -3,7 +3,6 @@
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
-from django_q.tasks import async_task
 
 from accessctl.models import AccessRule, KisiGroup, KisiPlace
 from accessctl.services import access_rule_set, access_rules_delete
@@ -12,6 +11,7 @@ from integrations.glofox.client import MembershipType
 from integrations.glofox.mapping import BOOKED_KINDS, package_alt_id, package_kind
 from integrations.glofox.models import CheckinDelivery, GlofoxConfiguration
 from integrations.models import SyncRun
+from integrations.queue import task_queue
 from integrations.reactions import access_changed_notify
 from packages.models import Package
 from packages.services import packages_create_missing
@@ -101,7 +101,6 @@ def deliveries_retry(*, deliveries) -> int:
     count = CheckinDelivery.objects.filter(pk__in=list(chosen.values_list("pk", flat=True))).update(
         status=CheckinDelivery.Status.FAILED, next_attempt_at=timezone.now())
     for integration_id in integration_ids:
-        transaction.on_commit(lambda pk=integration_id: async_task(
-            "integrations.tasks.sync_task", pk, "checkins", SyncRun.Trigger.MANUAL,
-            task_name=f"integration {pk}: check-ins retried"))
+        task_queue("integrations.tasks.sync_task", integration_id, "checkins", SyncRun.Trigger.MANUAL,
+                   task_name=f"integration {integration_id}: check-ins retried")
     return count

@@ -242,9 +242,17 @@ class BookingsSync(GlofoxJob):
     Cursor per branch: {"since": unix, "window_to": unix}; during a pass also "phase",
     "page" and the pass's bounds. The first run reads no history: it starts the
     modified pass now and reads the window from classes under way to 24 hours ahead.
+
+    With the option "window_rescan" (and optionally "branch_id") a run reads the whole
+    coming window again and leaves the cursor as it was: "sync this member now" and a
+    retried issue use it, so a member placed late (their record was malformed when their
+    bookings were first read) gets the bookings read before they existed.
     """
 
     def pages(self, cursor):
+        if self.options.get("window_rescan"):
+            yield from self._window_rescan(cursor)
+            return
         state = {b: v for b, v in (cursor or {}).items()
                  if b in {c.branch_id for c in self.configurations.values()}}
         for configuration in self.configurations.values():
@@ -281,6 +289,20 @@ class BookingsSync(GlofoxJob):
         for page, following in pages_walk(fetch, first):
             going = {**rest, "phase": "window", "from": low, "to": high, "page": following}
             yield self._rows(configuration, page.records), going if following else rest
+
+    def _window_rescan(self, cursor):
+        low = int((self.now - WINDOW_BEHIND).timestamp())
+        high = int((self.now + WINDOW_AHEAD).timestamp())
+        branch_only = self.options.get("branch_id")
+        for configuration in self.configurations.values():
+            if branch_only and configuration.branch_id != branch_only:
+                continue
+
+            def fetch(number, branch=configuration.branch_id):
+                return self.client.bookings_page(branch=branch, page=number, start_from=low, start_to=high)
+
+            for page, _following in pages_walk(fetch):
+                yield Page(self._rows(configuration, page.records), cursor=cursor)
 
     def _rows(self, configuration, bookings: list) -> list[Row]:
         """The page's bookings, preceded by members Gatehouse does not know yet (fetched now)."""

@@ -4,7 +4,7 @@ snapshot of what its syncs produced, so a faulty run can be compared with a clea
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from accessctl.models import DoorAccess
+from accessctl.models import DoorAccess, DoorSystemUser
 from clients.models import Client
 from integrations.models import Integration
 from integrations.services import integration_save
@@ -21,7 +21,8 @@ class Scenario:
     syncs: list[str]
     setup: Callable[[], None] = field(default=lambda: None)  # club records the vendor needs
     configure: Callable[[Integration], None] = field(default=lambda integration: None)  # after it exists
-    extra_snapshot: Callable[[str], object] = field(default=lambda source: None)
+    # What else the syncs produced, in Gatehouse or (for a door system) at the vendor's fake.
+    extra_snapshot: Callable[[str, object], object] = field(default=lambda source, fake: None)
     before_second: Callable[[], None] = field(default=lambda: None)  # between the clean and the faulty run
 
     def integration(self, name: str, base_url: str) -> Integration:
@@ -29,14 +30,14 @@ class Scenario:
         self.configure(made)
         return made
 
-    def snapshot(self, source: str) -> dict:
+    def snapshot(self, source: str, fake=None) -> dict:
         """What the syncs of `source` produced, without ids that differ between runs."""
         clients = sorted((*row[:-1], row[-1] is None) for row in Client.all_objects.filter(source=source)
                          .values_list("external_id", "first_name", "last_name", "email", "date_of_birth",
                                       "is_active", "alt_id", "deleted_at"))
         packages = sorted(ClientPackage.objects.filter(source=source).values_list(
             "alt_id", "client__external_id", "package__alt_id", "status", "start", "end", "credits_remaining"))
-        return {"clients": clients, "packages": packages, "extra": self.extra_snapshot(source)}
+        return {"clients": clients, "packages": packages, "extra": self.extra_snapshot(source, fake)}
 
 
 def example_scenario() -> Scenario:
@@ -76,7 +77,7 @@ def perfectgym_scenario() -> Scenario:
                               "attendance_minutes": 30},
         secrets={"client_secret": CLIENT_SECRET},
         syncs=["members", "contracts", "member_products", "visits"],
-        extra_snapshot=lambda source: sorted(DoorAccess.objects.filter(source=source).values_list(
+        extra_snapshot=lambda source, fake: sorted(DoorAccess.objects.filter(source=source).values_list(
             "source_ref", "client__external_id", "door__door_id", "accessed_at")),
     )
 
@@ -157,10 +158,92 @@ def glofox_scenario() -> Scenario:
         secrets={"api_key": API_KEY, "api_token": API_TOKEN}, syncs=["members", "bookings"],
         configure=_glofox_configure, before_second=clear_previous,
         # Booking ids are minted by the fake as it is read, so compare what the bookings are.
-        extra_snapshot=lambda source: sorted(Booking.objects.filter(source=source).values_list(
+        extra_snapshot=lambda source, fake: sorted(Booking.objects.filter(source=source).values_list(
             "client__external_id", "status", "session__start", "session__end")),
     )
 
 
+KISI_USERS_BEFORE = 8  # users the organisation had before Gatehouse: found by email, never recreated
+
+
+def _kisi_club() -> None:
+    """Kisi reconciles what Gatehouse computes: clients with a Monthly membership (some of
+    them already Kisi users), some whose membership ended, and some with none."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from clients.models import Location
+    from packages.models import Package
+
+    home = Location.objects.create(name="Uxbridge", alt_id="UB")  # the "Uxbridge" place maps here by name
+    monthly = Package.objects.create(alt_id="MONTHLY", name="Monthly")
+    today = timezone.now().replace(hour=0, minute=0, second=0, microsecond=0)
+    for n in range(60):
+        email = f"member{n:05d}@example.com" if n < KISI_USERS_BEFORE else f"client{n}@example.com"
+        client = Client.objects.create(first_name=f"Client{n}", last_name="Kisi", email=email,
+                                       home_location=home if n % 3 == 0 else None)
+        if n % 4 != 3:  # three in four hold the membership; one in six of those has lapsed
+            ClientPackage.objects.create(client=client, package=monthly, start=today - timedelta(days=40),
+                                         end=today + timedelta(days=-2 if n % 6 == 0 else 20 + n))
+
+
+def _kisi_configure(integration) -> None:
+    """The places, groups and locks, then the rule: Monthly holders are in "Members"."""
+    from accessctl.models import AccessRule, KisiGroup
+    from integrations.sync import sync_run
+    from packages.models import Package
+
+    sync_run(integration=integration, sync_name="doors")
+    rule, _ = AccessRule.objects.get_or_create(group=KisiGroup.objects.get(name="Members"),
+                                               reason=AccessRule.Reason.PACKAGE, owner="reliability")
+    rule.packages.set([Package.objects.get(alt_id="MONTHLY")])
+
+
+def _kisi_sandbox(unlocks_at: str):
+    from integrations.kisi.sandbox import KisiSandbox
+
+    fake = KisiSandbox(members=KISI_USERS_BEFORE, seed=4)
+    members, = (g for g in fake.groups.values() if g["name"] == "Members")
+    entrance, = (lock for lock in fake.locks.values() if lock["name"] == "Uxbridge main entrance")
+    users = sorted(fake.users)
+    fake.assignment_add(user_id=users[3], group_id=members["id"])  # member 3 has no membership: removed
+    fake.assignment_add(user_id=users[1], group_id=members["id"], role_id="group_manager")  # not ours: kept
+    for user_id in users[:5]:
+        fake.unlock_event(user_id=user_id, lock_id=entrance["id"], at=unlocks_at)
+    return fake
+
+
+def _kisi_snapshot(source: str, fake) -> dict:
+    """Kisi's own state (users, role assignments) and Gatehouse's links and door accesses,
+    by email and name: ids differ between the two fakes when calls arrive in another order."""
+    email_of = {str(user_id): user["email"] for user_id, user in fake.users.items()}
+    group_of = {group_id: group["name"] for group_id, group in fake.groups.items()}
+    return {
+        "kisi users": sorted((u["email"], u["name"], u.get("send_emails")) for u in fake.users.values()),
+        "kisi roles": sorted((email_of[str(a["user_id"])], group_of[a["group_id"]], a["role_id"],
+                              a["valid_from"], a["valid_until"]) for a in fake.assignments.values()),
+        "links": sorted((client_email, email_of.get(external_id)) for client_email, external_id in
+                        DoorSystemUser.objects.filter(system=source).values_list("client__email", "external_id")),
+        "door accesses": sorted(DoorAccess.objects.filter(source=source).values_list(
+            "source_ref", "client__email", "door__title", "accessed_at")),
+    }
+
+
+def kisi_scenario() -> Scenario:
+    from datetime import UTC, datetime, timedelta
+
+    from integrations.kisi.sandbox import API_KEY
+
+    unlocks_at = (datetime.now(UTC) - timedelta(minutes=10)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return Scenario(
+        name="kisi", kind="kisi", setup=_kisi_club, make_sandbox=lambda: _kisi_sandbox(unlocks_at),
+        settings=lambda url: {"base_url": url, "reconcile_minutes": 1, "events_polling": True,
+                              "events_minutes": 5},
+        secrets={"api_key": API_KEY}, syncs=["doors", "access", "events"],
+        configure=_kisi_configure, extra_snapshot=_kisi_snapshot,
+    )
+
+
 SCENARIOS: list[Callable[[], Scenario]] = [example_scenario, perfectgym_scenario, gladstone_scenario,
-                                           momence_scenario, glofox_scenario]
+                                           momence_scenario, glofox_scenario, kisi_scenario]

@@ -142,3 +142,24 @@ def test_unreadable_times_become_an_issue(glofox, configuration):
     run, = sync(configuration.integration, "bookings")
     assert run.failed == 1 and Booking.objects.count() == 1
     assert "Unreadable class times" in SyncIssue.objects.get().reason
+
+
+def test_a_member_placed_late_gets_the_bookings_read_before_they_existed(glofox, configuration):
+    """Their record was malformed when the bookings were read; retrying the issue reads the
+    coming window again, so the booking (and its access) arrives without waiting for a change."""
+    from integrations.services import sync_issue_retry
+
+    member = glofox.member_add(membership=PAYG)
+    glofox.booking_add(member["_id"], start=soon(45))
+    glofox.inject(malformed=True, path=f"members/{member['_id']}")
+    sync(configuration.integration, "bookings")
+    assert not Booking.objects.exists()
+    issue = SyncIssue.objects.get(integration=configuration.integration, resolved_at__isnull=True)
+    state = SyncState.objects.get(integration=configuration.integration, sync_name="bookings")
+    cursor = state.cursor
+    assert sync_issue_retry(issue=issue)
+    booking = Booking.objects.get()
+    assert booking.client.external_id == member["_id"]
+    assert access_expected()[booking.client_id][configuration.kisi_group_id].valid_from == soon(45) - timedelta(hours=1)
+    state.refresh_from_db()
+    assert state.cursor == cursor  # the rescan leaves the incremental passes where they were

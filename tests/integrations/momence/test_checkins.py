@@ -117,14 +117,12 @@ def test_failed_check_in_is_retried_and_given_up_after_five_attempts(studio, run
     assert len(calls(studio, "POST", f"session-bookings/{other['id']}/check-in")) == 5
 
 
-def test_a_door_system_recording_accesses_wakes_the_check_in_sync(studio, integration, monkeypatch,
-                                                                  django_capture_on_commit_callbacks):
+def test_a_door_system_recording_accesses_wakes_the_check_in_sync(studio, integration, monkeypatch):
     from integrations import reactions
 
     queued = []
-    monkeypatch.setattr(reactions, "async_task", lambda *args, **kwargs: queued.append(args))
-    with django_capture_on_commit_callbacks(execute=True):
-        reactions.door_accesses_notify()
+    monkeypatch.setattr(reactions, "task_queue", lambda *args, **kwargs: queued.append(args))
+    reactions.door_accesses_notify()
     assert MomenceConnector.checkin_sync == "checkins"
     assert (integration.pk, "checkins") in [args[1:3] for args in queued]
 

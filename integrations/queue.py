@@ -1,0 +1,25 @@
+"""Queueing django-q2 tasks so a task exists exactly when the work that asks for it commits.
+
+With the database broker (the default) the task row is written inside the caller's
+transaction: the event and its task commit together, in one commit, or not at all. With
+Redis (`REDIS_URL`) the task is pushed once the transaction has committed, so a worker
+never picks up a task for rows it cannot see yet. In sync mode (tests, benchmarks) it runs
+after commit, as a worker would.
+
+Code that runs inside a transaction (a webhook's event, a sync page, a service marked
+atomic) queues with `task_queue`; a view or admin action outside any transaction calls
+django-q2's `async_task` directly.
+"""
+
+from django.db import transaction
+from django_q.conf import Conf
+from django_q.tasks import async_task
+
+
+def task_queue(func: str, *args, **kwargs) -> None:
+    """Queue `func(*args)` for a worker, tied to the current transaction's commit."""
+    in_transaction = not transaction.get_autocommit()
+    if in_transaction and Conf.ORM and not Conf.SYNC:
+        async_task(func, *args, **kwargs)
+    else:
+        transaction.on_commit(lambda: async_task(func, *args, **kwargs))
