@@ -19,7 +19,7 @@ from clients.models import (
 )
 from clients.resources import ClientResource, LocationResource
 from clients.rules import identity_check
-from clients.services import client_delete, client_restore
+from clients.services import client_delete, client_restore, client_tags_set
 from clients.tag_admin import tag_history_html
 from clients.tokens import member_tokens_revoke_all
 from packages.models import ClientPackage
@@ -179,7 +179,7 @@ class ClientAdmin(ClubImportExportAdmin):
     fieldsets = [
         (None, {"fields": ["first_name", "last_name", "email", "phone", "date_of_birth"]}),
         ("Membership", {"fields": ["home_location", "is_active", "alt_id", "tags"]}),
-        ("Tag changes by Gatehouse (booking sequences)", {"fields": ["tag_history"]}),
+        ("Tag changes by Gatehouse (staff edits, booking sequences)", {"fields": ["tag_history"]}),
         ("Audit", {"fields": ["source", "external_id", "created_at", "updated_at", "deleted_at"]}),
     ]
 
@@ -189,6 +189,17 @@ class ClientAdmin(ClubImportExportAdmin):
     @admin.display(description="latest")
     def tag_history(self, obj):
         return tag_history_html(client=obj)
+
+    def save_related(self, request, form, formsets, change):
+        """Tags go through client_tags_set, so a staff edit is in the tag log (and reaches
+        Momence) like the sequences' changes; the form saves everything else."""
+        tags = form.cleaned_data.pop("tags", None)
+        super().save_related(request, form, formsets, change)
+        if tags is not None:
+            client = form.instance
+            wanted = {tag.pk for tag in tags}
+            client_tags_set(tags={client.pk: wanted}, managed=wanted | set(client.tags.values_list("pk", flat=True)),
+                            reason=f"edited in the admin by {request.user.get_username()}", source="gatehouse")
 
     def delete_model(self, request, obj):
         client_delete(client=obj)

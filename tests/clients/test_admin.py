@@ -179,3 +179,19 @@ def test_adding_a_client_with_the_alt_id_of_a_deleted_one_shows_an_error(manager
         response.content.decode()
     )
     assert Client.all_objects.filter(alt_id="M-100").count() == 1
+
+
+def test_tags_edited_in_the_admin_are_logged_with_who_changed_them(manager_client, manager):
+    from clients.models import ClientTagChange
+    from tests.factories import TagFactory
+
+    vip, members = TagFactory(name="vip"), TagFactory(name="members")
+    client = ClientFactory()
+    client.tags.add(vip)
+    assert manager_client.post(url("change", client.pk), client_form(client, tags=[members.pk])).status_code == 302
+    assert set(client.tags.values_list("name", flat=True)) == {"members"}
+    logged = {(c.tag.name, c.action, c.reason) for c in ClientTagChange.objects.filter(client=client)}
+    who = f"edited in the admin by {manager.get_username()}"
+    assert logged == {("members", ClientTagChange.Action.ADD, who), ("vip", ClientTagChange.Action.REMOVE, who)}
+    manager_client.post(url("change", client.pk), client_form(client, tags=[members.pk]))
+    assert ClientTagChange.objects.filter(client=client).count() == 2  # saving again changes nothing

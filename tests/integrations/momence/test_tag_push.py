@@ -107,3 +107,19 @@ def test_switched_off_nothing_is_sent(studio, run, integration):
     integration.save()
     run("tag-push")
     assert pushes(studio) == []  # changes made while it was off stay Gatehouse's
+
+
+def test_a_tag_a_manager_sets_in_the_admin_is_assigned_at_momence(studio, run, manager_client):
+    """A staff edit of a client's tags is logged like a sequence's, so it reaches Momence."""
+    from django.urls import reverse
+
+    from tests.clients.test_admin import client_form
+
+    ben = Client.objects.get(external_id="1002")
+    door_access = Tag.objects.get(name="door-access")
+    answer = manager_client.post(reverse("admin:clients_client_change", args=[ben.pk]),
+                                 client_form(ben, tags=[door_access.pk]))
+    assert answer.status_code == 302
+    run("tag-push")
+    assert pushes(studio) == [("POST", "host/members/1002/tags/2")]
+    assert studio.member_tag_ids(1002) == {2}
