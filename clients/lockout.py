@@ -18,6 +18,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from clients.credentials import identifier_normalise
@@ -98,3 +99,16 @@ def login_success_record(*, identifier: str, ip: str) -> None:
     key = _keys(identifier, ip)[Scope.PAIR]
     _counter(key, Scope.PAIR)
     LoginCounter.objects.filter(key=key).update(failures=0, locked_until=None, last_success_at=timezone.now())
+
+
+
+def login_counters_purge(*, now=None) -> int:
+    """Delete counters that no longer count: no failure inside the window, no lock
+    running and no trust left. Returns how many."""
+    rules, now = settings.MEMBER_LOCKOUT, now or timezone.now()
+    deleted, _ = LoginCounter.objects.filter(
+        Q(last_failure_at__isnull=True) | Q(last_failure_at__lt=now - timedelta(minutes=rules["window_minutes"])),
+        Q(locked_until__isnull=True) | Q(locked_until__lt=now),
+        Q(last_success_at__isnull=True) | Q(last_success_at__lt=now - timedelta(days=rules["trusted_days"])),
+    ).delete()
+    return deleted

@@ -118,3 +118,10 @@ def member_tokens_revoke_all(*, client: Client) -> int:
     live = MemberToken.objects.filter(client=client, revoked_at__isnull=True)
     return live.update(revoked_at=timezone.now())
 
+
+
+def member_tokens_purge(*, now=None) -> int:
+    """Delete tokens a day past their expiry: an expired token is refused whether or not
+    its row exists, and a family's reuse detection only needs its unexpired tokens."""
+    deleted, _ = MemberToken.objects.filter(expires_at__lt=(now or timezone.now()) - timedelta(days=1)).delete()
+    return deleted

@@ -191,6 +191,10 @@ if REDIS_URL:
 else:
     Q_CLUSTER["orm"] = "default"
 
+# Housekeeping (integrations.housekeeping, daily): processed webhook events and finished
+# sync runs older than this many days are deleted.
+RECORDS_KEEP_DAYS = env.int("RECORDS_KEEP_DAYS", default=30)
+
 # A sync run's claim lasts this long without committing a page; a worker that dies
 # frees its syncs when it runs out (integrations.sync.claim).
 SYNC_LEASE_SECONDS = env.int("SYNC_LEASE_SECONDS", default=600)

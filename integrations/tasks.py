@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from integrations.audits import audit_run
 from integrations.connectors import connector_for
+from integrations.housekeeping import records_purge
 from integrations.models import Integration, SyncIssue, SyncRun, WebhookEvent
 from integrations.services import sync_issue_retry
 from integrations.sync import SyncAlreadyRunning, sync_run
@@ -83,3 +84,9 @@ def webhook_task(event_id: int) -> str:
         status=WebhookEvent.Status.PROCESSED, processed_at=timezone.now(), error=""
     )
     return "processed"
+
+
+def housekeeping_task() -> str:
+    """The daily purge of rows that stopped mattering (integrations.housekeeping)."""
+    purged = records_purge()
+    return "purged " + ", ".join(f"{n} {kind}" for kind, n in purged.items())

@@ -1,0 +1,47 @@
+"""What Gatehouse forgets, once a day (the "gatehouse:housekeeping" schedule).
+
+Rows that only grow and stop mattering: webhook events processed more than
+RECORDS_KEEP_DAYS ago (a repeat of one that old is handled again, which every
+connector's processing tolerates: door accesses are unique per event, member syncs are
+idempotent), finished sync runs older than that (each sync keeps its latest successful
+run, so "last sync" stays known), login counters that no longer count and member app
+tokens a day past their expiry. Failed webhook events, open issues and club records are
+never purged here.
+"""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db.models import Max
+from django.utils import timezone
+
+from clients.lockout import login_counters_purge
+from clients.tokens import member_tokens_purge
+from integrations.models import SyncRun, WebhookEvent
+
+SCHEDULE_NAME = "gatehouse:housekeeping"
+
+
+def webhook_events_purge(*, before) -> int:
+    deleted, _ = WebhookEvent.objects.filter(status=WebhookEvent.Status.PROCESSED, received_at__lt=before).delete()
+    return deleted
+
+
+def sync_runs_purge(*, before) -> int:
+    keep = (SyncRun.objects.filter(status=SyncRun.Status.SUCCEEDED).values("integration_id", "sync_name")
+            .annotate(last=Max("pk")).values_list("last", flat=True))
+    deleted, _ = (SyncRun.objects.filter(started_at__lt=before).exclude(status=SyncRun.Status.RUNNING)
+                  .exclude(pk__in=keep).delete())
+    return deleted
+
+
+def records_purge(*, now=None) -> dict[str, int]:
+    """Purge everything above; returns how many rows of each kind went."""
+    now = now or timezone.now()
+    before = now - timedelta(days=settings.RECORDS_KEEP_DAYS)
+    return {
+        "webhook events": webhook_events_purge(before=before),
+        "sync runs": sync_runs_purge(before=before),
+        "login counters": login_counters_purge(now=now),
+        "member tokens": member_tokens_purge(now=now),
+    }
