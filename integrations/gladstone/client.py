@@ -6,7 +6,6 @@ rules out entity tricks). Values come back as the strings Gladstone sent; mappin
 reads them. Names of operations and elements live in contract.py.
 """
 
-import os
 import xml.etree.ElementTree as ET
 from dataclasses import asdict, dataclass
 from datetime import datetime
@@ -133,18 +132,6 @@ def _record(cls, element: ET.Element, fields: dict[str, str]):
     return cls(**{attr: _text(element, path) for attr, path in fields.items()})
 
 
-def _environment_once(session: requests.Session, base_url: str) -> None:
-    """Read the proxy and CA-bundle environment once, for the one host this client calls.
-
-    Otherwise requests re-reads os.environ on every call: about a third of the CPU of a
-    SOAP call, and a member sync makes two calls per member.
-    """
-    session.proxies.update(requests.utils.get_environ_proxies(base_url))
-    if bundle := os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE"):
-        session.verify = bundle
-    session.trust_env = False
-
-
 class GladstoneClient:
     """One Gladstone instance, as one API user under one registered app name."""
 
@@ -158,7 +145,6 @@ class GladstoneClient:
             error_hook=self._fault_error,
             **http_options,
         )
-        _environment_once(self.http.session, base_url)
 
     # transport ---------------------------------------------------------------
     def call(self, operation: c.Operation, **params) -> ET.Element | None:

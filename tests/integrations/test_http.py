@@ -109,3 +109,15 @@ def test_retry_after_parses_seconds_and_dates():
     assert retry_after_seconds("5") == 5.0
     assert retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0
     assert retry_after_seconds(None) is None
+
+
+def test_proxy_and_ca_bundle_come_from_the_environment_read_once(monkeypatch):
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/ssl/club-ca.pem")
+    for name in ("NO_PROXY", "no_proxy", "CURL_CA_BUNDLE"):
+        monkeypatch.delenv(name, raising=False)
+    vendor = VendorHTTP(vendor="test", base_url="https://vendor.test/api/")
+    assert vendor.session.proxies.get("https") == "http://proxy.example:3128"
+    assert vendor.session.verify == "/etc/ssl/club-ca.pem"
+    monkeypatch.setenv("NO_PROXY", "vendor.test")
+    assert "https" not in VendorHTTP(vendor="test", base_url="https://vendor.test/api/").session.proxies
