@@ -21,6 +21,8 @@ from integrations.sandbox.transports import serve
 from integrations.services import integration_save
 from tests.integrations.example.sandbox import API_KEY, ExampleSandbox
 from tests.integrations.test_worker import free_port, worker_env
+from tests.reliability.scenarios import SCENARIOS
+from tests.reliability.test_faults import assert_same_records, run_until_done
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 MEMBERS = 1000
@@ -142,3 +144,55 @@ def test_database_dropping_connections_midway_loses_nothing_committed(integratio
     wait_for(lambda: SyncRun.objects.filter(status=SyncRun.Status.SUCCEEDED).exists(), 90, "a finished run")
     final = set(synced_ids(integration))
     assert kept <= final and len(final) == MEMBERS
+
+
+@pytest.mark.parametrize("make", SCENARIOS, ids=lambda make: make.__name__.removesuffix("_scenario"))
+def test_each_vendor_killed_midway_then_restarted_ends_like_a_clean_run(make, workers):
+    """Every vendor's syncs, run by a real worker that gets SIGKILL while a vendor call
+    hangs (the call halfway through a clean run's), then by a new worker: the records
+    equal a clean run's."""
+    scenario = make()
+    scenario.setup()
+    clean_fake, fake = scenario.make_sandbox(), scenario.make_sandbox()
+    servers, urls = [], []
+    for each in (clean_fake, fake):
+        port = free_port()
+        servers.append(serve(each, port=port))
+        urls.append(f"http://127.0.0.1:{port}/")
+    try:
+        clean = scenario.integration("clean", urls[0])
+        run_until_done(clean, scenario.syncs)
+        expected = scenario.snapshot(clean.source, clean_fake)
+        Client.all_objects.filter(source=clean.source).delete()
+        scenario.before_second()
+        halfway = len(clean_fake.calls) // 2
+        # That call hangs, then fails without touching the fake's state.
+        fake.inject(delay=60, status=503, skip=halfway, times=1)
+        integration = scenario.integration("killed", urls[1])
+        Schedule.objects.all().delete()  # the test queues the runs itself
+
+        worker = workers.start()
+        for name in scenario.syncs:
+            async_task("integrations.tasks.sync_task", integration.pk, name)
+            wait_for(lambda name=name: len(fake.calls) > halfway or SyncRun.objects.filter(
+                integration=integration, sync_name=name, status=SyncRun.Status.SUCCEEDED).exists(),
+                60, f"{name} to finish or reach the hanging call")
+            if len(fake.calls) > halfway:
+                break
+        killed = SyncRun.objects.get(integration=integration, status=SyncRun.Status.RUNNING)
+        workers.kill(worker)
+
+        workers.start()
+        time.sleep(3.5)  # the dead run's lease runs out
+        for name in scenario.syncs:
+            before = SyncRun.objects.filter(integration=integration, status=SyncRun.Status.SUCCEEDED).count()
+            async_task("integrations.tasks.sync_task", integration.pk, name)
+            wait_for(lambda before=before: SyncRun.objects.filter(
+                integration=integration, status=SyncRun.Status.SUCCEEDED).count() > before, 90, f"{name} again")
+        killed.refresh_from_db()
+        assert killed.status == SyncRun.Status.ABANDONED
+        got = scenario.snapshot(integration.source, fake)
+    finally:
+        for server in servers:
+            server.shutdown()
+    assert_same_records(expected, got)
