@@ -148,7 +148,7 @@ ENV = dict(os.environ, LOG_LEVEL="WARNING", CONN_MAX_AGE="60", Q_WORKERS="2")
 
 
 def _serve(port: int, workers: int, threads: int) -> subprocess.Popen:
-    # Threads: a webhook mostly waits on its two commits, not on the CPU.
+    # Threads: a webhook mostly waits on its one commit (the event and its task), not on the CPU.
     web = _start([sys.executable, "-m", "gunicorn", "config.wsgi:application", "--workers", str(workers),
                   "--worker-class", "gthread", "--threads", str(threads),
                   "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "--timeout", "60"], ENV)
