@@ -74,7 +74,7 @@ def test_adding_stores_settings_lists_secrets_and_schedules(admin_client):
     assert integration.settings["minimum_age"] == 16 and integration.settings["delete_on_is_deleted"] is True
     assert integration.secrets() == {"password": PASSWORD, "member_token_key": TOKEN_KEY}
     assert "password" not in integration.settings and "member_token_key" not in integration.settings
-    minutes = {s.name: s.minutes for s in Schedule.objects.all()}
+    minutes = {s.name: s.minutes for s in Schedule.objects.filter(name__startswith="integration:")}
     assert minutes == {
         schedule_name(integration.pk, "members"): 3,
         schedule_name(integration.pk, "accesses"): 3,
@@ -128,7 +128,7 @@ def test_inactive_integration_keeps_its_settings_and_pauses_its_schedules(admin_
     integration.refresh_from_db()
     assert not integration.is_active and integration.settings["active_statuses"] == ["LIVE", "FROZEN"]
     assert integration.secrets()["password"] == PASSWORD
-    assert set(Schedule.objects.values_list("repeats", flat=True)) == {0}
+    assert set(Schedule.objects.filter(name__startswith="integration:").values_list("repeats", flat=True)) == {0}
 
 
 def test_integration_add_command(db):
