@@ -2,6 +2,7 @@
 server and a task worker, and a little traffic every few seconds; Ctrl-C stops it all."""
 
 import random
+import signal
 import subprocess
 import sys
 import time
@@ -16,6 +17,10 @@ from integrations.demo_vendors import (
     demo_sandboxes_start,
     demo_traffic,
 )
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
 
 
 class Command(BaseCommand):
@@ -48,6 +53,7 @@ class Command(BaseCommand):
             f"  login:      {DEMO_ADMIN[0]} / {DEMO_ADMIN[1]}\nCtrl-C stops everything."
         ))
         rng, next_tick = random.Random(7), time.monotonic() + traffic_seconds
+        signal.signal(signal.SIGTERM, _interrupt)  # a kill stops everything too, as Ctrl-C does
         try:
             while all(child.poll() is None for child in children):
                 time.sleep(0.5)
