@@ -77,3 +77,24 @@ def test_unknown_or_inactive_integration_is_404(client, sandbox, integration):
 def test_signed_but_unreadable_event_is_400(client, sandbox, integration):
     body, headers = sandbox.webhook(WEBHOOK_SECRET, {"no": "id"})
     assert post(client, integration, body, headers).status_code == 400
+
+
+def test_the_event_and_its_task_commit_together_on_the_database_broker(client, sandbox, integration):
+    """With the default (database) broker the task row is written in the event's
+    transaction: one per new event, none for a repeat, none when the event rolls back."""
+    from django.db import transaction
+    from django_q.models import OrmQ
+
+    from integrations.webhooks import webhook_receive
+
+    if not Conf.ORM:
+        pytest.skip("REDIS_URL is set: tasks go to Redis after commit")
+    body, headers = sandbox.webhook(WEBHOOK_SECRET, {"id": "evt-9", "type": "member.updated"})
+    assert post(client, integration, body, headers).status_code == 202
+    assert post(client, integration, body, headers).status_code == 200
+    assert [task.func() for task in OrmQ.objects.all()] == ["integrations.tasks.webhook_task"]
+    body, headers = sandbox.webhook(WEBHOOK_SECRET, {"id": "evt-10", "type": "member.updated"})
+    with pytest.raises(RuntimeError), transaction.atomic():
+        webhook_receive(integration=integration, body=body, headers=headers)
+        raise RuntimeError("the request failed after the event was stored")
+    assert OrmQ.objects.count() == 1 and WebhookEvent.objects.count() == 1
