@@ -34,7 +34,7 @@ from django_q.conf import Conf
 from django_q.models import Schedule
 
 from accessctl.models import Door, DoorSystemUser, KisiGroup, KisiPlace
-from bench.support import ROOT, Figure, free_port, peak_memory_mb, sandbox_process, timed
+from bench.support import ROOT, Figure, peak_memory_mb, sandbox_process, timed
 from clients.models import Location
 from integrations.connectors import connector_for
 from integrations.glofox.models import GlofoxConfiguration
@@ -43,6 +43,7 @@ from integrations.glofox.services import configuration_save
 from integrations.kisi.sandbox import API_KEY as KISI_KEY
 from integrations.kisi.sandbox import webhook_sign
 from integrations.models import Integration, SyncRun
+from integrations.sandbox.transports import free_port
 from integrations.services import integration_save
 from integrations.sync import sync_run
 

@@ -21,8 +21,9 @@ from pathlib import Path
 import requests
 from django.contrib.auth.hashers import MD5PasswordHasher, check_password, get_hasher, make_password
 
-from bench.support import ROOT, Figure, free_port
+from bench.support import ROOT, Figure
 from clients.models import Client
+from integrations.sandbox.transports import free_port
 
 PASSWORD = "Bench-Password-2026"  # noqa: S105 - the benchmark members' password
 TICKS = os.sysconf("SC_CLK_TCK")

@@ -10,6 +10,8 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from integrations.sandbox.transports import free_port
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -24,12 +26,6 @@ class Figure:
 
     def as_dict(self) -> dict:
         return asdict(self)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @contextlib.contextmanager

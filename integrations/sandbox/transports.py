@@ -1,7 +1,10 @@
 """The two transports of a sandbox: a threaded WSGI server and a `responses` mount."""
 
+import contextlib
 import re
+import socket
 import threading
+from collections.abc import Iterator
 from http import HTTPStatus
 from socketserver import ThreadingMixIn
 from urllib.parse import urlsplit
@@ -57,6 +60,13 @@ class _ThreadingServer(ThreadingMixIn, WSGIServer):
     daemon_threads = True
 
 
+def free_port() -> int:
+    """A loopback port nobody listens on now (for a sandbox, a test server, a benchmark)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
 def serve(sandbox: Sandbox, *, port: int, host: str = "127.0.0.1", quiet: bool = True):
     """Start serving `sandbox` in a background thread; returns the server (call shutdown())."""
     server = make_server(host, port, wsgi_app(sandbox), server_class=_ThreadingServer,
@@ -92,3 +102,15 @@ def mount(sandbox: Sandbox, responses_mock, base_url: str) -> None:
     pattern = re.compile(re.escape(f"{base.scheme}://{base.netloc}{base_path}") + ".*")
     for method in ("GET", "POST", "PUT", "PATCH", "DELETE"):
         responses_mock.add_callback(method, pattern, callback=callback, content_type=None)
+
+
+@contextlib.contextmanager
+def mounted(*sandboxes: tuple[Sandbox, str]) -> Iterator[object]:
+    """For the block, answer every call under each base URL from its sandbox:
+    `with mounted((fake, "https://vendor.test/api/")):`. Yields the `responses` mock."""
+    import responses  # tests only: production serves sandboxes over HTTP
+
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        for sandbox, base_url in sandboxes:
+            mount(sandbox, mock, base_url)
+        yield mock

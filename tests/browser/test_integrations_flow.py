@@ -4,10 +4,9 @@ import pytest
 from django_q.conf import Conf
 
 from integrations.models import Integration
-from integrations.sandbox.transports import serve
+from integrations.sandbox.transports import free_port, serve
 from tests.integrations.conftest import example_connector  # noqa: F401
 from tests.integrations.example.sandbox import API_KEY, ExampleSandbox
-from tests.integrations.test_worker import free_port
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -8,10 +8,9 @@ from accessctl.models import Door
 from clients.models import Client, Location
 from integrations.models import Integration
 from integrations.perfectgym.sandbox import CLIENT_ID, CLIENT_SECRET, PerfectGymSandbox
-from integrations.sandbox.transports import serve
+from integrations.sandbox.transports import free_port, serve
 from integrations.sync import sync_run
 from packages.models import Package
-from tests.integrations.test_worker import free_port
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -1,12 +1,12 @@
 """Fixtures for the framework tests: the example vendor, its sandbox and integration."""
 
 import pytest
-import responses
 
-from integrations.sandbox.transports import mount
+from integrations.sandbox.transports import mounted
 from integrations.services import integration_save
 from tests.integrations.example.connector import ExampleConnector
 from tests.integrations.example.sandbox import API_KEY, ExampleSandbox
+from tests.integrations.helpers import sleeps_recorded
 
 EXAMPLE_URL = "https://example.test/api/"
 WEBHOOK_SECRET = "whsec-example-7781"
@@ -17,16 +17,13 @@ def example_connector(settings, monkeypatch):
     settings.INTEGRATION_CONNECTORS = [
         *settings.INTEGRATION_CONNECTORS, "tests.integrations.example.connector.ExampleConnector"
     ]
-    sleeps: list[float] = []
-    monkeypatch.setattr(ExampleConnector, "http_options", {"sleep": sleeps.append, "backoff": 0.01})
-    return sleeps
+    return sleeps_recorded(monkeypatch, ExampleConnector)
 
 
 @pytest.fixture
 def sandbox():
     fake = ExampleSandbox(members=5)
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        mount(fake, mock, EXAMPLE_URL)
+    with mounted((fake, EXAMPLE_URL)):
         yield fake
 
 

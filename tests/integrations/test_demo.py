@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.integrations.test_worker import free_port
+from integrations.sandbox.transports import free_port
 
 pytestmark = pytest.mark.worker  # it starts a django-q2 worker
 ROOT = Path(__file__).resolve().parents[2]

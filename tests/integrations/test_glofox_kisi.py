@@ -9,7 +9,6 @@ records a door access, which wakes the Glofox check-in sync.
 from datetime import UTC, datetime, timedelta
 
 import pytest
-import responses
 from django.utils import timezone
 from django_q.conf import Conf
 
@@ -24,11 +23,12 @@ from integrations.kisi.connector import KisiConnector
 from integrations.kisi.sandbox import API_KEY as KISI_KEY
 from integrations.kisi.sandbox import KisiSandbox
 from integrations.models import SyncRun
-from integrations.sandbox.transports import mount
+from integrations.sandbox.transports import mounted
 from integrations.services import integration_save
 from integrations.sync import sync_run
 from tests.factories import LocationFactory
 from tests.integrations.glofox.conftest import GLOFOX_URL, configure, glofox_integration
+from tests.integrations.helpers import sleeps_recorded
 
 pytestmark = pytest.mark.django_db
 KISI_URL = "https://kisi.test/"
@@ -37,17 +37,14 @@ KISI_SECRET = "kisi-whsec-cross-7"
 
 @pytest.fixture(autouse=True)
 def no_sleeping(monkeypatch):
-    monkeypatch.setattr(GlofoxConnector, "http_options", {"sleep": lambda s: None, "backoff": 0.01})
-    monkeypatch.setattr(KisiConnector, "http_options", {"sleep": lambda s: None, "backoff": 0.01})
+    sleeps_recorded(monkeypatch, GlofoxConnector, KisiConnector)
     monkeypatch.setattr(Conf, "SYNC", True)
 
 
 @pytest.fixture
 def vendors():
     glofox, kisi = GlofoxSandbox(members=0), KisiSandbox(members=0)
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        mount(glofox, mock, GLOFOX_URL)
-        mount(kisi, mock, KISI_URL)
+    with mounted((glofox, GLOFOX_URL), (kisi, KISI_URL)):
         yield glofox, kisi
 
 

@@ -4,14 +4,12 @@ import logging
 import time
 
 import pytest
-import responses
 from django.core.cache import cache
 
-from bench.support import free_port
 from clients.models import Client
 from clients.services import client_delete
 from integrations.models import Integration
-from integrations.sandbox.transports import mount, serve
+from integrations.sandbox.transports import free_port, mounted, serve
 from integrations.services import integration_save
 from tests.api.helpers import FAST_HASHERS, PASSWORD, bearer, login, member_create
 from tests.integrations.conftest import EXAMPLE_URL
@@ -127,9 +125,7 @@ def test_vendors_are_asked_in_login_order_until_one_vouches(client, integration,
         return original(self, identifier, password)
 
     monkeypatch.setattr(ExampleConnector, "credential_check", spy)
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        mount(first, mock, EXAMPLE_URL)
-        mount(second, mock, "https://second.test/api/")
+    with mounted((first, EXAMPLE_URL), (second, "https://second.test/api/")):
         answer = login(client, "m2@example.com", VENDOR_PASSWORD)
         assert asked == ["Second club"]  # it vouched: the later one is not asked
         asked.clear()

@@ -1,7 +1,6 @@
 """A real django-q2 worker runs the schedule an integration's settings created."""
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -12,17 +11,11 @@ from django.db import connection
 
 from clients.models import Client
 from integrations.models import SyncRun
-from integrations.sandbox.transports import serve
+from integrations.sandbox.transports import free_port, serve
 from integrations.services import integration_save
 from tests.integrations.example.sandbox import API_KEY, ExampleSandbox
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture

@@ -4,15 +4,15 @@ import json
 import random
 
 import pytest
-import responses
 from django.utils import timezone
 from django_q.conf import Conf
 
 from clients.models import Client
 from integrations.models import SyncIssue, SyncRun, WebhookEvent
-from integrations.sandbox.transports import mount
+from integrations.sandbox.transports import mounted
 from integrations.services import sync_issue_retry
 from integrations.sync import sync_run
+from tests.integrations.helpers import sleeps_recorded
 from tests.reliability.scenarios import SCENARIOS
 
 pytestmark = pytest.mark.django_db
@@ -60,13 +60,10 @@ def scenario(request):
 def test_sync_under_random_faults_ends_like_a_clean_run(scenario, monkeypatch):
     from integrations.connectors import connector_class
 
-    monkeypatch.setattr(connector_class(scenario.kind), "http_options", {"sleep": lambda s: None, "backoff": 0.0},
-                        raising=False)
+    sleeps_recorded(monkeypatch, connector_class(scenario.kind))
     scenario.setup()
     clean_fake, faulty_fake = scenario.make_sandbox(), scenario.make_sandbox()
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        mount(clean_fake, mock, "https://clean.test/api/")
-        mount(faulty_fake, mock, "https://faulty.test/api/")
+    with mounted((clean_fake, "https://clean.test/api/"), (faulty_fake, "https://faulty.test/api/")):
         clean = scenario.integration("clean", "https://clean.test/api/")
         run_until_done(clean, scenario.syncs)
         expected = scenario.snapshot(clean.source, clean_fake)
@@ -97,8 +94,7 @@ def test_duplicated_and_reordered_webhooks_are_each_handled_once(client, monkeyp
     scenario = example_scenario()
     monkeypatch.setattr(Conf, "SYNC", True)
     fake = scenario.make_sandbox()
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        mount(fake, mock, "https://vendor.test/api/")
+    with mounted((fake, "https://vendor.test/api/")):
         integration = scenario.integration("hooks", "https://vendor.test/api/")
         integration.set_secrets({**integration.secrets(), "webhook_secret": WEBHOOK_SECRET})
         integration.save()

@@ -3,17 +3,17 @@
 from datetime import date
 
 import pytest
-import responses
 
 from accessctl.models import Door
 from clients.models import Location, LocationTier
 from integrations.gladstone.connector import GladstoneConnector
 from integrations.gladstone.sandbox import APP_NAME, PASSWORD, USERNAME, GladstoneSandbox
 from integrations.models import SyncRun
-from integrations.sandbox.transports import mount
+from integrations.sandbox.transports import mounted
 from integrations.services import integration_save
 from integrations.sync import sync_run
 from packages.models import Package
+from tests.integrations.helpers import sleeps_recorded
 
 GLADSTONE_URL = "https://gladstone.test/MemberWebService/"
 TOKEN_KEY = "q0m8m1Zr9Vt0kYJ2s3bFQyS7lC2a8HcX4wE5nR6tU1o"  # 32 bytes, base64url
@@ -40,17 +40,14 @@ def fast_password_hashing(settings):
 
 @pytest.fixture(autouse=True)
 def fast_retries(monkeypatch):
-    sleeps: list[float] = []
-    monkeypatch.setattr(GladstoneConnector, "http_options", {"sleep": sleeps.append, "backoff": 0.01})
-    return sleeps
+    return sleeps_recorded(monkeypatch, GladstoneConnector)
 
 
 @pytest.fixture
 def gladstone():
     """An empty Gladstone (tests add the members they need), answering under `responses`."""
     fake = GladstoneSandbox(members=0)
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        mount(fake, mock, GLADSTONE_URL)
+    with mounted((fake, GLADSTONE_URL)):
         yield fake
 
 
@@ -101,3 +98,4 @@ def add_member(gladstone, **fields) -> int:
         **fields,
     }
     return gladstone.member_put(**values)
+

@@ -250,15 +250,13 @@ def test_a_queue_that_ignores_acknowledgements_stops_the_run(gladstone, integrat
 
 
 def test_changes_over_time_reach_only_the_changed_members(integration):
-    import responses
 
     from integrations.gladstone.sandbox import GladstoneSandbox
-    from integrations.sandbox.transports import mount
+    from integrations.sandbox.transports import mounted
     from tests.integrations.gladstone.conftest import GLADSTONE_URL
 
     fake = GladstoneSandbox(members=30, seed=3)
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        mount(fake, mock, GLADSTONE_URL)
+    with mounted((fake, GLADSTONE_URL)):
         first = sync(integration)
         assert first.created == Client.objects.count() > 0
         changed = fake.members_churn(6)

@@ -1,7 +1,6 @@
 """Fixtures for Glofox alone: its sandbox under `responses`, an integration, a configuration."""
 
 import pytest
-import responses
 from django_q.conf import Conf
 
 from accessctl.models import KisiGroup, KisiPlace
@@ -10,9 +9,10 @@ from integrations.glofox.connector import GlofoxConnector
 from integrations.glofox.models import GlofoxConfiguration
 from integrations.glofox.sandbox import API_KEY, API_TOKEN, BRANCH_ID, UNLIMITED, GlofoxSandbox
 from integrations.glofox.services import configuration_save
-from integrations.sandbox.transports import mount
+from integrations.sandbox.transports import mounted
 from integrations.services import integration_save
 from tests.factories import LocationFactory
+from tests.integrations.helpers import sleeps_recorded
 
 GLOFOX_URL = "https://glofox.test/prod/"
 WEBHOOK_SECRET = "glofox-whsec-3141"
@@ -21,9 +21,7 @@ WEBHOOK_SECRET = "glofox-whsec-3141"
 @pytest.fixture(autouse=True)
 def glofox_sleeps(monkeypatch):
     """No real sleeping: pacing and Retry-After waits are recorded instead."""
-    sleeps: list[float] = []
-    monkeypatch.setattr(GlofoxConnector, "http_options", {"sleep": sleeps.append, "backoff": 0.01})
-    return sleeps
+    return sleeps_recorded(monkeypatch, GlofoxConnector)
 
 
 @pytest.fixture
@@ -36,8 +34,7 @@ def tasks_inline(monkeypatch, django_capture_on_commit_callbacks):
 @pytest.fixture
 def glofox():
     fake = GlofoxSandbox(members=0)
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        mount(fake, mock, GLOFOX_URL)
+    with mounted((fake, GLOFOX_URL)):
         yield fake
 
 

@@ -1,15 +1,15 @@
 """Fixtures for Kisi: its sandbox under `responses`, an integration, a small club."""
 
 import pytest
-import responses
 
 from accessctl.models import AccessRule, KisiGroup
 from integrations.kisi.connector import KisiConnector
 from integrations.kisi.sandbox import API_KEY, KisiSandbox
-from integrations.sandbox.transports import mount
+from integrations.sandbox.transports import mounted
 from integrations.services import integration_save
 from integrations.sync import sync_run
 from tests.factories import LocationFactory, PackageFactory
+from tests.integrations.helpers import sleeps_recorded
 
 KISI_TEST_URL = "https://kisi.test/"
 KISI_WEBHOOK_SECRET = "kisi-whsec-4471-test"
@@ -18,16 +18,13 @@ KISI_WEBHOOK_SECRET = "kisi-whsec-4471-test"
 @pytest.fixture(autouse=True)
 def kisi_sleeps(monkeypatch):
     """No real waiting: the sleeps Kisi calls asked for are recorded here."""
-    sleeps: list[float] = []
-    monkeypatch.setattr(KisiConnector, "http_options", {"sleep": sleeps.append, "backoff": 0.01})
-    return sleeps
+    return sleeps_recorded(monkeypatch, KisiConnector)
 
 
 @pytest.fixture
 def kisi():
     fake = KisiSandbox(members=0)
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        mount(fake, mock, KISI_TEST_URL)
+    with mounted((fake, KISI_TEST_URL)):
         yield fake
 
 

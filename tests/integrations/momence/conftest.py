@@ -1,14 +1,14 @@
 """Fixtures for Momence: its sandbox mounted under `responses`, an integration pointing at it."""
 
 import pytest
-import responses
 
 from integrations.momence.connector import MomenceConnector
 from integrations.momence.sandbox import CLIENT_ID, CLIENT_SECRET, PASSWORD, USERNAME, MomenceSandbox
-from integrations.sandbox.transports import mount
+from integrations.sandbox.transports import mounted
 from integrations.services import integration_save
 from integrations.sync import sync_run
 from tests.factories import LocationFactory
+from tests.integrations.helpers import sleeps_recorded
 
 MOMENCE_URL = "https://api.momence.test/api/v2/"
 SECRETS = {"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, "username": USERNAME, "password": PASSWORD}
@@ -17,16 +17,13 @@ SECRETS = {"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, "username": U
 @pytest.fixture(autouse=True)
 def momence_sleeps(monkeypatch):
     """The HTTP layer's sleeps (backoff, Retry-After, pacing), recorded instead of slept."""
-    sleeps: list[float] = []
-    monkeypatch.setattr(MomenceConnector, "http_options", {"sleep": sleeps.append, "backoff": 0.01})
-    return sleeps
+    return sleeps_recorded(monkeypatch, MomenceConnector)
 
 
 @pytest.fixture
 def sandbox():
     fake = MomenceSandbox(members=0)
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        mount(fake, mock, MOMENCE_URL)
+    with mounted((fake, MOMENCE_URL)):
         yield fake
 
 

@@ -2,15 +2,15 @@
 numbers and doors, the customer-number identity, and the integration."""
 
 import pytest
-import responses
 
 from accessctl.models import Door
 from clients.models import IdentityType, Location
 from integrations.perfectgym.connector import PerfectGymConnector
 from integrations.perfectgym.sandbox import CLIENT_ID, CLIENT_SECRET, PerfectGymSandbox
-from integrations.sandbox.transports import mount
+from integrations.sandbox.transports import mounted
 from integrations.services import integration_save
 from integrations.sync import sync_run
+from tests.integrations.helpers import sleeps_recorded
 
 PG_URL = "https://club.perfectgym.test/Api/v2.2/"
 CLUB_LOCATIONS = {1: "UB", 2: "SPA", 3: "MAN", 4: "DUB"}  # club 9 (head office) has no Location
@@ -18,9 +18,7 @@ CLUB_LOCATIONS = {1: "UB", 2: "SPA", 3: "MAN", 4: "DUB"}  # club 9 (head office)
 
 @pytest.fixture(autouse=True)
 def quick_retries(monkeypatch):
-    sleeps: list[float] = []
-    monkeypatch.setattr(PerfectGymConnector, "http_options", {"sleep": sleeps.append, "backoff": 0.01})
-    return sleeps
+    return sleeps_recorded(monkeypatch, PerfectGymConnector)
 
 
 @pytest.fixture
@@ -32,8 +30,7 @@ def page_per_commit(monkeypatch):
 @pytest.fixture
 def sandbox():
     fake = PerfectGymSandbox(members=40, seed=3, base_url=PG_URL)
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        mount(fake, mock, PG_URL)
+    with mounted((fake, PG_URL)):
         yield fake
 
 
@@ -74,3 +71,4 @@ def initial(integration, location=None):
     """What "Perform initial sync" runs: members, contracts, member products, in order."""
     options = {"initial": True, **({"location": location} if location else {})}
     return [run(integration, name, **options) for name in ("members", "contracts", "member_products")]
+

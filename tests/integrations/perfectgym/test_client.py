@@ -20,13 +20,11 @@ def api(sandbox):
 
 @pytest.fixture
 def big_sandbox():
-    import responses
 
-    from integrations.sandbox.transports import mount
+    from integrations.sandbox.transports import mounted
 
     fake = PerfectGymSandbox(members=1200, seed=5, base_url=PG_URL)
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        mount(fake, mock, PG_URL)
+    with mounted((fake, PG_URL)):
         yield fake
 
 
