@@ -36,6 +36,19 @@ class TokenPairSerializer(serializers.Serializer):
     client = MemberClientSerializer()
 
 
+UNAUTHORISED = {"WWW-Authenticate": 'Bearer realm="gatehouse"'}
+THROTTLED = OpenApiResponse(ErrorSerializer, description="Too many attempts; wait Retry-After seconds.")
+
+
+def refused(detail: str) -> Response:
+    """A 401 with the one message of its endpoint, whatever the reason was."""
+    return Response({"detail": detail}, status=status.HTTP_401_UNAUTHORIZED, headers=UNAUTHORISED)
+
+
+def refused_example(detail: str) -> OpenApiExample:
+    return OpenApiExample("Refused", value={"detail": detail}, response_only=True, status_codes=["401"])
+
+
 TOKEN_PAIR_EXAMPLE = OpenApiExample(
     "Logged in",
     value={
@@ -77,10 +90,10 @@ class TokenRefreshView(APIView):
             200: TokenPairSerializer, 400: OpenApiResponse(description="No refresh token given."),
             401: OpenApiResponse(ErrorSerializer, description="Unknown, expired, revoked or reused token; "
                                  "a reused one also ends every token of its login."),
-            429: OpenApiResponse(ErrorSerializer, description="Too many requests; see Retry-After."),
+            429: THROTTLED,
         },
         examples=[OpenApiExample("Refresh", value={"refresh": "ghr_UmVmcmVzaC10b2tlbi1leGFtcGxl"},
-                                 request_only=True), TOKEN_PAIR_EXAMPLE],
+                                 request_only=True), TOKEN_PAIR_EXAMPLE, refused_example(REFRESH_REFUSED)],
         summary="Refresh the member's tokens (rotation).", tags=["member auth"],
     )
     def post(self, request):
@@ -89,8 +102,7 @@ class TokenRefreshView(APIView):
         try:
             pair = member_token_refresh(refresh_token=given.validated_data["refresh"])
         except TokenRefused:
-            return Response({"detail": REFRESH_REFUSED}, status=status.HTTP_401_UNAUTHORIZED,
-                            headers={"WWW-Authenticate": 'Bearer realm="gatehouse"'})
+            return refused(REFRESH_REFUSED)
         return token_pair_response(pair)
 
 

@@ -8,7 +8,15 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from clients.api import TOKEN_PAIR_EXAMPLE, ErrorSerializer, TokenPairSerializer, token_pair_response
+from clients.api import (
+    THROTTLED,
+    TOKEN_PAIR_EXAMPLE,
+    ErrorSerializer,
+    TokenPairSerializer,
+    refused,
+    refused_example,
+    token_pair_response,
+)
 from clients.api_input import StrictRequestSerializer
 from clients.throttles import LoginIdentifierThrottle, LoginIPThrottle, MemberTokenIPThrottle, client_ip
 from clients.tokens import member_tokens_issue
@@ -18,18 +26,6 @@ from integrations.logins import NoSuchTokenIntegration, member_login, member_tok
 LOGIN_REFUSED = "Invalid identifier or password."
 TOKEN_REFUSED = "Invalid or expired member token."  # noqa: S105 - a message, not a secret
 LOCKED = "Too many failed attempts. Try again later."
-UNAUTHORISED = {"WWW-Authenticate": 'Bearer realm="gatehouse"'}
-THROTTLED = OpenApiResponse(ErrorSerializer, description="Too many attempts; wait Retry-After seconds.")
-
-
-def refused(detail: str) -> Response:
-    """A 401 with the one message of its endpoint, whatever the reason was."""
-    return Response({"detail": detail}, status=status.HTTP_401_UNAUTHORIZED, headers=UNAUTHORISED)
-
-
-def refused_example(detail: str) -> OpenApiExample:
-    return OpenApiExample("Refused", value={"detail": detail}, response_only=True, status_codes=["401"])
-
 
 class LoginRequestSerializer(StrictRequestSerializer):
     identifier = serializers.CharField(max_length=254, help_text="E-mail, member number or login id.")
