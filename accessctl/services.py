@@ -11,6 +11,7 @@ from accessctl.backends import DoorBackendMissing, UnlockResult, door_backend
 from accessctl.models import AccessRule, Door, DoorAccess, DoorSystemUser, KisiGroup, KisiPlace
 from accessctl.records import DoorGroupRecord, DoorLockRecord, DoorPlaceRecord, DoorSystemUserRecord
 from accessctl.signals import door_accesses_recorded
+from clients.bulk import rows_changed, rows_write
 from clients.models import Location
 from clients.records import UpsertResult
 from packages.models import ClientPackage
@@ -75,6 +76,11 @@ def door_test_unlock(*, door: Door) -> UnlockResult:
     return backend.unlock(door)
 
 
+PLACE_FIELDS = ["name", "time_zone", "location_id"]
+GROUP_FIELDS = ["name", "description", "place_id"]
+LOCK_FIELDS = ["title", "latitude", "longitude"]
+
+
 def kisi_places_upsert(*, records: list[DoorPlaceRecord]) -> UpsertResult:
     """Create or update Kisi places by their Kisi id, in bulk.
 
@@ -82,31 +88,22 @@ def kisi_places_upsert(*, records: list[DoorPlaceRecord]) -> UpsertResult:
     with the same name (ignoring case) when exactly one has it. `ids`: Kisi id -> pk.
     """
     result = UpsertResult()
-    wanted = {r.kisi_id: r for r in records}
-    existing = {p.kisi_id: p for p in KisiPlace.objects.filter(kisi_id__in=wanted)}
     named = defaultdict(list)
     for pk, name in (Location.objects.annotate(lname=Lower("name"))
                      .filter(lname__in={r.name.strip().lower() for r in records}).values_list("pk", "lname")):
         named[name].append(pk)
-    fresh, changed = [], []
+    wanted = {r.kisi_id: r for r in records}
+    existing = {row.pop("kisi_id"): row for row in
+                KisiPlace.objects.filter(kisi_id__in=wanted).values("kisi_id", *PLACE_FIELDS)}
+    rows = {}
     for kisi_id, record in wanted.items():
-        place = existing.get(kisi_id)
         matches = named.get(record.name.strip().lower(), [])
-        location_id = matches[0] if len(matches) == 1 else None
-        if place is None:
-            fresh.append(KisiPlace(kisi_id=kisi_id, name=record.name[:200], time_zone=record.time_zone[:64],
-                                   location_id=location_id))
-            continue
-        before = (place.name, place.time_zone, place.location_id)
-        place.name, place.time_zone = record.name[:200], record.time_zone[:64]
-        place.location_id = place.location_id or location_id
-        if (place.name, place.time_zone, place.location_id) == before:
-            result.unchanged += 1
-        else:
-            changed.append(place)
-    KisiPlace.objects.bulk_create(fresh)
-    KisiPlace.objects.bulk_update(changed, ["name", "time_zone", "location"])
-    result.created, result.updated = len(fresh), len(changed)
+        mapped = existing.get(kisi_id, {}).get("location_id")
+        rows[kisi_id] = {"name": record.name[:200], "time_zone": record.time_zone[:64],
+                         "location_id": mapped or (matches[0] if len(matches) == 1 else None)}
+    changed = rows_changed(existing=existing, wanted=rows, fields=PLACE_FIELDS, result=result)
+    rows_write(model=KisiPlace, rows=[{"kisi_id": key, **rows[key]} for key in changed],
+               unique_fields=["kisi_id"], update_fields=PLACE_FIELDS)
     result.ids = dict(KisiPlace.objects.filter(kisi_id__in=wanted).values_list("kisi_id", "pk"))
     return result
 
@@ -119,30 +116,19 @@ def kisi_groups_upsert(*, records: list[DoorGroupRecord]) -> UpsertResult:
     result = UpsertResult()
     places = dict(KisiPlace.objects.filter(
         kisi_id__in={r.place_kisi_id for r in records if r.place_kisi_id}).values_list("kisi_id", "pk"))
-    wanted = {}
+    rows = {}
     for record in records:
         if record.place_kisi_id and record.place_kisi_id not in places:
             result.skipped += 1
         else:
-            wanted[record.kisi_id] = record
-    existing = {g.kisi_id: g for g in KisiGroup.objects.filter(kisi_id__in=wanted)}
-    fresh, changed = [], []
-    for kisi_id, record in wanted.items():
-        values = {"name": record.name[:200], "description": record.description,
-                  "place_id": places.get(record.place_kisi_id) if record.place_kisi_id else None}
-        group = existing.get(kisi_id)
-        if group is None:
-            fresh.append(KisiGroup(kisi_id=kisi_id, **values))
-        elif all(getattr(group, k) == v for k, v in values.items()):
-            result.unchanged += 1
-        else:
-            for key, value in values.items():
-                setattr(group, key, value)
-            changed.append(group)
-    KisiGroup.objects.bulk_create(fresh)
-    KisiGroup.objects.bulk_update(changed, ["name", "description", "place"])
-    result.created, result.updated = len(fresh), len(changed)
-    result.ids = dict(KisiGroup.objects.filter(kisi_id__in=wanted).values_list("kisi_id", "pk"))
+            rows[record.kisi_id] = {"name": record.name[:200], "description": record.description,
+                                    "place_id": places.get(record.place_kisi_id) if record.place_kisi_id else None}
+    existing = {row.pop("kisi_id"): row for row in
+                KisiGroup.objects.filter(kisi_id__in=rows).values("kisi_id", *GROUP_FIELDS)}
+    changed = rows_changed(existing=existing, wanted=rows, fields=GROUP_FIELDS, result=result)
+    rows_write(model=KisiGroup, rows=[{"kisi_id": key, **rows[key]} for key in changed],
+               unique_fields=["kisi_id"], update_fields=GROUP_FIELDS)
+    result.ids = dict(KisiGroup.objects.filter(kisi_id__in=rows).values_list("kisi_id", "pk"))
     return result
 
 
@@ -150,42 +136,37 @@ def kisi_doors_upsert(*, records: list[DoorLockRecord]) -> UpsertResult:
     """Make every Kisi lock a Door, in bulk.
 
     A door that already has the lock id keeps its location, door id and access control
-    (a manager's choice) and takes the lock's name as title. A new lock becomes a Kisi
-    door "kisi-<lock id>" at its place's location; a lock whose place has no location is
-    skipped, since every door belongs to a location.
+    (a manager's choice) and takes the lock's name as title (and its coordinates while it
+    has none). A new lock becomes a Kisi door "kisi-<lock id>" at its place's location; a
+    lock whose place has no location is skipped, since every door belongs to a location.
     """
     result = UpsertResult()
+    locks = {r.lock_id: r for r in records}
     locations = dict(KisiPlace.objects.filter(
         kisi_id__in={r.place_kisi_id for r in records}).values_list("kisi_id", "location_id"))
-    existing = defaultdict(list)
-    for door in Door.objects.filter(kisi_lock_id__in=[r.lock_id for r in records]):
-        existing[door.kisi_lock_id].append(door)
-    fresh, changed = [], []
-    for record in {r.lock_id: r for r in records}.values():
-        doors = existing.get(record.lock_id)
-        if not doors:
-            if locations.get(record.place_kisi_id) is None:
-                result.skipped += 1
-                continue
-            fresh.append(Door(title=record.title[:200], door_id=f"kisi-{record.lock_id}",
-                              location_id=locations[record.place_kisi_id],
-                              access_control=Door.AccessControl.KISI, kisi_lock_id=record.lock_id,
-                              latitude=record.latitude, longitude=record.longitude))
+    existing = {row.pop("pk"): row for row in
+                Door.objects.filter(kisi_lock_id__in=locks).values("pk", "kisi_lock_id", *LOCK_FIELDS)}
+    rows = {}
+    for pk, door in existing.items():  # a lock may open several doors
+        lock = locks[door["kisi_lock_id"]]
+        unplaced = door["latitude"] is None and door["longitude"] is None
+        rows[pk] = {"title": lock.title[:200], "latitude": lock.latitude if unplaced else door["latitude"],
+                    "longitude": lock.longitude if unplaced else door["longitude"]}
+    held = {door["kisi_lock_id"] for door in existing.values()}
+    for lock in locks.values():
+        if lock.lock_id in held:
             continue
-        for door in doors:
-            before = (door.title, door.latitude, door.longitude)
-            door.title = record.title[:200]
-            if door.latitude is None and door.longitude is None:
-                door.latitude, door.longitude = record.latitude, record.longitude
-            if (door.title, door.latitude, door.longitude) == before:
-                result.unchanged += 1
-            else:
-                changed.append(door)
-    Door.objects.bulk_create(fresh)
-    Door.objects.bulk_update(changed, ["title", "latitude", "longitude"])
-    result.created, result.updated = len(fresh), len(changed)
-    result.ids = dict(Door.objects.filter(kisi_lock_id__in=[r.lock_id for r in records])
-                      .values_list("kisi_lock_id", "pk"))
+        if locations.get(lock.place_kisi_id) is None:
+            result.skipped += 1
+            continue
+        rows[f"new:{lock.lock_id}"] = {"title": lock.title[:200], "latitude": lock.latitude,
+                                       "longitude": lock.longitude, "door_id": f"kisi-{lock.lock_id}",
+                                       "location_id": locations[lock.place_kisi_id],
+                                       "access_control": Door.AccessControl.KISI, "kisi_lock_id": lock.lock_id}
+    changed = rows_changed(existing=existing, wanted=rows, fields=LOCK_FIELDS, result=result)
+    Door.objects.bulk_update([Door(pk=key, **rows[key]) for key in changed if key in existing], LOCK_FIELDS)
+    Door.objects.bulk_create([Door(**rows[key]) for key in changed if key not in existing])
+    result.ids = dict(Door.objects.filter(kisi_lock_id__in=locks).values_list("kisi_lock_id", "pk"))
     return result
 
 
