@@ -223,26 +223,12 @@ def packages_upsert(*, entries: list) -> UpsertResult:
     written; a constant number of queries.
     """
     result = UpsertResult()
-    latest = {e.alt_id: e for e in entries}
-    existing = {
-        row["alt_id"]: row
-        for row in Package.objects.filter(alt_id__in=latest).values("alt_id", *PACKAGE_FIELDS)
-    }
-    writes = []
-    for alt_id, entry in latest.items():
-        values = {"name": entry.name[:200], "kind": entry.kind, "credits": entry.credits}
-        row = existing.get(alt_id)
-        if row is None:
-            result.created += 1
-        elif all(row[name] == values[name] for name in PACKAGE_FIELDS):
-            result.unchanged += 1
-            continue
-        else:
-            result.updated += 1
-        writes.append(Package(alt_id=alt_id, **values))
-    if writes:
-        Package.objects.bulk_create(writes, update_conflicts=True, unique_fields=["alt_id"],
-                                    update_fields=PACKAGE_FIELDS, batch_size=1000)
+    latest = {e.alt_id: {"name": e.name[:200], "kind": e.kind, "credits": e.credits} for e in entries}
+    existing = {row.pop("alt_id"): row for row in
+                Package.objects.filter(alt_id__in=latest).values("alt_id", *PACKAGE_FIELDS)}
+    changed = rows_changed(existing=existing, wanted=latest, fields=PACKAGE_FIELDS, result=result)
+    rows_write(model=Package, rows=[{"alt_id": key, **latest[key]} for key in changed],
+               unique_fields=["alt_id"], update_fields=PACKAGE_FIELDS)
     result.ids = dict(Package.objects.filter(alt_id__in=latest).values_list("alt_id", "id"))
     return result
 
