@@ -31,11 +31,9 @@ class KisiDoors(DoorBackend):
                longitude: float | None = None) -> UnlockResult:
         """Open the door's lock once (with the member's location as context), then say
         whether the lock is online."""
-        kisi = self._client()
+        kisi, problem = self._client_for(door)
         if kisi is None:
-            return UnlockResult(False, "No active Kisi integration")
-        if not door.kisi_lock_id:
-            return UnlockResult(False, "The door has no Kisi lock ID")
+            return UnlockResult(False, problem)
         try:
             message = kisi.lock_unlock(door.kisi_lock_id, latitude=latitude, longitude=longitude)
             ok = True
@@ -46,24 +44,35 @@ class KisiDoors(DoorBackend):
 
     def status(self, door: Door) -> UnlockResult:
         """Whether Kisi knows the door's lock and it is online."""
-        kisi = self._client()
+        kisi, problem = self._client_for(door)
         if kisi is None:
-            return UnlockResult(False, "No active Kisi integration")
-        if not door.kisi_lock_id:
-            return UnlockResult(False, "The door has no Kisi lock ID")
+            return UnlockResult(False, problem)
         try:
             lock = kisi.lock(door.kisi_lock_id)
         except VendorError as error:
             return UnlockResult(False, f"Kisi did not answer for the lock: {error}")
-        online = bool(lock.get("online")) if isinstance(lock, dict) and "online" in lock else None
+        online = lock_online(lock)
         state = {True: "online", False: "offline", None: "of unknown state"}[online]
         return UnlockResult(True, f"The lock '{lock.get('name', door.kisi_lock_id)}' is {state}", online)
+
+    def _client_for(self, door: Door):
+        """(Kisi client, "") when this door can be asked of Kisi, else (None, why not)."""
+        kisi = self._client()
+        if kisi is None:
+            return None, "No active Kisi integration"
+        if not door.kisi_lock_id:
+            return None, "The door has no Kisi lock ID"
+        return kisi, ""
 
     @staticmethod
     def _online(kisi, door: Door) -> bool | None:
         try:
-            lock = kisi.lock(door.kisi_lock_id)
+            return lock_online(kisi.lock(door.kisi_lock_id))
         except VendorError as error:
             logger.info("door=%s kisi lock status unavailable: %s", door.pk, error)
             return None
-        return bool(lock["online"]) if isinstance(lock, dict) and "online" in lock else None
+
+
+def lock_online(lock) -> bool | None:
+    """Whether Kisi's lock record says the lock is online (None: it does not say)."""
+    return bool(lock["online"]) if isinstance(lock, dict) and "online" in lock else None
