@@ -114,3 +114,15 @@ def mounted(*sandboxes: tuple[Sandbox, str]) -> Iterator[object]:
         for sandbox, base_url in sandboxes:
             mount(sandbox, mock, base_url)
         yield mock
+
+
+@contextlib.contextmanager
+def served(sandbox: Sandbox, *, port: int = 0) -> Iterator[str]:
+    """For the block, serve `sandbox` over real HTTP on loopback (a free port unless
+    given); yields its base URL."""
+    server = serve(sandbox, port=port)
+    try:
+        yield f"http://127.0.0.1:{server.server_port}/"
+    finally:
+        server.shutdown()
+        server.server_close()

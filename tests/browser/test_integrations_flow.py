@@ -4,7 +4,7 @@ import pytest
 from django_q.conf import Conf
 
 from integrations.models import Integration
-from integrations.sandbox.transports import free_port, serve
+from integrations.sandbox.transports import served
 from tests.integrations.conftest import example_connector  # noqa: F401
 from tests.integrations.example.sandbox import API_KEY, ExampleSandbox
 
@@ -13,10 +13,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 @pytest.fixture
 def vendor():
-    port = free_port()
-    server = serve(ExampleSandbox(members=8), port=port)
-    yield f"http://127.0.0.1:{port}/"
-    server.shutdown()
+    with served(ExampleSandbox(members=8)) as url:
+        yield url
 
 
 def test_manager_adds_an_integration_syncs_and_opens_a_client(page, live_server, staff_login, vendor,

@@ -8,7 +8,7 @@ from accessctl.models import Door
 from clients.models import Client, Location
 from integrations.models import Integration
 from integrations.perfectgym.sandbox import CLIENT_ID, CLIENT_SECRET, PerfectGymSandbox
-from integrations.sandbox.transports import free_port, serve
+from integrations.sandbox.transports import free_port, served
 from integrations.sync import sync_run
 from packages.models import Package
 
@@ -19,9 +19,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def perfectgym():
     port = free_port()
     fake = PerfectGymSandbox(members=30, seed=5, base_url=f"http://127.0.0.1:{port}/")
-    server = serve(fake, port=port)
-    yield fake, f"http://127.0.0.1:{port}/"
-    server.shutdown()
+    with served(fake, port=port) as url:
+        yield fake, url
 
 
 @pytest.fixture

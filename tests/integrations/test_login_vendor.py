@@ -9,7 +9,7 @@ from django.core.cache import cache
 from clients.models import Client
 from clients.services import client_delete
 from integrations.models import Integration
-from integrations.sandbox.transports import free_port, mounted, serve
+from integrations.sandbox.transports import mounted, served
 from integrations.services import integration_save
 from tests.api.helpers import FAST_HASHERS, PASSWORD, bearer, login, member_create
 from tests.integrations.conftest import EXAMPLE_URL
@@ -178,15 +178,11 @@ def test_passwords_never_reach_the_logs_on_any_path(client, member_sandbox, inte
 def test_vendor_fallback_over_real_http(client, db, example_connector):
     fake = ExampleSandbox(members=2)
     fake.member_password_set("m0", VENDOR_PASSWORD)
-    port = free_port()
-    server = serve(fake, port=port)
-    try:
+    with served(fake) as url:
         integration_save(kind="example", name="Served club", secrets={"api_key": API_KEY},
-                         settings={"base_url": f"http://127.0.0.1:{port}/", "member_minutes": 5})
+                         settings={"base_url": url, "member_minutes": 5})
         ok = login(client, "m0@example.com", VENDOR_PASSWORD)
         wrong = login(client, "m0@example.com", "nope")
-    finally:
-        server.shutdown()
     assert ok.status_code == 200 and Client.objects.get(pk=ok.json()["client"]["id"]).external_id == "m0"
     assert wrong.status_code == 401 and verify_calls(fake) == 2
 

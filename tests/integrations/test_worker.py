@@ -11,7 +11,7 @@ from django.db import connection
 
 from clients.models import Client
 from integrations.models import SyncRun
-from integrations.sandbox.transports import free_port, serve
+from integrations.sandbox.transports import served
 from integrations.services import integration_save
 from tests.integrations.example.sandbox import API_KEY, ExampleSandbox
 
@@ -21,10 +21,8 @@ pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 @pytest.fixture
 def http_sandbox():
     fake = ExampleSandbox(members=12)
-    port = free_port()
-    server = serve(fake, port=port)
-    yield fake, f"http://127.0.0.1:{port}/"
-    server.shutdown()
+    with served(fake) as url:
+        yield fake, url
 
 
 def worker_env() -> dict[str, str]:

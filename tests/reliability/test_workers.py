@@ -17,7 +17,7 @@ from django_q.tasks import async_task
 
 from clients.models import Client
 from integrations.models import SyncRun, SyncState
-from integrations.sandbox.transports import free_port, serve
+from integrations.sandbox.transports import served
 from integrations.services import integration_save
 from tests.integrations.example.sandbox import API_KEY, ExampleSandbox
 from tests.integrations.test_worker import worker_env
@@ -33,10 +33,8 @@ def slow_vendor():
     """1,000 members in 10 pages, each page answered in 0.6 s: a sync of about 6 s."""
     fake = ExampleSandbox(members=MEMBERS, seed=11)
     fake.inject(delay=0.6, times=10**6, path="^members$")
-    port = free_port()
-    server = serve(fake, port=port)
-    yield fake, f"http://127.0.0.1:{port}/"
-    server.shutdown()
+    with served(fake) as url:
+        yield fake, url
 
 
 @pytest.fixture
@@ -154,13 +152,8 @@ def test_each_vendor_killed_midway_then_restarted_ends_like_a_clean_run(make, wo
     scenario = make()
     scenario.setup()
     clean_fake, fake = scenario.make_sandbox(), scenario.make_sandbox()
-    servers, urls = [], []
-    for each in (clean_fake, fake):
-        port = free_port()
-        servers.append(serve(each, port=port))
-        urls.append(f"http://127.0.0.1:{port}/")
-    try:
-        clean = scenario.integration("clean", urls[0])
+    with served(clean_fake) as clean_url, served(fake) as url:
+        clean = scenario.integration("clean", clean_url)
         run_until_done(clean, scenario.syncs)
         expected = scenario.snapshot(clean.source, clean_fake)
         Client.all_objects.filter(source=clean.source).delete()
@@ -168,7 +161,7 @@ def test_each_vendor_killed_midway_then_restarted_ends_like_a_clean_run(make, wo
         halfway = len(clean_fake.calls) // 2
         # That call hangs, then fails without touching the fake's state.
         fake.inject(delay=60, status=503, skip=halfway, times=1)
-        integration = scenario.integration("killed", urls[1])
+        integration = scenario.integration("killed", url)
         Schedule.objects.all().delete()  # the test queues the runs itself
 
         worker = workers.start()
@@ -192,7 +185,4 @@ def test_each_vendor_killed_midway_then_restarted_ends_like_a_clean_run(make, wo
         killed.refresh_from_db()
         assert killed.status == SyncRun.Status.ABANDONED
         got = scenario.snapshot(integration.source, fake)
-    finally:
-        for server in servers:
-            server.shutdown()
     assert_same_records(expected, got)

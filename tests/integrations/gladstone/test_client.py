@@ -8,7 +8,7 @@ from integrations.gladstone import contract
 from integrations.gladstone.client import GladstoneClient, envelope, parse_xml
 from integrations.gladstone.sandbox import APP_NAME, PASSWORD, USERNAME, GladstoneSandbox
 from integrations.models import SyncRun
-from integrations.sandbox.transports import serve
+from integrations.sandbox.transports import served
 from integrations.services import integration_save
 from integrations.sync import sync_run
 from tests.integrations.gladstone.conftest import GLADSTONE_URL, SETTINGS, TOKEN_KEY, add_member, sync
@@ -128,9 +128,8 @@ def test_test_connection_reports_the_subscription_types(gladstone, integration):
 def test_a_sync_over_real_http(club):
     """The sandbox served by its threaded WSGI server, the sync over real sockets."""
     fake = GladstoneSandbox(members=40, seed=7)
-    server = serve(fake, port=0)
-    try:
-        url = f"http://127.0.0.1:{server.server_port}/MemberWebService/"
+    with served(fake) as root:
+        url = f"{root}MemberWebService/"
         integration = integration_save(
             kind="gladstone",
             name="Over HTTP",
@@ -138,8 +137,6 @@ def test_a_sync_over_real_http(club):
             secrets={"password": PASSWORD, "member_token_key": TOKEN_KEY},
         )
         run = sync(integration)
-    finally:
-        server.shutdown()
     alive = [m for m in fake.members.values() if m["status_id"] in ("LIVE", "FROZEN") and not m["is_deleted"]]
     assert run.created == len(alive) == Client.objects.count()
     assert fake.queued("Gatehouse") == []

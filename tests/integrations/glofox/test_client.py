@@ -12,7 +12,7 @@ from integrations.glofox.client import BURST, RATE_PER_SECOND, GlofoxClient
 from integrations.glofox.models import CheckinDelivery, GlofoxConfiguration
 from integrations.glofox.sandbox import API_KEY, API_TOKEN, BRANCH_ID, GlofoxSandbox
 from integrations.models import SyncRun
-from integrations.sandbox.transports import serve
+from integrations.sandbox.transports import served
 from integrations.sync import sync_run
 from tests.integrations.glofox.conftest import GLOFOX_URL, configure, glofox_integration
 
@@ -93,9 +93,8 @@ def test_the_seeded_sandbox_spans_every_membership_type_and_books_a_quarter():
 def test_members_sync_and_check_in_over_real_http(db, group, place, glofox_sleeps):
     """The sandbox served by a real WSGI server; the client talks to it over a socket."""
     fake = GlofoxSandbox(members=120)
-    server = serve(fake, port=0)
-    try:
-        integration = glofox_integration(base_url=f"http://127.0.0.1:{server.server_port}/")
+    with served(fake) as url:
+        integration = glofox_integration(base_url=url)
         configuration = configure(integration, group, place)
         run = sync_run(integration=integration, sync_name="members")
         assert run.status == SyncRun.Status.SUCCEEDED and run.pages == 2
@@ -110,5 +109,3 @@ def test_members_sync_and_check_in_over_real_http(db, group, place, glofox_sleep
         assert CheckinDelivery.objects.get().status == CheckinDelivery.Status.SENT
         assert GlofoxConfiguration.objects.get() == configuration
         assert "connected" not in connector_for(integration).test_connection()
-    finally:
-        server.shutdown()

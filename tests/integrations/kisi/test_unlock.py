@@ -1,6 +1,5 @@
 """Unlocking a Kisi door: the admin's "Test unlock", and the backend over real HTTP."""
 
-import socket
 
 import pytest
 
@@ -8,7 +7,7 @@ from accessctl.backends import UnlockResult, door_backend
 from accessctl.models import Door
 from integrations.kisi.doors import KisiDoors
 from integrations.kisi.sandbox import API_KEY, KisiSandbox
-from integrations.sandbox.transports import serve
+from integrations.sandbox.transports import served
 from integrations.services import integration_save
 from tests.integrations.kisi.conftest import run
 
@@ -59,25 +58,15 @@ def test_errors_never_show_the_api_key(kisi, kisi_integration, doors):
     assert "Invalid API key" in result.message
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def test_over_real_http_a_member_unlock_carries_the_location_context(uxbridge):
     fake = KisiSandbox(members=0)
-    port = _free_port()
-    server = serve(fake, port=port)
-    try:
-        integration = integration_save(kind="kisi", name="Kisi", settings={"base_url": f"http://127.0.0.1:{port}/"},
+    with served(fake) as url:
+        integration = integration_save(kind="kisi", name="Kisi", settings={"base_url": url},
                                        secrets={"api_key": API_KEY})
         run(integration, "doors")
         front = Door.objects.get(title="Uxbridge main entrance")
         result = door_backend(front).unlock(front, latitude=51.5461, longitude=-0.4785)
         status = door_backend(front).status(front)
-    finally:
-        server.shutdown()
     assert result == UnlockResult(True, 'Kisi answered "Unlocked!"', True)
     assert fake.unlocks == [{"lock_id": int(front.kisi_lock_id),
                              "context": {"location": {"latitude": 51.5461, "longitude": -0.4785}}}]

@@ -1,6 +1,5 @@
 """The initial sync, a tag push and a check-in against the sandbox served over real HTTP."""
 
-import socket
 from datetime import timedelta
 
 import pytest
@@ -10,7 +9,7 @@ from clients.models import Client, Tag
 from clients.services import client_tags_change
 from integrations.models import SyncRun
 from integrations.momence.sandbox import MomenceSandbox
-from integrations.sandbox.transports import serve
+from integrations.sandbox.transports import served
 from integrations.services import integration_save
 from integrations.sync import sync_run
 from integrations.tasks import initial_sync_task
@@ -22,18 +21,14 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def served():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+def over_http():
     fake = MomenceSandbox(members=30, seed=7)
-    server = serve(fake, port=port)
-    yield fake, f"http://127.0.0.1:{port}/"
-    server.shutdown()
+    with served(fake) as url:
+        yield fake, url
 
 
-def test_initial_sync_then_push_and_check_in_over_http(served, location):
-    fake, url = served
+def test_initial_sync_then_push_and_check_in_over_http(over_http, location):
+    fake, url = over_http
     integration = integration_save(kind="momence", name="Momence live", secrets=SECRETS,
                                    settings={"base_url": url, "location": location.pk})
     summary = initial_sync_task(integration.pk, {})

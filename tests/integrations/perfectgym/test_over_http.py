@@ -1,6 +1,5 @@
 """The Perfect Gym sandbox served over real HTTP (as the demo and the benchmark use it)."""
 
-import socket
 
 import pytest
 
@@ -8,7 +7,7 @@ from clients.models import Client
 from integrations.connectors import connector_for
 from integrations.perfectgym import sandbox_odata
 from integrations.perfectgym.sandbox import CLIENT_SECRET, PASSWORD, PerfectGymSandbox
-from integrations.sandbox.transports import serve
+from integrations.sandbox.transports import served
 from integrations.services import integration_save
 from packages.models import ClientPackage
 from tests.factories import PackageFactory
@@ -18,19 +17,14 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def served():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+def over_http():
     fake = PerfectGymSandbox(members=60, seed=11)
-    server = serve(fake, port=port)
-    yield fake, f"http://127.0.0.1:{port}/"
-    server.shutdown()
-    server.server_close()
+    with served(fake) as url:
+        yield fake, url
 
 
-def test_initial_sync_and_login_over_http(served, customer_number, locations, monkeypatch):
-    fake, url = served
+def test_initial_sync_and_login_over_http(over_http, customer_number, locations, monkeypatch):
+    fake, url = over_http
     monkeypatch.setattr(sandbox_odata, "PAGE_SIZE", 9)
     PackageFactory(alt_id="payment_plan_24")
     integration = integration_save(kind="perfectgym", name="PG over HTTP",
