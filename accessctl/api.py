@@ -3,8 +3,6 @@
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
-from rest_framework.parsers import JSONParser
-from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -87,8 +85,6 @@ def offer(door: Door, decision: Decision) -> dict:
 class MemberView(APIView):
     authentication_classes = [MemberTokenAuthentication]
     permission_classes = [IsMember]
-    renderer_classes = [JSONRenderer]
-    parser_classes = [JSONParser]
 
 
 DOORS_EXAMPLE = OpenApiExample("Two doors", response_only=True, value=[

@@ -2,9 +2,7 @@
 
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny
-from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -81,8 +79,6 @@ class TokenRefreshView(APIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
     throttle_classes = [TokenRefreshIPThrottle]
-    renderer_classes = [JSONRenderer]
-    parser_classes = [JSONParser]
 
     @extend_schema(
         request=RefreshRequestSerializer,
@@ -111,8 +107,6 @@ class LogoutView(APIView):
 
     authentication_classes = [MemberTokenAuthentication]
     permission_classes = [IsMember]
-    renderer_classes = [JSONRenderer]
-    parser_classes = [JSONParser]
 
     @extend_schema(
         request=None,

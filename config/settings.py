@@ -117,6 +117,9 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # The API speaks JSON only, in and out (no browsable API, no form bodies).
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     # Proxies in front of us that append to X-Forwarded-For; 0 trusts only REMOTE_ADDR
     # (an unset value would let a client pick its own IP and dodge the per-IP throttles).
     "NUM_PROXIES": env.int("NUM_PROXIES", default=0),

@@ -2,9 +2,7 @@
 
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny
-from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -45,8 +43,6 @@ class LoginView(APIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
     throttle_classes = [LoginIPThrottle, LoginIdentifierThrottle]
-    renderer_classes = [JSONRenderer]
-    parser_classes = [JSONParser]
 
     @extend_schema(
         request=LoginRequestSerializer,
@@ -86,8 +82,6 @@ class MemberTokenView(APIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
     throttle_classes = [MemberTokenIPThrottle]
-    renderer_classes = [JSONRenderer]
-    parser_classes = [JSONParser]
 
     @extend_schema(
         request=MemberTokenRequestSerializer,

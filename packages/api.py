@@ -2,7 +2,6 @@
 
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import serializers
-from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -58,7 +57,6 @@ class MeView(APIView):
 
     authentication_classes = [MemberTokenAuthentication]
     permission_classes = [IsMember]
-    renderer_classes = [JSONRenderer]
 
     @extend_schema(
         responses={200: MeSerializer,
