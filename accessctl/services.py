@@ -11,7 +11,7 @@ from accessctl.backends import DoorBackendMissing, UnlockResult, door_backend
 from accessctl.models import AccessRule, Door, DoorAccess, DoorSystemUser, KisiGroup, KisiPlace
 from accessctl.records import DoorGroupRecord, DoorLockRecord, DoorPlaceRecord, DoorSystemUserRecord
 from accessctl.signals import door_accesses_recorded
-from clients.bulk import rows_changed, rows_write
+from clients.bulk import rows_changed, rows_upsert, rows_write
 from clients.models import Location
 from clients.records import UpsertResult
 from packages.models import ClientPackage
@@ -123,12 +123,7 @@ def kisi_groups_upsert(*, records: list[DoorGroupRecord]) -> UpsertResult:
         else:
             rows[record.kisi_id] = {"name": record.name[:200], "description": record.description,
                                     "place_id": places.get(record.place_kisi_id) if record.place_kisi_id else None}
-    existing = {row.pop("kisi_id"): row for row in
-                KisiGroup.objects.filter(kisi_id__in=rows).values("kisi_id", *GROUP_FIELDS)}
-    changed = rows_changed(existing=existing, wanted=rows, fields=GROUP_FIELDS, result=result)
-    rows_write(model=KisiGroup, rows=[{"kisi_id": key, **rows[key]} for key in changed],
-               unique_fields=["kisi_id"], update_fields=GROUP_FIELDS)
-    result.ids = dict(KisiGroup.objects.filter(kisi_id__in=rows).values_list("kisi_id", "pk"))
+    rows_upsert(model=KisiGroup, key="kisi_id", wanted=rows, fields=GROUP_FIELDS, result=result)
     return result
 
 

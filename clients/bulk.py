@@ -33,6 +33,17 @@ def rows_changed(*, existing: dict[str, dict], wanted: dict[str, dict], fields: 
     return changed
 
 
+def rows_upsert(*, model, key: str, wanted: dict[str, dict], fields: list[str], result) -> None:
+    """Create or update `model` rows by their unique column `key` (key value -> `fields`
+    values): unchanged rows are not written, each row is counted into `result`, and
+    result.ids gets key value -> pk of every wanted row. Three statements at most."""
+    rows = model._base_manager.filter(**{f"{key}__in": list(wanted)})
+    existing = {row.pop(key): row for row in rows.values(key, *fields)}
+    changed = rows_changed(existing=existing, wanted=wanted, fields=fields, result=result)
+    rows_write(model=model, rows=[{key: k, **wanted[k]} for k in changed], unique_fields=[key], update_fields=fields)
+    result.ids = dict(rows.values_list(key, "pk"))
+
+
 def rows_write(
     *, model, rows: list[dict[str, Any]], unique_fields: list[str] | None = None,
     update_fields: list[str] | None = None, returning: list[str] | None = None, batch_size: int = 5000,

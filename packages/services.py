@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from clients import lookups  # noqa: F401 - registers field__any (one array parameter)
-from clients.bulk import rows_changed, rows_write
+from clients.bulk import rows_changed, rows_upsert, rows_write
 from clients.records import UpsertResult
 from packages.models import Booking, ClassSession, ClientPackage, CreditEntry, Package
 from packages.records import BookingRecord, ClassSessionRecord, ClientPackageRecord
@@ -224,12 +224,7 @@ def packages_upsert(*, entries: list) -> UpsertResult:
     """
     result = UpsertResult()
     latest = {e.alt_id: {"name": e.name[:200], "kind": e.kind, "credits": e.credits} for e in entries}
-    existing = {row.pop("alt_id"): row for row in
-                Package.objects.filter(alt_id__in=latest).values("alt_id", *PACKAGE_FIELDS)}
-    changed = rows_changed(existing=existing, wanted=latest, fields=PACKAGE_FIELDS, result=result)
-    rows_write(model=Package, rows=[{"alt_id": key, **latest[key]} for key in changed],
-               unique_fields=["alt_id"], update_fields=PACKAGE_FIELDS)
-    result.ids = dict(Package.objects.filter(alt_id__in=latest).values_list("alt_id", "id"))
+    rows_upsert(model=Package, key="alt_id", wanted=latest, fields=PACKAGE_FIELDS, result=result)
     return result
 
 
