@@ -2,6 +2,7 @@
 
 from django.contrib import admin, messages
 
+from accessctl.backends import lock_state_text
 from accessctl.models import AccessRule, Door, DoorAccess, DoorSystemUser, KisiGroup, KisiPlace
 from accessctl.resources import DoorResource
 from accessctl.rules_admin import DoorRulesInline, VisitTypeInline, recent_unlocks
@@ -19,19 +20,24 @@ class DoorAdmin(ClubImportExportAdmin):
     actions = ["test_unlock"]
     inlines = [DoorRulesInline, VisitTypeInline]
     change_form_template = "admin/accessctl/door/change_form.html"  # adds the access log excerpt
+    readonly_fields = ["lock_state"]
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         door = self.get_object(request, object_id)
         extra = {"access_log": recent_unlocks(door)} if door is not None else {}
         return super().change_view(request, object_id, form_url, {**extra, **(extra_context or {})})
 
+    @admin.display(description="Lock online")
+    def lock_state(self, door):
+        """What the door system last said about the lock (Kisi: the doors sync reads GET /locks)."""
+        return lock_state_text(door.lock_online, door.lock_online_at) or "Not read yet: the doors sync stores it."
+
     @admin.action(description="Test unlock")
     def test_unlock(self, request, queryset):
         for door in queryset:
             result = door_test_unlock(door=door)
-            online = "" if result.online is None else (" The lock is online." if result.online
-                                                        else " The lock is offline.")
-            self.message_user(request, f"{door}: {result.message}.{online}",
+            online = lock_state_text(result.online, result.online_at)
+            self.message_user(request, f"{door}: {result.message}.{' ' + online if online else ''}",
                               messages.SUCCESS if result.ok else messages.ERROR)
 
 

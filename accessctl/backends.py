@@ -6,9 +6,12 @@ unlock service never import a vendor, and tests can swap the backend.
 """
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.utils import timezone
 from django.utils.module_loading import import_string
+from django.utils.timesince import timesince
 
 from accessctl.models import Door
 
@@ -20,6 +23,25 @@ class UnlockResult:
     ok: bool
     message: str
     online: bool | None = None  # None when the door system did not say
+    online_at: datetime | None = None  # when the door system said it (None: just now, or never)
+
+
+def lock_state_text(online: bool | None, read_at: datetime | None, *, now: datetime | None = None) -> str:
+    """What the door system last said about a lock, with its age ("" when it never said).
+
+    "The lock was online at the last doors sync (5 minutes ago)."
+    """
+    if online is None:
+        return ""
+    state = "online" if online else "offline"
+    if read_at is None:
+        return f"The lock is {state}."
+    now = now or timezone.now()
+    if now - read_at < timedelta(minutes=1):
+        age = "under a minute"
+    else:
+        age = timesince(read_at, now, depth=1).replace("\xa0", " ")  # "3 hours", plain spaces
+    return f"The lock was {state} at the last doors sync ({age} ago)."
 
 
 class DoorBackend:

@@ -26,6 +26,9 @@ class Door(models.Model):
     latitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
     longitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
     is_active = models.BooleanField("active", default=True)
+    # What the door system last said about the lock (Kisi's doors sync reads GET /locks).
+    lock_online = models.BooleanField("lock online", null=True, editable=False)
+    lock_online_at = models.DateTimeField("lock state read at", null=True, editable=False)
 
     class Meta:
         ordering = ["location__name", "title"]

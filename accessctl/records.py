@@ -32,6 +32,7 @@ class DoorLockRecord:
     place_kisi_id: str
     latitude: Decimal | None = None
     longitude: Decimal | None = None
+    online: bool | None = None  # None when the door system did not say
 
 
 @dataclass(frozen=True)

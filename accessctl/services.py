@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.db.models.functions import Lower
+from django.utils import timezone
 
 from accessctl.backends import DoorBackendMissing, UnlockResult, door_backend
 from accessctl.models import AccessRule, Door, DoorAccess, DoorSystemUser, KisiGroup, KisiPlace
@@ -68,7 +69,8 @@ def door_accesses_record(
 
 
 def door_test_unlock(*, door: Door) -> UnlockResult:
-    """The admin's "Test unlock": open the door once and say whether the lock answered."""
+    """The admin's "Test unlock": open the door once and say whether the lock answered,
+    with the lock's online state as the door system last reported it (and when)."""
     try:
         backend = door_backend(door)
     except DoorBackendMissing as missing:
@@ -78,7 +80,7 @@ def door_test_unlock(*, door: Door) -> UnlockResult:
 
 PLACE_FIELDS = ["name", "time_zone", "location_id"]
 GROUP_FIELDS = ["name", "description", "place_id"]
-LOCK_FIELDS = ["title", "latitude", "longitude"]
+LOCK_FIELDS = ["title", "latitude", "longitude", "lock_online"]
 
 
 def kisi_places_upsert(*, records: list[DoorPlaceRecord]) -> UpsertResult:
@@ -134,6 +136,7 @@ def kisi_doors_upsert(*, records: list[DoorLockRecord]) -> UpsertResult:
     (a manager's choice) and takes the lock's name as title (and its coordinates while it
     has none). A new lock becomes a Kisi door "kisi-<lock id>" at its place's location; a
     lock whose place has no location is skipped, since every door belongs to a location.
+    Every door of a lock takes the lock's online state, stamped with the time it was read.
     """
     result = UpsertResult()
     locks = {r.lock_id: r for r in records}
@@ -146,7 +149,7 @@ def kisi_doors_upsert(*, records: list[DoorLockRecord]) -> UpsertResult:
         lock = locks[door["kisi_lock_id"]]
         unplaced = door["latitude"] is None and door["longitude"] is None
         rows[pk] = {"title": lock.title[:200], "latitude": lock.latitude if unplaced else door["latitude"],
-                    "longitude": lock.longitude if unplaced else door["longitude"]}
+                    "longitude": lock.longitude if unplaced else door["longitude"], "lock_online": lock.online}
     held = {door["kisi_lock_id"] for door in existing.values()}
     for lock in locks.values():
         if lock.lock_id in held:
@@ -155,12 +158,15 @@ def kisi_doors_upsert(*, records: list[DoorLockRecord]) -> UpsertResult:
             result.skipped += 1
             continue
         rows[f"new:{lock.lock_id}"] = {"title": lock.title[:200], "latitude": lock.latitude,
-                                       "longitude": lock.longitude, "door_id": f"kisi-{lock.lock_id}",
+                                       "longitude": lock.longitude, "lock_online": lock.online,
+                                       "door_id": f"kisi-{lock.lock_id}",
                                        "location_id": locations[lock.place_kisi_id],
                                        "access_control": Door.AccessControl.KISI, "kisi_lock_id": lock.lock_id}
     changed = rows_changed(existing=existing, wanted=rows, fields=LOCK_FIELDS, result=result)
     Door.objects.bulk_update([Door(pk=key, **rows[key]) for key in changed if key in existing], LOCK_FIELDS)
     Door.objects.bulk_create([Door(**rows[key]) for key in changed if key not in existing])
+    # The read time changes every run, so it is stamped apart and counts as no change.
+    Door.objects.filter(kisi_lock_id__in=locks).update(lock_online_at=timezone.now())
     result.ids = dict(Door.objects.filter(kisi_lock_id__in=locks).values_list("kisi_lock_id", "pk"))
     return result
 

@@ -1,5 +1,6 @@
 """What the staff pages show: integration health at a glance."""
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -7,6 +8,7 @@ from django.db.models import Count, Max, Q, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
+from accessctl.models import Door
 from integrations.connectors import connector_classes
 from integrations.models import Integration, SyncIssue, SyncRun
 from integrations.scheduling import schedule_next_run
@@ -30,6 +32,7 @@ class IntegrationHealth:
     errors_24h: int
     open_issues: int
     days: list[DayBar] = field(default_factory=list)
+    offline_locks: list[str] = field(default_factory=list)  # titles of its doors whose lock is offline
 
     @property
     def lag_display(self) -> str:
@@ -76,6 +79,7 @@ def integrations_health(*, now: datetime | None = None) -> list[IntegrationHealt
                           failed_runs=Count("id", filter=Q(status=SyncRun.Status.FAILED)))):
         series.setdefault(row["integration_id"], {})[row["day"]] = DayBar(
             row["day"], row["synced"] or 0, (row["failed"] or 0) + row["failed_runs"])
+    offline = offline_locks_by_system()
     health = []
     for integration in integrations:
         runs = [run for (pk, _), run in latest.items() if pk == integration.pk]
@@ -98,5 +102,15 @@ def integrations_health(*, now: datetime | None = None) -> list[IntegrationHealt
             open_issues=integration.open_issues,
             days=[days.get(since_7d + timedelta(days=n), DayBar(since_7d + timedelta(days=n)))
                   for n in range(7)],
+            offline_locks=offline.get(integration.kind, []),
         ))
     return health
+
+
+def offline_locks_by_system() -> dict[str, list[str]]:
+    """Active doors whose lock the door system last reported offline: {access control: titles}."""
+    offline = defaultdict(list)
+    for system, title in Door.objects.filter(is_active=True, lock_online=False).exclude(
+            access_control=Door.AccessControl.DISABLED).values_list("access_control", "title"):
+        offline[system].append(title)
+    return offline

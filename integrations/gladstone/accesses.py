@@ -1,9 +1,11 @@
 """The door access sync: Gladstone attendances -> DoorAccess rows on the site's door.
 
 Per site (a Door whose door id is the SiteID), attendances are read in windows of at
-most a day from where the last run got to. Each window starts a little before that
-point, so an entry Gladstone records late is still read; entries already stored are
-skipped by their reference (site and AttendanceID).
+most a day from where the last run got to (a site's first run reads back the
+"first_lookback_days" setting). Each window starts a little before that point, so an
+entry Gladstone records late is still read; entries already stored are skipped by their
+reference (site and AttendanceID). A granted entry marks the client's bookings attended
+within the "attendance_minutes" setting (Perfect Gym's setting, with its default).
 """
 
 from dataclasses import dataclass, field
@@ -18,10 +20,18 @@ from clients.models import Client
 from integrations.errors import BadRecord
 from integrations.gladstone.mapping import AccessFacts, access_facts
 from integrations.sync import Counts, Page, SyncJob
+from packages.services import ATTENDANCE_BEFORE_START
 
 WINDOW = timedelta(days=1)  # the longest span asked for at once (bounds a page)
 OVERLAP = timedelta(minutes=15)  # re-read this much before the cursor: late entries
-FIRST_LOOKBACK = timedelta(days=1)  # how far back a site's first run reads
+FIRST_LOOKBACK_DAYS = 7  # default of "first_lookback_days": how far back a site's first run reads
+ATTENDANCE_MINUTES = int(ATTENDANCE_BEFORE_START.total_seconds() // 60)  # Perfect Gym's default too
+
+
+def setting_int(settings: dict, name: str, default: int) -> int:
+    """An integer setting; empty (or absent, as in integrations saved before it existed) is the default."""
+    value = settings.get(name)
+    return default if value in (None, "") else int(value)
 
 
 def door_sites(*, only: str | None = None) -> dict[str, Door]:
@@ -37,9 +47,14 @@ class AccessesSync(SyncJob):
     """Cursor: {SiteID: ISO time up to which that site's attendances were read}."""
 
     doors: dict[str, Door] = field(init=False)
+    first_lookback: timedelta = field(init=False)
+    before_start: timedelta = field(init=False)
 
     def __post_init__(self):
         self.doors = door_sites(only=self.options.get("location"))
+        settings = self.connector.settings
+        self.first_lookback = timedelta(days=setting_int(settings, "first_lookback_days", FIRST_LOOKBACK_DAYS))
+        self.before_start = timedelta(minutes=setting_int(settings, "attendance_minutes", ATTENDANCE_MINUTES))
 
     def pages(self, cursor):
         client = self.connector.client()
@@ -47,7 +62,7 @@ class AccessesSync(SyncJob):
         now = timezone.now()
         for site_id, door in sorted(self.doors.items()):
             zone = door.location.zone
-            since = datetime.fromisoformat(reached[site_id]) if site_id in reached else now - FIRST_LOOKBACK
+            since = datetime.fromisoformat(reached[site_id]) if site_id in reached else now - self.first_lookback
             while since < now:
                 until = min(now, since + WINDOW)
                 attendances = client.attendances(
@@ -88,7 +103,7 @@ class AccessesSync(SyncJob):
             for r in records
             if r.member_id in clients
         ]
-        created = door_accesses_record(source=source, entries=entries)
+        created = door_accesses_record(source=source, entries=entries, before_start=self.before_start)
         return Counts(
             created=len(created), unchanged=len(entries) - len(created), skipped=len(records) - len(entries)
         )

@@ -6,6 +6,7 @@ from django.core.validators import validate_email
 
 from integrations.connectors import SettingField
 from integrations.gladstone import contract
+from integrations.gladstone.accesses import ATTENDANCE_MINUTES, FIRST_LOOKBACK_DAYS
 from integrations.gladstone.mapping import comma_list
 from integrations.gladstone.tokens import key_bytes
 
@@ -174,6 +175,29 @@ SETTINGS_FIELDS = [
             min_value=1,
             initial=5,
             help_text="How often members, subscriptions and door accesses are read.",
+        ),
+    ),
+    SettingField(
+        "first_lookback_days",
+        forms.IntegerField(
+            label="First read of door accesses goes back (days)",
+            required=False,
+            min_value=0,
+            max_value=90,
+            initial=FIRST_LOOKBACK_DAYS,
+            help_text="When a site's door accesses are read for the first time (just connected, or a "
+            f"door just added), the accesses of this many days are read. Empty: {FIRST_LOOKBACK_DAYS}.",
+        ),
+    ),
+    SettingField(  # the same setting as Perfect Gym's: name, meaning and default
+        "attendance_minutes",
+        forms.IntegerField(
+            label="Attended when entering up to (minutes) before a class",
+            required=False,
+            min_value=0,
+            initial=ATTENDANCE_MINUTES,
+            help_text="A door access marks the client's booking attended from this long before the class "
+            f"starts until it ends. Empty: {ATTENDANCE_MINUTES}.",
         ),
     ),
     SettingField(

@@ -118,26 +118,41 @@ def member_record(member: Member, *, rules: MemberRules, sites: dict[str, Site])
 
 
 class PackageIndex:
-    """Packages by alt id, with the tier rule of DESIGN.md ("Decisions already taken")."""
+    """Packages by alt id, and the tier rule of DESIGN.md ("Gladstone tiers (corrected)").
 
-    def __init__(self, packages: dict[str, int], tiers: dict[str, int] | None = None):
-        self.packages = packages
+    The rule, in `package_alt_id`, is the one place both the member sync and the
+    catalogue page read it.
+    """
+
+    def __init__(self, packages: dict[str, int | None], tiers: dict[str, int] | None = None):
+        self.packages = dict(packages)
         self.tiers = tiers or {}
-        # first four characters -> the lowest alt id made of them, "0" and one more character
+        # first four characters -> the lowest existing alt id made of them, "0" and one more character
         self.lowest_tiered: dict[str, str] = {}
-        for alt_id in sorted(packages):
-            if len(alt_id) == 6 and alt_id[4] == "0":
-                self.lowest_tiered.setdefault(alt_id[:4], alt_id)
+        for alt_id in packages:
+            self._index(alt_id)
+
+    def _index(self, alt_id: str) -> None:
+        if len(alt_id) == 6 and alt_id[4] == "0":
+            lowest = self.lowest_tiered.get(alt_id[:4])
+            if lowest is None or alt_id < lowest:
+                self.lowest_tiered[alt_id[:4]] = alt_id
+
+    def add(self, alt_id: str) -> None:
+        """Count a package that is about to be created (the catalogue's plan) as existing."""
+        self.packages.setdefault(alt_id, None)
+        self._index(alt_id)
 
     def package_alt_id(self, sub_type_id: str) -> str | None:
-        """The package a SubTypeID is assigned: itself; else, when its 5th character is 0,
-        its first four characters, else the lowest of those followed by 0 and one more."""
+        """The package a SubTypeID is assigned: the one with that alt id; else, when the 5th
+        character is 0 and there are at least 6, the lowest existing <first four>0<one more>,
+        else the one whose alt id is the first four characters. None: no package matches."""
         if sub_type_id in self.packages:
             return sub_type_id
-        if len(sub_type_id) >= 5 and sub_type_id[4] == "0":
-            head = sub_type_id[:4]
-            return head if head in self.packages else self.lowest_tiered.get(head)
-        return None
+        if tier_alt_id(sub_type_id) is None:
+            return None
+        head = sub_type_id[:4]
+        return self.lowest_tiered.get(head) or (head if head in self.packages else None)
 
     def match(self, sub_type_id: str) -> tuple[int | None, int | None]:
         """(package id, tier id) for a SubTypeID; (None, None) when no package matches."""
@@ -149,7 +164,8 @@ class PackageIndex:
 
 
 def tier_alt_id(sub_type_id: str) -> str | None:
-    """Characters 5-6 name the Location tier when the 5th is 0 ('PTPK02' -> '02')."""
+    """Characters 5-6 name the Location tier when the 5th is 0 and there are at least 6
+    ('PTPK02' -> '02'; 'INITIALPK' -> None)."""
     return sub_type_id[4:6] if len(sub_type_id) >= 6 and sub_type_id[4] == "0" else None
 
 
@@ -244,26 +260,25 @@ def login_id_kind(identifier: str) -> str:
 
 
 def catalogue_entries(types: list[SubscriptionType], index: PackageIndex) -> list[CatalogueEntry]:
-    """One entry per package the subscription types need.
+    """One entry per package the subscription types need, grouped by the tier rule.
 
-    Types the tier rule folds together (PTPK, PTPK01, PTPK02 -> PTPK with tiers; without
-    a PTPK type, PTPK01 with tiers) make one entry, so creating the missing packages
-    keeps the tier rule working.
+    A type an existing package takes (PackageIndex.package_alt_id) shows under it. The
+    others are planned in alt id order: a type no planned package takes becomes a
+    package to create, and the rule then folds the types after it into it (PTPK01 and
+    PTPK02 under PTPK; without a PTPK type, PTPK02 under PTPK01), so creating the missing
+    packages makes every type resolve the way the page shows.
     """
-    # The package a tier family would resolve to once created: the head (first four
-    # characters) when Gladstone has that type, else the lowest <four characters>0<one more>.
-    heads: dict[str, str] = {}
-    type_ids = {t.sub_type_id for t in types}
-    for sub_type_id in sorted(type_ids):
-        if tier_alt_id(sub_type_id) and len(sub_type_id) == 6:
-            head = sub_type_id[:4]
-            heads.setdefault(head, head if head in type_ids else sub_type_id)
+    planned = PackageIndex(index.packages)
+    key: dict[str, str] = {}
+    for sub_type_id in sorted({t.sub_type_id for t in types}):
+        alt_id = planned.package_alt_id(sub_type_id)
+        if alt_id is None:
+            planned.add(sub_type_id)
+            alt_id = sub_type_id
+        key[sub_type_id] = alt_id
     groups: dict[str, list[SubscriptionType]] = {}
     for t in types:
-        key = index.package_alt_id(t.sub_type_id)
-        if key is None and tier_alt_id(t.sub_type_id):
-            key = heads.get(t.sub_type_id[:4])
-        groups.setdefault(key or t.sub_type_id, []).append(t)
+        groups.setdefault(key[t.sub_type_id], []).append(t)
     entries = []
     for alt_id, members in groups.items():
         main = next((t for t in members if t.sub_type_id == alt_id), members[0])

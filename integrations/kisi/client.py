@@ -1,13 +1,14 @@
 """The Kisi REST API (../shared/vendors/kisi.md): typed records in and out, no Django models.
 
-Marks follow the vendor file: [C] vendor docs, [O] third-party production code, [I]
-inferred. Everything not documented there is gathered in the constants below:
+Only the calls integrations.kisi.contract lists are sent (a test drives every public
+method and checks). Marks follow the vendor file: [C] vendor docs, [O] third-party
+production code, [I] inferred. What the vendor file leaves open is gathered here:
 
 - [I] `GET /role_assignments?group_id=<id>&scope=group` lists a group's role
   assignments (the vendor file documents only the `user_id` filter); each carries
   `user_id`, `valid_from` and `valid_until`. It lets a reconcile read what Kisi holds
   for a group in one call per 100 records instead of one call per user.
-- [I] Event polling: `POST /event_sets` with
+- [O] Event polling ([I] the body's shape): `POST /event_sets` with
   `{"event_set": {"event_type", "interval": {"start", "end"}, "limit"}}` answers
   `{"events": [...], "next_cursor": str | null}`; the next page is the same POST with
   `"cursor"` added. Events have the webhook's shape.
@@ -147,18 +148,18 @@ class KisiClient:
                 self.sleep(wait)
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def list_page(self, path: str, *, offset: int = 0, limit: int = PAGE_SIZE, **params) -> ListPage:
+    def _list_page(self, path: str, *, offset: int = 0, limit: int = PAGE_SIZE, **params) -> ListPage:
         response = self.http.request("GET", path, params={**params, "limit": limit, "offset": offset})
         body = response.json()
         if not isinstance(body, list):
             raise PermanentError(f"Kisi: GET /{path} did not answer a list.")
         return ListPage(body, offset, collection_total(response.headers.get("X-Collection-Range")))
 
-    def list_pages(self, path: str, *, limit: int = PAGE_SIZE, **params) -> Iterator[ListPage]:
+    def _list_pages(self, path: str, *, limit: int = PAGE_SIZE, **params) -> Iterator[ListPage]:
         """Every page of a list, by limit and offset, stopping at the reported total."""
         offset = 0
         while True:
-            page = self.list_page(path, offset=offset, limit=limit, **params)
+            page = self._list_page(path, offset=offset, limit=limit, **params)
             yield page
             offset += len(page.records)
             done = offset >= page.total if page.total is not None else len(page.records) < limit
@@ -167,20 +168,23 @@ class KisiClient:
 
     # places, groups, locks ------------------------------------------------------
     def places(self) -> Iterator[ListPage]:
-        return self.list_pages("places")
+        return self._list_pages("places")
+
+    def places_count(self) -> int:
+        """How many places the organisation has (one call: the first page and its total)."""
+        page = self._list_page("places")
+        return page.total if page.total is not None else len(page.records)
 
     def groups(self, *, ids: list[str] | None = None, place_id: str | None = None, query: str = "",
                scope: str = "") -> Iterator[ListPage]:
         """Groups, optionally filtered by ids, place, name query or scope ("organization"/"place")."""
         filters = {"ids": ",".join(ids) if ids else None, "place_id": place_id, "query": query or None,
                    "scope": scope or None}
-        return self.list_pages("groups", **{k: v for k, v in filters.items() if v is not None})
+        return self._list_pages("groups", **{k: v for k, v in filters.items() if v is not None})
 
     def locks(self, *, place_id: str | None = None) -> Iterator[ListPage]:
-        return self.list_pages("locks", **({"place_id": place_id} if place_id else {}))
-
-    def lock(self, lock_id: str) -> dict:
-        return self.http.request("GET", f"locks/{lock_id}").json()
+        """Locks with their `online` state; the only documented way to read it ([C])."""
+        return self._list_pages("locks", **({"place_id": place_id} if place_id else {}))
 
     def lock_unlock(self, lock_id: str, *, latitude: float | None = None,
                     longitude: float | None = None) -> str:
@@ -194,7 +198,7 @@ class KisiClient:
     def user_find(self, email: str) -> KisiUser | None:
         """The user whose email is exactly `email` (case-insensitive); Kisi's query is fuzzy."""
         wanted = email.strip().lower()
-        for page in self.list_pages("users", query=email.strip()):
+        for page in self._list_pages("users", query=email.strip()):
             for raw in page.records:
                 if str(raw.get("email") or "").strip().lower() == wanted:
                     return KisiUser(str(raw["id"]), raw["email"], raw.get("name") or "")
@@ -202,7 +206,7 @@ class KisiClient:
 
     def users(self) -> Iterator[list[KisiUser]]:
         """Every user of the organisation, a page at a time."""
-        for page in self.list_pages("users"):
+        for page in self._list_pages("users"):
             yield [KisiUser(str(r["id"]), r.get("email") or "", r.get("name") or "")
                    for r in page.records if r.get("id") is not None]
 
@@ -215,12 +219,12 @@ class KisiClient:
     # role assignments ------------------------------------------------------------
     def group_assignments(self, group_id: str) -> Iterator[list[RoleAssignment]]:
         """What Kisi holds for one group, a page at a time ([I] group filter)."""
-        for page in self.list_pages("role_assignments", group_id=group_id, **GROUP_ASSIGNMENTS_FILTER):
+        for page in self._list_pages("role_assignments", group_id=group_id, **GROUP_ASSIGNMENTS_FILTER):
             yield [a for raw in page.records if (a := _assignment(raw, group_id)) is not None]
 
     def user_assignments(self, user_id: str) -> list[RoleAssignment]:
         """One user's group roles ([C] user_id filter)."""
-        return [a for page in self.list_pages("role_assignments", user_id=user_id, scope="group")
+        return [a for page in self._list_pages("role_assignments", user_id=user_id, scope="group")
                 for raw in page.records if (a := _assignment(raw, None)) is not None]
 
     def assignment_create(self, *, user_id: str, group_id: str, valid_from: datetime | None = None,

@@ -60,9 +60,7 @@ class KisiConnector(Connector):
                           contact=django_settings.DEFAULT_FROM_EMAIL, **{**self.http_options, **http_options})
 
     def test_connection(self) -> str:
-        page = self.client().list_page("places")
-        total = page.total if page.total is not None else len(page.records)
-        return f"{total} place(s) in Kisi"
+        return f"{self.client().places_count()} place(s) in Kisi"
 
     def sync_job(self, sync_name, options):
         jobs = {"doors": DoorsSync, "access": AccessSync, "events": EventsSync}

@@ -3,7 +3,9 @@
 Places come first (a place maps to the location a manager chose, else the one with the
 same name), then groups with their scope, then locks: each becomes a Kisi door at its
 place's location. A lock whose place has no location cannot be a door (a door belongs
-to a location) and becomes a SyncIssue telling the manager to map the place.
+to a location) and becomes a SyncIssue telling the manager to map the place. Each door
+keeps the lock's `online` state as this read found it (Test unlock and the staff
+dashboard show it), since `GET /locks` is the contract's only way to read it.
 """
 
 from dataclasses import dataclass
@@ -31,6 +33,12 @@ def _coordinate(value) -> Decimal | None:
         return round(Decimal(str(value)), 6)
     except InvalidOperation:
         return None
+
+
+def _online(raw: dict) -> bool | None:
+    """The lock's `online` flag; None when Kisi left it out or sent something else."""
+    value = raw.get("online")
+    return value if isinstance(value, bool) else None
 
 
 def _name(raw: dict) -> str:
@@ -90,7 +98,7 @@ class DoorsSync(SyncJob):
                     payload=raw, key=f"lock-{kisi_id}")
         return DoorLockRecord(lock_id=kisi_id, title=_name(raw), place_kisi_id=place,
                               latitude=_coordinate(raw.get("latitude")),
-                              longitude=_coordinate(raw.get("longitude")))
+                              longitude=_coordinate(raw.get("longitude")), online=_online(raw))
 
     def apply(self, records) -> Counts:
         if not records:

@@ -1,6 +1,7 @@
 """A fake Kisi (../shared/vendors/kisi.md): bare JSON arrays with X-Collection-Range,
 `{"code", "error"}` errors, 204 on DELETE, places, groups, locks (online or not), users,
-role assignments (one per user per group), unlocks and unlock events.
+role assignments (one per user per group), unlocks and unlock events. It serves only
+the calls integrations.kisi.contract lists: any other call is a 404, so it fails in tests first.
 
 Tests and benchmarks read what it was asked through `call_counts()` / `writes()`, or
 over HTTP through the sandbox-only `_sandbox/...` routes, which are never counted.
@@ -226,11 +227,6 @@ class KisiSandbox(Sandbox):
         if place_id := request.query.get("place_id"):
             locks = [lock for lock in locks if str(lock["place_id"]) == place_id]
         return self._list(request, locks)
-
-    @route("GET", r"locks/(\d+)")
-    def lock_show(self, request):
-        lock = self.locks.get(int(request.match.group(1)))
-        return SandboxResponse(200, lock) if lock else self.error(404, "Lock not found")
 
     @route("POST", r"locks/(\d+)/unlock")
     def lock_unlock(self, request):

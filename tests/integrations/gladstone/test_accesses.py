@@ -100,3 +100,52 @@ def test_a_long_gap_is_read_in_windows_of_a_day(gladstone, integration, member):
     reads = [c for c in gladstone.calls if b"<siteId>UB</siteId>" in c.body]
     assert len(reads) == 3 and WINDOW == timedelta(days=1)
     assert run.created == 1
+
+
+# the settings: first run's look-back, attendance window ----------------------------------
+def settings_set(integration, **values):
+    integration.settings = {**integration.settings, **values}
+    integration.save()
+
+
+def test_a_first_run_reads_the_last_week_by_default(gladstone, integration, member):
+    five_days = local_now() - timedelta(days=5)  # before connecting
+    gladstone.attendance_add(member, "UB", five_days)
+    gladstone.attendance_add(member, "UB", local_now() - timedelta(days=8))
+    run = sync(integration, "accesses")
+    assert list(DoorAccess.objects.values_list("accessed_at", flat=True)) == [five_days.replace(tzinfo=LONDON)]
+    assert run.created == 1
+
+
+def test_the_first_look_back_is_a_setting(gladstone, integration, member):
+    settings_set(integration, first_lookback_days=2)
+    gladstone.attendance_add(member, "UB", local_now() - timedelta(days=5))
+    gladstone.attendance_add(member, "UB", local_now() - timedelta(days=1))
+    sync(integration, "accesses")
+    assert DoorAccess.objects.count() == 1
+
+
+@pytest.mark.parametrize(("minutes", "attended"), [(None, False), (60, True), (30, False)])
+def test_the_attendance_window_is_a_setting(gladstone, integration, club, member, minutes, attended):
+    if minutes is not None:
+        settings_set(integration, attendance_minutes=minutes)
+    client = Client.objects.get(external_id=str(member))
+    session = ClassSessionFactory(location=club["UB"], start=datetime.now(UTC) + timedelta(minutes=50))
+    booking = BookingFactory(client=client, session=session)
+    gladstone.attendance_add(member, "UB", local_now() - timedelta(minutes=2))  # 52 minutes before
+    sync(integration, "accesses")
+    booking.refresh_from_db()
+    assert booking.attended is attended  # the default is 30 minutes, as Perfect Gym's
+
+
+def test_the_attendance_setting_is_perfect_gyms():
+    from integrations.gladstone.connector import GladstoneConnector
+    from integrations.perfectgym.connector import PerfectGymConnector
+
+    def field(connector, name):
+        return next(spec.form_field for spec in connector.settings_fields if spec.name == name)
+
+    ours, theirs = field(GladstoneConnector, "attendance_minutes"), field(PerfectGymConnector, "attendance_minutes")
+    assert (ours.initial, ours.label, ours.min_value) == (theirs.initial, theirs.label, theirs.min_value) == (
+        30, "Attended when entering up to (minutes) before a class", 0)
+    assert field(GladstoneConnector, "first_lookback_days").initial == 7

@@ -19,6 +19,17 @@ def rows(page: str) -> str:
     return page[start : page.index("</table>", start)]
 
 
+def row_of(table: str, sub_type_id: str) -> str:
+    """The catalogue row whose details name `sub_type_id` (or whose alt id it is)."""
+    return next(row for row in table.split("<tr>") if sub_type_id in row)
+
+
+def test_catalogue_groups_types_the_way_the_sync_assigns_them(gladstone, integration, admin_client):
+    table = rows(admin_client.get(catalogue_url(integration)).content.decode())  # PTPK, PTPK01, INITIALPK exist
+    assert "<code>PTPK01</code>" in row_of(table, "PTPK02 (tier 02)")  # PTPK02 -> PTPK01, tier 02
+    assert "PTPK02" not in row_of(table, "<code>PTPK</code>")
+
+
 def test_catalogue_lists_the_groups_subscription_types_and_their_packages(
     gladstone, integration, admin_client
 ):

@@ -25,6 +25,8 @@ FIELDS = [
     "delete_on_is_deleted",
     "system_name",
     "sync_minutes",
+    "first_lookback_days",
+    "attendance_minutes",
     "member_token_key",
 ]
 

@@ -130,26 +130,50 @@ def test_new_client_packages_wake_access_reactions(gladstone, integration, monke
     assert woken == [{Client.objects.get(external_id=str(member_id)).pk}]
 
 
-# the tier rule on its own ------------------------------------------------------------
+# the tier rule on its own (DESIGN.md "Gladstone tiers (corrected)") --------------------
+SEED = {"PTPK", "PTPK01", "INITIALPK"}  # the seed's own three examples
+
+
 @pytest.mark.parametrize(
     ("packages", "sub_type_id", "expected"),
     [
-        ({"PTPK", "PTPK01"}, "PTPK", ("PTPK", None)),
+        (SEED, "PTPK", ("PTPK", None)),
+        (SEED, "PTPK02", ("PTPK01", "02")),  # the lowest XXXX0Y comes before the first four characters
+        (SEED, "INITIALPK", ("INITIALPK", None)),  # 5th character not 0: no tier
+        (SEED, "PTPK01", ("PTPK01", "01")),
+        ({"PTPK"}, "PTPK02", ("PTPK", "02")),
         ({"PTPK01"}, "PTPK02", ("PTPK01", "02")),
-        ({"INITIALPK"}, "INITIALPK", ("INITIALPK", None)),
-        ({"PTPK", "PTPK01"}, "PTPK02", ("PTPK", "02")),  # the first four characters come first
         ({"PTPK03", "PTPK01"}, "PTPK0A", ("PTPK01", "0A")),  # the lowest of XXXX0Y
         ({"PTPK02"}, "PTPK02", ("PTPK02", "02")),  # an exact match keeps its tier
         ({"PTPK01"}, "PTPK12", (None, None)),  # 5th character not 0: exact match only
+        ({"PTPK"}, "PTPK12", (None, None)),
+        ({"YOGA"}, "YOGA0", (None, None)),  # fewer than 6 characters: exact match only
         ({"PTPK010"}, "PTPK02", (None, None)),  # XXXX0Y is six characters
         (set(), "PTPK", (None, None)),
     ],
 )
 def test_package_index_follows_the_design_rule(packages, sub_type_id, expected):
-    index = PackageIndex({alt_id: n for n, alt_id in enumerate(sorted(packages), 1)}, {"02": 2, "0A": 10})
+    tiers = {"01": 1, "02": 2, "0A": 10}
+    index = PackageIndex({alt_id: n for n, alt_id in enumerate(sorted(packages), 1)}, tiers)
     alt_id = index.package_alt_id(sub_type_id)
     assert (alt_id, tier_alt_id(sub_type_id) if alt_id else None) == expected
     package_id, tier_id = index.match(sub_type_id)
-    assert (package_id is not None) == (alt_id is not None)
-    if expected[1]:
-        assert tier_id == {"02": 2, "0A": 10}[expected[1]]
+    assert package_id == index.packages.get(alt_id)
+    assert tier_id == (tiers[expected[1]] if expected[1] else None)
+
+
+def test_ptpk02_with_the_seeds_packages_is_package_ptpk01_with_tier_02(gladstone, integration):
+    member_id = add_member(gladstone)  # the club has PTPK, PTPK01 and INITIALPK
+    ref = subscribe(gladstone, member_id, "PTPK02")
+    sync(integration)
+    package = held(ref)
+    assert package.package.alt_id == "PTPK01" and package.tier.alt_id == "02"
+
+
+def test_ptpk02_with_only_ptpk_is_package_ptpk_with_tier_02(gladstone, integration):
+    Package.objects.filter(alt_id="PTPK01").delete()
+    member_id = add_member(gladstone)
+    ref = subscribe(gladstone, member_id, "PTPK02")
+    sync(integration)
+    package = held(ref)
+    assert package.package.alt_id == "PTPK" and package.tier.alt_id == "02"
