@@ -121,6 +121,12 @@ class Connector:
     def settings(self) -> dict[str, Any]:
         return self.integration.settings or {}
 
+    def setting_int(self, name: str, default: int) -> int:
+        """An integer setting; empty or absent (integrations saved before it existed) is the
+        default, and 0 stays 0."""
+        value = self.settings.get(name)
+        return default if value in (None, "") else int(value)
+
     @cached_property
     def secrets(self) -> dict[str, str]:
         return self.integration.secrets()

@@ -28,12 +28,6 @@ FIRST_LOOKBACK_DAYS = 7  # default of "first_lookback_days": how far back a site
 ATTENDANCE_MINUTES = int(ATTENDANCE_BEFORE_START.total_seconds() // 60)  # Perfect Gym's default too
 
 
-def setting_int(settings: dict, name: str, default: int) -> int:
-    """An integer setting; empty (or absent, as in integrations saved before it existed) is the default."""
-    value = settings.get(name)
-    return default if value in (None, "") else int(value)
-
-
 def door_sites(*, only: str | None = None) -> dict[str, Door]:
     """The active doors whose door id is their location's alt id (the SiteID), by SiteID."""
     doors = Door.objects.filter(is_active=True, door_id=F("location__alt_id")).select_related("location")
@@ -52,9 +46,8 @@ class AccessesSync(SyncJob):
 
     def __post_init__(self):
         self.doors = door_sites(only=self.options.get("location"))
-        settings = self.connector.settings
-        self.first_lookback = timedelta(days=setting_int(settings, "first_lookback_days", FIRST_LOOKBACK_DAYS))
-        self.before_start = timedelta(minutes=setting_int(settings, "attendance_minutes", ATTENDANCE_MINUTES))
+        self.first_lookback = timedelta(days=self.connector.setting_int("first_lookback_days", FIRST_LOOKBACK_DAYS))
+        self.before_start = timedelta(minutes=self.connector.setting_int("attendance_minutes", ATTENDANCE_MINUTES))
 
     def pages(self, cursor):
         client = self.connector.client()

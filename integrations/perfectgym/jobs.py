@@ -296,7 +296,7 @@ class VisitsSync(PerfectGymSync):
 
     def start(self):
         super().start()
-        self.before_start = timedelta(minutes=int(self.connector.settings.get("attendance_minutes") or 30))
+        self.before_start = timedelta(minutes=self.connector.setting_int("attendance_minutes", 30))
 
     def prepare(self, rows):
         members = _member_ids(rows)
