@@ -1,9 +1,11 @@
 """Admin for doors (Settings > Doors) and door accesses."""
 
 from django.contrib import admin, messages
+from django.utils.html import format_html
 
 from accessctl.backends import lock_state_text
 from accessctl.models import AccessRule, Door, DoorAccess, DoorSystemUser, KisiGroup, KisiPlace
+from accessctl.owners import rule_owner
 from accessctl.resources import DoorResource
 from accessctl.rules_admin import DoorRulesInline, VisitTypeInline, recent_unlocks
 from accessctl.services import door_test_unlock
@@ -68,11 +70,35 @@ class KisiGroupAdmin(admin.ModelAdmin):
     search_fields = ["name", "kisi_id"]
 
 
+RULE_FIELDS = ["group", "reason", "packages", "location", "minutes_before", "minutes_after", "owner", "is_active"]
+OWNED = ("This rule is set by {} and recomputed from it on every save and members sync: change its "
+         "group, packages or booking window (minutes before and after) <a href=\"{}\">there</a>.")
+
+
 @admin.register(AccessRule)
 class AccessRuleAdmin(admin.ModelAdmin):
-    list_display = ["group", "reason", "location", "minutes_before", "minutes_after", "owner", "is_active"]
+    """Rules a configuration owns are shown read-only: the configuration is their source of truth."""
+
+    list_display = ["group", "reason", "location", "minutes_before", "minutes_after", "configured_by",
+                    "is_active"]
     list_filter = ["reason", "is_active", "group"]
     filter_horizontal = ["packages"]
+
+    @admin.display(description="configured by", ordering="owner")
+    def configured_by(self, obj):
+        owner = rule_owner(obj.owner)
+        return format_html('<a href="{}">{}</a>', owner.url, owner.label) if owner else obj.owner
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and rule_owner(obj.owner) is not None:
+            return RULE_FIELDS
+        return super().get_readonly_fields(request, obj)
+
+    def get_fieldsets(self, request, obj=None):
+        owner = rule_owner(obj.owner) if obj is not None else None
+        if owner is None:
+            return super().get_fieldsets(request, obj)
+        return [(None, {"fields": RULE_FIELDS, "description": format_html(OWNED, owner.label, owner.url)})]
 
 
 @admin.register(DoorSystemUser)

@@ -1,6 +1,9 @@
 """Admin for packages, client packages, classes, bookings and the credit ledger."""
 
+from collections import defaultdict
+
 from django.contrib import admin
+from django.utils.html import format_html, format_html_join
 
 from clients.importing import ClubImportExportAdmin
 from packages.models import Booking, ClassSession, ClientPackage, CreditEntry, Package
@@ -14,6 +17,21 @@ class PackageAdmin(ClubImportExportAdmin):
     list_filter = ["kind", "is_active", "tags"]
     search_fields = ["name", "alt_id"]
     filter_horizontal = ["tags"]
+    fields = ["name", "alt_id", "kind", "credits", "tags", "tag_origins", "is_active"]
+    readonly_fields = ["tag_origins"]
+
+    @admin.display(description="where its tags come from")
+    def tag_origins(self, obj):
+        """Each tag with the member system that lists it on this package, or "added by hand"."""
+        if obj is None or obj.pk is None:
+            return "Added by hand (member systems add theirs when they sync)."
+        sources = defaultdict(list)
+        for tag_id, label in obj.tag_origins.values_list("tag_id", "source_label"):
+            sources[tag_id].append(f"from {label}")
+        rows = [(tag.name, ", ".join(sources[tag.pk]) or "added by hand") for tag in obj.tags.all()]
+        if not rows:
+            return "No tags."
+        return format_html("<ul>{}</ul>", format_html_join("", "<li>{}: {}</li>", rows))
 
 
 class CreditEntryInline(admin.TabularInline):

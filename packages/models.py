@@ -28,7 +28,9 @@ class Package(models.Model):
         null=True, blank=True, help_text="Credits a new client package starts with."
     )
     tags = models.ManyToManyField(
-        Tag, related_name="packages", blank=True, help_text="Tags every holder gets."
+        Tag, related_name="packages", blank=True,
+        help_text="Tags every holder gets. Tags a member system puts here follow it: one removed "
+                  "here comes back on its next sync while the member system still lists it.",
     )
     is_active = models.BooleanField("active", default=True)
 
@@ -38,6 +40,28 @@ class Package(models.Model):
 
     def __str__(self):
         return f"{self.name} ({self.alt_id})"
+
+
+class PackageTagOrigin(models.Model):
+    """A tag on a package because a member system lists it there (e.g. Momence's
+    membership tags); a package's tag without one was added in Gatehouse (by hand or
+    an import). `source` is the integration's source key, `source_label` how the admin
+    names it. packages.services.package_tags_import keeps these and the tags in step.
+    """
+
+    package = models.ForeignKey(Package, on_delete=models.CASCADE, related_name="tag_origins")
+    tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="+")
+    source = models.CharField(max_length=64)
+    source_label = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["package_id", "tag__name"]
+        constraints = [
+            models.UniqueConstraint(fields=["package", "tag", "source"], name="package_tag_origin_once"),
+        ]
+
+    def __str__(self):
+        return f"{self.tag} on {self.package} from {self.source_label}"
 
 
 class ClientPackage(models.Model):

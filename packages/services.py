@@ -10,7 +10,7 @@ from django.utils import timezone
 from clients import lookups  # noqa: F401 - registers field__any (one array parameter)
 from clients.bulk import rows_changed, rows_upsert, rows_write
 from clients.records import UpsertResult
-from packages.models import Booking, ClassSession, ClientPackage, CreditEntry, Package
+from packages.models import Booking, ClassSession, ClientPackage, CreditEntry, Package, PackageTagOrigin
 from packages.records import BookingRecord, ClassSessionRecord, ClientPackageRecord
 
 # A door entry marks a booking attended when the class starts at most this long after
@@ -226,6 +226,43 @@ def packages_upsert(*, entries: list) -> UpsertResult:
     latest = {e.alt_id: {"name": e.name[:200], "kind": e.kind, "credits": e.credits} for e in entries}
     rows_upsert(model=Package, key="alt_id", wanted=latest, fields=PACKAGE_FIELDS, result=result)
     return result
+
+
+@transaction.atomic
+def package_tags_import(*, source: str, source_label: str, tags: dict[int, set[int]]) -> set[int]:
+    """Make the tags `source` puts on each package in `tags` (package id -> tag ids) exactly
+    the ones it lists now, leaving the package's other tags alone.
+
+    A listed tag the package lacks is added and recorded as `source`'s (PackageTagOrigin,
+    named `source_label` in the admin); a recorded tag `source` no longer lists is
+    removed, unless another source still records it. A tag the package carries with no
+    record was added in Gatehouse (by hand, an import): it stays whatever the source
+    says, and is not claimed. A constant number of queries. Returns the ids of the
+    packages whose tags changed.
+    """
+    if not tags:
+        return set()
+    through = Package.tags.through
+    present = {(p, t): pk for pk, p, t in through.objects.filter(package_id__in=list(tags))
+               .values_list("pk", "package_id", "tag_id")}
+    origins = list(PackageTagOrigin.objects.filter(package_id__in=list(tags))
+                   .values_list("pk", "package_id", "tag_id", "source", "source_label"))
+    mine = {(p, t): (pk, label) for pk, p, t, s, label in origins if s == source}
+    others = {(p, t) for _, p, t, s, _ in origins if s != source}
+    by_hand = set(present) - set(mine) - others
+    wanted = {(p, t) for p, ids in tags.items() for t in ids} - by_hand
+    adds = wanted - set(present)
+    dropped = set(mine) - wanted
+    removes = {pair for pair in dropped if pair in present and pair not in others}
+    through.objects.filter(pk__in=[present[pair] for pair in removes]).delete()
+    through.objects.bulk_create([through(package_id=p, tag_id=t) for p, t in sorted(adds)], ignore_conflicts=True)
+    PackageTagOrigin.objects.filter(pk__in=[mine[pair][0] for pair in dropped]).delete()
+    PackageTagOrigin.objects.bulk_create(
+        [PackageTagOrigin(package_id=p, tag_id=t, source=source, source_label=source_label[:200])
+         for p, t in sorted(wanted - set(mine))])
+    renamed = [pk for pair, (pk, label) in mine.items() if pair in wanted and label != source_label[:200]]
+    PackageTagOrigin.objects.filter(pk__in=renamed).update(source_label=source_label[:200])
+    return {p for p, _ in adds | removes}
 
 
 def bookings_cancel_missing(

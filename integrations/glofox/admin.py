@@ -15,7 +15,8 @@ class GlofoxConfigurationInline(admin.StackedInline):
     form = ConfigurationForm
     formset = ConfigurationFormSet
     extra = 1
-    fields = ["branch_id", "kisi_group", "kisi_place", "membership_types", "bookings_enabled", "time_zone"]
+    fields = ["branch_id", "kisi_group", "kisi_place", "membership_types", "bookings_enabled",
+              ("booking_minutes_before", "booking_minutes_after"), "time_zone"]
     readonly_fields = ["time_zone"]
     verbose_name = "configuration"
     verbose_name_plural = "Configurations (a Glofox location each)"

@@ -10,4 +10,8 @@ class GlofoxConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
+        from accessctl.owners import rule_owner_register
         from integrations.glofox import signals  # noqa: F401 - registers the receivers
+        from integrations.glofox.selectors import rule_owner_describe
+
+        rule_owner_register(rule_owner_describe)  # the AccessRule admin shows its rules as owned

@@ -32,7 +32,6 @@ from accessctl.models import DoorAccess
 from accessctl.selectors import access_expected
 from integrations.glofox.client import CallResult
 from integrations.glofox.models import CheckinAttempt, CheckinDelivery
-from integrations.glofox.services import BOOKING_MINUTES_BEFORE
 from integrations.glofox.syncs import GlofoxJob
 from integrations.sync import Counts, Page
 from packages.models import Booking
@@ -153,11 +152,14 @@ class CheckinsSync(GlofoxJob):
         return granted
 
     def _close_bookings(self, rows: list[dict]) -> dict[int, str]:
-        """The Glofox class each entry attends: booked at that location, the entry between an
-        hour before its start (the booking rule's window) and its end; the nearest start wins."""
+        """The Glofox class each entry attends: booked at that location, the entry between the
+        configuration's minutes before its start (the booking rule's window) and its end; the
+        nearest start wins."""
         if not rows:
             return {}
-        before = timedelta(minutes=BOOKING_MINUTES_BEFORE)
+        ahead = {location_id: timedelta(minutes=c.booking_minutes_before)
+                 for location_id, c in self.by_location.items()}
+        before = max(ahead.values())
         low, high = min(r["accessed_at"] for r in rows), max(r["accessed_at"] for r in rows)
         found = defaultdict(list)
         for client_id, location_id, event_id, start, end in Booking.objects.filter(
@@ -171,7 +173,8 @@ class CheckinsSync(GlofoxJob):
         for row in rows:
             at = row["accessed_at"]
             close = [(abs(start - at), event_id) for start, end, event_id in
-                     found[(row["client_id"], row["door__location_id"])] if start - before <= at <= end]
+                     found[(row["client_id"], row["door__location_id"])]
+                     if start - ahead[row["door__location_id"]] <= at <= end]
             if close:
                 chosen[row["pk"]] = min(close)[1] or ""
         return chosen

@@ -8,7 +8,7 @@ from integrations.connectors import connector_for
 from integrations.crypto import SecretDecryptError
 from integrations.errors import VendorError
 from integrations.glofox.client import MembershipType
-from integrations.glofox.models import GlofoxConfiguration
+from integrations.glofox.models import BOOKING_MINUTES_AFTER, BOOKING_MINUTES_BEFORE, GlofoxConfiguration
 from integrations.glofox.services import configuration_check, configuration_delete, configuration_save
 
 TYPE_LABELS = {"time": "time-based", "time_classes": "time-based with classes", "num_classes": "credit pack",
@@ -28,10 +28,17 @@ class ConfigurationForm(forms.ModelForm):
 
     class Meta:
         model = GlofoxConfiguration
-        fields = ["branch_id", "kisi_group", "kisi_place", "membership_types", "bookings_enabled"]
+        fields = ["branch_id", "kisi_group", "kisi_place", "membership_types", "bookings_enabled",
+                  "booking_minutes_before", "booking_minutes_after"]
+
+    # An empty window field means the default (the seed's one hour before, none after).
+    WINDOW_DEFAULTS = {"booking_minutes_before": BOOKING_MINUTES_BEFORE,
+                       "booking_minutes_after": BOOKING_MINUTES_AFTER}
 
     def __init__(self, *args, catalogue=None, **kwargs):
         super().__init__(*args, **kwargs)
+        for name in self.WINDOW_DEFAULTS:
+            self.fields[name].required = False
         self.memberships: list[MembershipType] | None = None
         self.catalogue_problem = SAVE_FIRST
         branch = self.data.get(self.add_prefix("branch_id"), "") if self.is_bound else self.instance.branch_id
@@ -47,6 +54,16 @@ class ConfigurationForm(forms.ModelForm):
         field.choices = choices
         if self.catalogue_problem:
             field.help_text = self.catalogue_problem
+
+    def clean_booking_minutes_before(self):
+        return self._window("booking_minutes_before")
+
+    def clean_booking_minutes_after(self):
+        return self._window("booking_minutes_after")
+
+    def _window(self, name: str) -> int:
+        value = self.cleaned_data.get(name)
+        return self.WINDOW_DEFAULTS[name] if value is None else value
 
     def clean(self):
         cleaned = super().clean()

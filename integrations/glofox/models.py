@@ -1,9 +1,14 @@
 """Glofox configurations (a branch mapped to a Kisi group and place) and check-in deliveries."""
 
+from django.core.validators import MaxValueValidator
 from django.db import models
 
 from accessctl.models import DoorAccess, KisiGroup, KisiPlace
 from integrations.models import Integration
+
+# The seed: access starts one hour before the booked class (and ends with it).
+BOOKING_MINUTES_BEFORE, BOOKING_MINUTES_AFTER = 60, 0
+WINDOW_LIMIT = 24 * 60  # a window of more than a day is a typing error
 
 
 class GlofoxConfiguration(models.Model):
@@ -11,8 +16,10 @@ class GlofoxConfiguration(models.Model):
 
     Members of the branch whose membership of a selected type is active are put in
     `kisi_group`; with bookings enabled, credit-pack and pay-as-you-go members are put
-    in it around their booked classes. The place's club location is where members'
-    unlocks are checked in to the branch.
+    in it around their booked classes, from `booking_minutes_before` the start to
+    `booking_minutes_after` the end. The place's club location is where members'
+    unlocks are checked in to the branch. The configuration is the source of truth for
+    the access rules it implies (integrations.glofox.services.configuration_rules_apply).
     """
 
     integration = models.ForeignKey(
@@ -35,6 +42,16 @@ class GlofoxConfiguration(models.Model):
     )
     bookings_enabled = models.BooleanField(
         default=False, help_text="Give credit-pack and pay-as-you-go members access around their bookings.",
+    )
+    booking_minutes_before = models.PositiveIntegerField(
+        "access from (minutes before a booked class)", default=BOOKING_MINUTES_BEFORE,
+        validators=[MaxValueValidator(WINDOW_LIMIT)],
+        help_text=f"Empty: {BOOKING_MINUTES_BEFORE}. Bookers open the doors from this long before the class starts.",
+    )
+    booking_minutes_after = models.PositiveIntegerField(
+        "access until (minutes after a booked class)", default=BOOKING_MINUTES_AFTER,
+        validators=[MaxValueValidator(WINDOW_LIMIT)],
+        help_text=f"Empty: {BOOKING_MINUTES_AFTER}. Bookers open the doors until this long after the class ends.",
     )
     time_zone = models.CharField(
         max_length=64, blank=True,

@@ -5,7 +5,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accessctl.models import AccessRule, KisiGroup, KisiPlace
-from accessctl.services import access_rule_set, access_rules_delete
+from accessctl.services import access_rule_packages_add, access_rule_set, access_rules_delete
 from integrations.connectors import CatalogueEntry
 from integrations.glofox.client import MembershipType
 from integrations.glofox.mapping import BOOKED_KINDS, package_alt_id, package_kind
@@ -19,7 +19,6 @@ from packages.services import packages_create_missing
 # The seed's own words for a group scoped to a place (Kisi shows exactly this).
 AMBIGUOUS_GROUP = ("The organization is ambiguous, please check if relevant references belong to the "
                    "same organization")
-BOOKING_MINUTES_BEFORE = 60  # the seed: access starts one hour before the booked class
 
 
 def configuration_check(*, kisi_group: KisiGroup | None, kisi_place: KisiPlace | None) -> None:
@@ -44,24 +43,43 @@ def catalogue_entries(memberships: list[MembershipType]) -> list[CatalogueEntry]
 def configuration_save(
     *, configuration: GlofoxConfiguration, memberships: list[MembershipType] | None = None
 ) -> GlofoxConfiguration:
-    """Save a configuration and keep its access rules in line with it.
+    """Save a configuration, set the access rules it implies (configuration_rules_apply)
+    and tell the door system which clients' access may have changed.
 
-    `memberships` is the branch's catalogue (None when Glofox could not be read): the
-    selected types and, with bookings enabled, its credit packs and pay-as-you-go
-    memberships get packages (created when missing, with their kind). A "package"
-    rule gives active holders of the selected types the configured Kisi group; a
-    "booking" rule gives credit-pack and PAYG holders the group from an hour before
-    each booked class at the configuration's location to its end. The door system is
-    told which clients' access may have changed.
+    `memberships` is the branch's catalogue (None when Glofox could not be read).
     """
     configuration_check(kisi_group=configuration.kisi_group, kisi_place=configuration.kisi_place)
     configuration.save()
+    changed = configuration_rules_apply(configuration=configuration, memberships=memberships)
+    access_changed_notify(client_ids=changed, origin=configuration.integration)
+    return configuration
+
+
+@transaction.atomic
+def configuration_rules_apply(
+    *, configuration: GlofoxConfiguration, memberships: list[MembershipType] | None = None,
+    booked_package_ids: set[int] = frozenset(),
+) -> set[int]:
+    """Make the access rules of `configuration` exactly the ones it implies; the one
+    computation the configuration's save and every members sync share.
+
+    A "package" rule gives active holders of the selected membership types the
+    configured Kisi group. With bookings enabled, a "booking" rule gives holders of the
+    branch's credit packs and pay-as-you-go memberships the group from the
+    configuration's minutes before each booked class at its location to its minutes
+    after; its packages are the booked kinds of `memberships` (the branch's catalogue,
+    None when Glofox could not be read), `booked_package_ids` (seen on members) and
+    those the rule already has. Missing packages are created with their kind. The
+    rules' terms are the configuration's: an edit of the rule elsewhere is undone.
+    Returns the clients whose access may change (the caller wakes the door system).
+    """
     catalogue = {m.id: m for m in memberships or []}
     selected = [str(m) for m in configuration.membership_types]
     entries = catalogue_entries([catalogue.get(m) or MembershipType(m, f"Glofox membership {m}", "time")
                                  for m in selected])
-    booked = [e for e in catalogue_entries(list(catalogue.values())) if e.kind in BOOKED_KINDS]
-    packages_create_missing(entries=entries + (booked if configuration.bookings_enabled else []))
+    booked = [e for e in catalogue_entries(list(catalogue.values())) if e.kind in BOOKED_KINDS] \
+        if configuration.bookings_enabled else []
+    packages_create_missing(entries=entries + booked)
     ids = dict(Package.objects.filter(alt_id__in=[e.alt_id for e in entries + booked])
                .values_list("alt_id", "pk"))
     owner = configuration.owner
@@ -69,17 +87,27 @@ def configuration_save(
                               package_ids={ids[e.alt_id] for e in entries})
     booking_packages = set()
     if configuration.bookings_enabled:
-        # Keep the credit packs the members sync added (types that left the catalogue's first pages).
-        booking_packages = {ids[e.alt_id] for e in booked if e.alt_id in ids} | set(
+        # Keep the credit packs the members sync added (types the catalogue no longer lists).
+        booking_packages = {ids[e.alt_id] for e in booked} | set(booked_package_ids) | set(
             AccessRule.objects.filter(owner=owner, reason=AccessRule.Reason.BOOKING)
             .values_list("packages", flat=True)) - {None}
     changed |= access_rule_set(
         owner=owner, reason=AccessRule.Reason.BOOKING, group=configuration.kisi_group,
         package_ids=booking_packages, location_id=configuration.location_id,
-        minutes_before=BOOKING_MINUTES_BEFORE,
+        minutes_before=configuration.booking_minutes_before, minutes_after=configuration.booking_minutes_after,
     )
-    access_changed_notify(client_ids=changed, origin=configuration.integration)
-    return configuration
+    return changed
+
+
+def configuration_booked_packages_add(*, configuration: GlofoxConfiguration, package_ids: set[int]) -> set[int]:
+    """Credit packs and PAYG memberships seen on members join the configuration's booking
+    rule, which is made now if it is missing (a save that could not read the catalogue).
+    Returns the clients whose access may change."""
+    if AccessRule.objects.filter(owner=configuration.owner, reason=AccessRule.Reason.BOOKING).exists():
+        access_rule_packages_add(owner=configuration.owner, reason=AccessRule.Reason.BOOKING,
+                                 package_ids=package_ids)
+        return set()  # their holders are the members just written, woken by the sync
+    return configuration_rules_apply(configuration=configuration, booked_package_ids=package_ids)
 
 
 @transaction.atomic

@@ -5,6 +5,7 @@ the engine commits it with the cursor. Cursors are kept per branch (Glofox locat
 """
 
 import hashlib
+import logging
 import math
 import time
 import zoneinfo
@@ -17,15 +18,14 @@ from typing import Any
 
 from django.utils import timezone
 
-from accessctl.models import AccessRule
-from accessctl.services import access_rule_packages_add
 from clients.models import Client
 from clients.services import clients_upsert
 from integrations.connectors import CatalogueEntry
-from integrations.errors import BadRecord
+from integrations.errors import BadRecord, VendorError
 from integrations.glofox.client import PAGE_LIMIT, GlofoxClient, ListPage
 from integrations.glofox.mapping import BOOKED_KINDS, BookingMapped, MemberMapped, booking_map, member_map
 from integrations.glofox.models import GlofoxConfiguration
+from integrations.glofox.services import configuration_booked_packages_add, configuration_rules_apply
 from integrations.sync import Counts, Page, SyncJob
 from packages.models import Booking, ClassSession, ClientPackage, Package
 from packages.records import BookingRecord, ClassSessionRecord, ClientPackageRecord
@@ -36,6 +36,8 @@ from packages.services import (
     client_packages_upsert,
     packages_create_missing,
 )
+
+logger = logging.getLogger("gatehouse.glofox")
 
 # Each incremental pass re-reads this many seconds before the last one's start, so a
 # clock difference between Glofox and us, or a write committed late there, is not lost.
@@ -157,9 +159,22 @@ class GlofoxJob(SyncJob):
         for row in held:
             configuration = self.configurations[row.configuration_id]
             if configuration.bookings_enabled and row.membership.package_kind in BOOKED_KINDS:
-                wanted[configuration.owner].add(package_ids[row.membership.package_alt_id])
-        for owner, ids in wanted.items():
-            access_rule_packages_add(owner=owner, reason=AccessRule.Reason.BOOKING, package_ids=ids)
+                wanted[configuration.pk].add(package_ids[row.membership.package_alt_id])
+        for configuration_id, ids in wanted.items():
+            self.changed_clients |= configuration_booked_packages_add(
+                configuration=self.configurations[configuration_id], package_ids=ids)
+
+    def rules_heal(self, configuration: GlofoxConfiguration) -> None:
+        """Set the access rules the configuration implies, as its save does, so a save made
+        while Glofox could not list the catalogue (no booking rule) heals on the next sync."""
+        memberships = None
+        if configuration.bookings_enabled:  # the catalogue names the branch's credit packs and PAYG
+            try:
+                memberships = self.client.memberships(branch=configuration.branch_id)
+            except VendorError as error:
+                logger.warning("integration=%s branch=%s catalogue unreadable, rules kept from what is known: %s",
+                               self.connector.integration.pk, configuration.branch_id, error)
+        self.changed_clients |= configuration_rules_apply(configuration=configuration, memberships=memberships)
 
     def _older_packages_expire(self, rows: list[MemberMapped], client_ids: dict[str, int],
                                current: set[str]) -> set[int]:
@@ -204,13 +219,15 @@ class MembersSync(GlofoxJob):
     pass also "until" and "page", so a failed run resumes at its last committed page.
     A branch is read in full when its configuration's terms changed (other membership
     types selected: members nobody modified now hold packages that count), and once a
-    day, since webhooks and modified dates can miss a change.
+    day, since webhooks and modified dates can miss a change. Every run first sets the
+    access rules each configuration implies (rules_heal).
     """
 
     def pages(self, cursor):
         state = {b: v for b, v in (cursor or {}).items()
                  if b in {c.branch_id for c in self.configurations.values()}}
         for configuration in self.configurations.values():
+            self.rules_heal(configuration)
             branch, now = configuration.branch_id, int(time.time())
             mine, terms = dict(state.get(branch) or {}), configuration_terms(configuration)
             if "until" not in mine or mine.get("terms") != terms:

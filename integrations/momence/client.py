@@ -244,7 +244,12 @@ class MomenceClient:
         return self.list_pages("host/tags", start=start)
 
     def memberships(self) -> list[dict]:
-        """The membership catalogue (subscriptions, packs, ...)."""
+        """The membership catalogue (subscriptions, packs, ...).
+
+        Each membership may carry the tags a manager put on it (Memberships > Edit > Add
+        tag) as `tags`, [{id, name}] like a member's customerTags: inferred, the contract
+        does not name the field, so a membership without it leaves its package's tags alone.
+        """
         return self.list_all("host/memberships")
 
     def bought_memberships(self, member_id: str) -> list[dict]:

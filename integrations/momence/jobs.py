@@ -27,6 +27,7 @@ from packages.services import (
     class_sessions_upsert,
     client_packages_expire,
     client_packages_upsert,
+    package_tags_import,
     packages_upsert,
 )
 
@@ -125,16 +126,31 @@ class MembersSync(MomenceJob):
 
 
 class MembershipsSync(MomenceJob):
-    """The membership catalogue -> packages (alt id momence_<id>) with their kinds."""
+    """The membership catalogue -> packages (alt id momence_<id>) with their kinds, and
+    the membership's tags on its package: tags Momence drops go, tags added in Gatehouse stay."""
+
+    retagged: int = 0
 
     def pages(self, cursor):
         yield Page(self.connector.client().memberships(), cursor=None)
 
     def map(self, raw):
-        return mapping.catalogue_entry(raw)
+        return mapping.membership_row(raw)
 
     def apply(self, records):
-        return _counts(packages_upsert(entries=records))
+        result = packages_upsert(entries=[r.entry for r in records])
+        tagged = [r for r in records if r.tags is not None]
+        momence_tags_upsert(integration=self.integration,
+                            tags={tag_id: name for r in tagged for tag_id, name in r.tags.items()})
+        tag_of = momence_tag_ids(integration=self.integration)
+        self.retagged += len(package_tags_import(
+            source=self.source, source_label=f"{self.connector.label} ({self.integration.name})",
+            tags={result.ids[r.entry.alt_id]: {tag_of[t] for t in r.tags if t in tag_of} for r in tagged}))
+        return _counts(result)
+
+    def finish(self, run):
+        if self.retagged:
+            run.report = f"The tags of {self.retagged} package(s) follow their Momence memberships' tags now."
 
 
 class BoughtMembershipsSync(MomenceJob):

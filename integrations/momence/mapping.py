@@ -134,6 +134,30 @@ def catalogue_entry(raw) -> CatalogueEntry:
                           credits=credits if credits is not None and credits >= 0 else None, detail=detail)
 
 
+@dataclass(frozen=True)
+class MembershipRow:
+    """A catalogue membership: the package it becomes and the tags Momence puts on it
+    (id -> name; None when the record carries no tags field: nothing is known of them)."""
+
+    entry: CatalogueEntry
+    tags: dict[str, str] | None = None
+
+
+def membership_row(raw) -> MembershipRow:
+    """A catalogue membership with its tags (`tags`, [{id, name}] like customerTags)."""
+    entry = catalogue_entry(raw)
+    key = _id(raw, "membership")
+    tags = raw.get("tags")
+    if tags is None:
+        return MembershipRow(entry)
+    if not isinstance(tags, list) or not all(isinstance(t, dict) for t in tags):
+        raise BadRecord("tags is not a list of tags.", key=key)
+    named = {_id(t, "membership's tag"): _text(t, "name", key)[:100] for t in tags}
+    if not all(named.values()):
+        raise BadRecord("A tag of the membership has no name.", key=key)
+    return MembershipRow(entry, named)
+
+
 def client_package(
     raw, *, key: str, client_id: int, packages: dict[str, tuple[int, str]]
 ) -> ClientPackageRecord:

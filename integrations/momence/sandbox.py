@@ -51,7 +51,7 @@ class MomenceSandbox(Sandbox):
         self.grants: list[str] = []  # grant types issued, in order
         self.token_count = 0
         self.tags = dict(TAGS)
-        self.memberships = {m["id"]: dict(m) for m in CATALOGUE}
+        self.memberships = {m["id"]: {**m, "tags": []} for m in CATALOGUE}
         self.members: dict[int, dict] = {}
         self.member_order: list[dict] | None = None
         self.bought: dict[int, list[dict]] = {}
@@ -119,6 +119,12 @@ class MomenceSandbox(Sandbox):
 
     def member_tag_ids(self, member_id: int) -> set[int]:
         return {t["id"] for t in self.members[member_id]["customerTags"]}
+
+    def membership_tags_set(self, membership_id: int, tags: list[int]) -> dict:
+        """Tag a catalogue membership as a manager does in Momence (Memberships > Edit > Add tag)."""
+        membership = self.memberships[membership_id]
+        membership["tags"] = [{"id": t, "name": self.tags[t]} for t in tags]
+        return membership
 
     def bought_add(self, member_id: int, membership_id: int, **fields) -> dict:
         membership = self.memberships[membership_id]
