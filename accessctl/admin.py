@@ -25,7 +25,10 @@ class DoorAdmin(ClubImportExportAdmin):
         extra = {"access_log": recent_unlocks(door)} if door is not None else {}
         return super().change_view(request, object_id, form_url, {**extra, **(extra_context or {})})
 
-    @admin.action(description="Test unlock")
+    def has_unlock_permission(self, request):
+        return request.user.has_perm("accessctl.unlock_door")
+
+    @admin.action(description="Test unlock", permissions=["unlock"])
     def test_unlock(self, request, queryset):
         for door in queryset:
             result = door_test_unlock(door=door)
