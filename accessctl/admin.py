@@ -34,7 +34,10 @@ class DoorAdmin(ClubImportExportAdmin):
         """What the door system last said about the lock (Kisi: the doors sync reads GET /locks)."""
         return lock_state_text(door.lock_online, door.lock_online_at) or "Not read yet: the doors sync stores it."
 
-    @admin.action(description="Test unlock")
+    def has_unlock_permission(self, request):
+        return request.user.has_perm("accessctl.unlock_door")
+
+    @admin.action(description="Test unlock", permissions=["unlock"])
     def test_unlock(self, request, queryset):
         for door in queryset:
             result = door_test_unlock(door=door)

@@ -14,6 +14,7 @@ from django.utils.module_loading import import_string
 from django_q.tasks import async_task
 
 from clients.models import Location
+from integrations import task_admin  # noqa: F401 - django-q2's task pages, with permissions
 from integrations.connectors import connector_class, connector_classes, connector_for
 from integrations.errors import VendorError
 from integrations.models import Integration, SyncIssue, SyncRun, WebhookEvent
@@ -64,6 +65,8 @@ class IntegrationAdmin(admin.ModelAdmin):
 
     def add_view(self, request, form_url="", extra_context=None):
         kind = request.GET.get("kind", "")
+        if not self.has_add_permission(request):  # the type picker is the first page of adding
+            raise PermissionDenied
         if kind not in connector_classes():
             return TemplateResponse(request, "admin/integrations/integration/pick_kind.html", {
                 **self.admin_site.each_context(request), "opts": self.model._meta,
@@ -113,6 +116,8 @@ class IntegrationAdmin(admin.ModelAdmin):
         integration = self.get_object(request, str(integration_id))
         if integration is None or not self.has_view_permission(request, integration):
             raise PermissionDenied
+        if request.method == "POST" and not request.user.has_perm("packages.add_package"):
+            raise PermissionDenied  # before the vendor is asked anything
         connector = connector_for(integration)
         if not connector.offers_catalogue:
             raise Http404("This integration has no catalogue.")
@@ -121,7 +126,7 @@ class IntegrationAdmin(admin.ModelAdmin):
         except VendorError as error:
             self.message_user(request, f"Could not read the catalogue: {error}", messages.ERROR)
             entries = []
-        if request.method == "POST" and self.has_change_permission(request, integration):
+        if request.method == "POST":
             created = packages_create_missing(entries=entries)
             self.message_user(request, f"Created {len(created)} package(s): "
                               f"{', '.join(p.alt_id for p in created) or 'none missing'}.", messages.SUCCESS)
@@ -133,6 +138,7 @@ class IntegrationAdmin(admin.ModelAdmin):
             "title": f"{integration}: catalogue",
             "rows": [(e, packages.get(e.alt_id)) for e in entries],
             "missing": sum(1 for e in entries if e.alt_id not in packages),
+            "can_create": request.user.has_perm("packages.add_package"),
         })
 
     # list columns ------------------------------------------------------------
@@ -193,8 +199,8 @@ class IntegrationAdmin(admin.ModelAdmin):
             "<th>Error</th></tr>{}</table>", rows,
         )
 
-    # actions ---------------------------------------------------------------
-    @admin.action(description="Test connection")
+    # actions: testing and syncing are part of editing the integration ---------
+    @admin.action(description="Test connection", permissions=["change"])
     def test_connection(self, request, queryset):
         for integration in queryset:
             try:
@@ -203,7 +209,7 @@ class IntegrationAdmin(admin.ModelAdmin):
             except VendorError as error:
                 self.message_user(request, f"{integration}: connection failed: {error}", messages.ERROR)
 
-    @admin.action(description="Sync now")
+    @admin.action(description="Sync now", permissions=["change"])
     def sync_now(self, request, queryset):
         for integration in queryset.filter(is_active=True):
             for spec in connector_for(integration).syncs:
@@ -211,7 +217,7 @@ class IntegrationAdmin(admin.ModelAdmin):
                            task_name=f"{integration.name}: {spec.name} (sync now)")
             self.message_user(request, f"{integration}: sync queued.", messages.SUCCESS)
 
-    @admin.action(description="Perform initial sync")
+    @admin.action(description="Perform initial sync", permissions=["change"])
     def perform_initial_sync(self, request, queryset):
         form = InitialSyncForm(request.POST if "apply" in request.POST else None)
         if form.is_bound and form.is_valid():
@@ -278,7 +284,7 @@ class SyncIssueAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
-    @admin.action(description="Mark resolved")
+    @admin.action(description="Mark resolved", permissions=["change"])
     def resolve(self, request, queryset):
         count = queryset.filter(resolved_at__isnull=True).update(
             resolved_at=timezone.now(), resolved_by=request.user.get_username()

@@ -140,6 +140,8 @@ class SyncIssue(models.Model):
     class Meta:
         ordering = ["-last_seen_at"]
         indexes = [models.Index(fields=["integration", "resolved_at"])]
+        # Front desk may sync one member again (staff pages) without editing the integration.
+        permissions = [("retry_client_sync", "Can retry a member's sync")]
 
     def __str__(self):
         return f"{self.record_key or 'record'}: {self.reason[:60]}"

@@ -7,7 +7,6 @@ it shows every few seconds (staff/static/staff/access_log.js); without, it is a 
 from datetime import datetime
 
 from django import forms
-from django.contrib.admin.views.decorators import staff_member_required
 from django.shortcuts import render
 from django.utils.dateparse import parse_datetime
 
@@ -15,6 +14,7 @@ from accessctl.access_log import OUTCOMES, access_log_entries
 from accessctl.models import Door
 from clients.models import Location
 from integrations.models import Integration
+from staff.permissions import ACCESS_LOG, staff_permission_required
 
 PAGE = 50
 
@@ -32,7 +32,7 @@ def _instant(value: str | None) -> datetime | None:
     return parsed if parsed is not None and parsed.tzinfo is not None else None
 
 
-@staff_member_required
+@staff_permission_required(ACCESS_LOG)
 def access_log(request):
     """The page, or with ?partial=1&after=<time> only the rows newer than that."""
     filters = AccessLogFilters(request.GET or None)

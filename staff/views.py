@@ -2,7 +2,6 @@
 access log refreshes itself with a little JavaScript and works without it."""
 
 from django.contrib import messages
-from django.contrib.admin.views.decorators import staff_member_required
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, redirect, render
@@ -12,22 +11,24 @@ from django_q.tasks import async_task
 
 from accessctl.access_log import access_log_entries
 from clients.models import Client
-from integrations.connectors import connector_for
+from integrations.connectors import connector_class, connector_for
 from integrations.errors import VendorError
 from integrations.models import Integration, SyncIssue
 from packages.models import ClientPackage
+from staff import permissions as need
 from staff.charts import sync_chart_svg
+from staff.permissions import refused, staff_permission_required
 from staff.selectors import integrations_health
 
 
-@staff_member_required
+@staff_permission_required(need.DASHBOARD)
 def dashboard(request):
     """One card per integration: status, last sync, lag, next run, errors, 7-day chart."""
     cards = [(health, sync_chart_svg(health.days)) for health in integrations_health()]
     return render(request, "staff/dashboard.html", {"cards": cards})
 
 
-@staff_member_required
+@staff_permission_required(need.CLIENTS)
 def client_list(request):
     query = request.GET.get("q", "").strip()
     clients = Client.objects.select_related("home_location")
@@ -40,7 +41,7 @@ def client_list(request):
     return render(request, "staff/client_list.html", {"page": page, "query": query})
 
 
-@staff_member_required
+@staff_permission_required(need.CLIENTS)
 def client_detail(request, client_id: int):
     """Everything about one client, and which integration each fact came from."""
     client = get_object_or_404(Client.all_objects.select_related("home_location"), pk=client_id)
@@ -60,7 +61,7 @@ def client_detail(request, client_id: int):
         "door_accesses": [(a, sources.get(a.source, "Gatehouse"))
                           for a in client.door_accesses.select_related("door")[:50]],
         "access_log": access_log_entries(client=client, limit=30, source_names=sources),
-        "can_sync": _member_integration(client) is not None,
+        "can_sync": request.user.has_perm(need.MEMBER_SYNC) and _member_integration(client) is not None,
     })
 
 
@@ -79,7 +80,7 @@ def _integration_pk(source: str) -> int | None:
     return int(pk) if pk.isdigit() else None
 
 
-@staff_member_required
+@staff_permission_required(need.MEMBER_SYNC)
 @require_POST
 def client_sync_now(request, client_id: int):
     client = get_object_or_404(Client.all_objects, pk=client_id)
@@ -93,7 +94,7 @@ def client_sync_now(request, client_id: int):
     return redirect("staff:client", client_id=client.pk)
 
 
-@staff_member_required
+@staff_permission_required(need.ISSUES)
 def sync_issues(request):
     """Open sync issues grouped by reason, each with its record's payload."""
     issues = SyncIssue.objects.filter(resolved_at__isnull=True).select_related("integration")
@@ -107,17 +108,28 @@ def sync_issues(request):
     return render(request, "staff/sync_issues.html", {
         "groups": [(g["reason"], g["n"], by_reason[g["reason"]]) for g in groups],
         "integrations": Integration.objects.all(), "selected": integration,
+        "member_sync": {i.pk for i in Integration.objects.all() if _offers_member_sync(i)},
     })
 
 
-@staff_member_required
+def _offers_member_sync(integration: Integration) -> bool:
+    """Whether the integration's vendor can sync one member (a class fact: no secrets read)."""
+    try:
+        return connector_class(integration.kind).offers_client_sync
+    except VendorError:
+        return False
+
+
+@staff_permission_required(need.ISSUES)
 @require_POST
 def sync_issue_act(request, issue_id: int):
     """Resolve an issue, or retry it (sync that member again when the vendor allows)."""
     issue = get_object_or_404(SyncIssue.objects.select_related("integration"), pk=issue_id)
     if request.POST.get("action") == "retry":
-        connector = connector_for(issue.integration)
-        if connector.offers_client_sync and issue.record_key:
+        one_member = bool(issue.record_key) and _offers_member_sync(issue.integration)
+        if not request.user.has_perms([need.MEMBER_SYNC] if one_member else [need.MEMBER_SYNC, need.SYNC_NOW]):
+            return refused()
+        if one_member:
             async_task("integrations.tasks.sync_issue_retry_task", issue.pk, request.user.get_username(),
                        task_name=f"retry {issue.record_key}")
             messages.success(request, f"Retry of record {issue.record_key} queued; the issue closes "
@@ -126,6 +138,8 @@ def sync_issue_act(request, issue_id: int):
             async_task("integrations.tasks.sync_task", issue.integration_id, issue.sync_name, "manual")
             messages.success(request, f"{issue.sync_name} sync of {issue.integration} queued.")
     else:
+        if not request.user.has_perm(need.RESOLVE):
+            return refused()
         SyncIssue.objects.filter(pk=issue.pk, resolved_at__isnull=True).update(
             resolved_at=timezone.now(), resolved_by=request.user.get_username())
         messages.success(request, "Issue resolved.")

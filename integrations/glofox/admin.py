@@ -60,7 +60,7 @@ class CheckinDeliveryAdmin(admin.ModelAdmin):
     def short_error(self, obj):
         return format_html("<span title='{}'>{}</span>", obj.last_error, obj.last_error[:80])
 
-    @admin.action(description="Retry now")
+    @admin.action(description="Retry now", permissions=["change"])
     def retry_now(self, request, queryset):
         count = deliveries_retry(deliveries=queryset)
         self.message_user(request, f"{count} check-in(s) will be sent again now.", messages.SUCCESS)
