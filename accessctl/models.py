@@ -40,7 +40,8 @@ class Door(models.Model):
             ),
         ]
         # unlock_door: the admin's "Test unlock" and any staff-side unlock open a real door.
-        permissions = [("import_door", "Can import doors"), ("unlock_door", "Can unlock door")]
+        permissions = [("import_door", "Can import doors"), ("export_door", "Can export doors"),
+                       ("unlock_door", "Can unlock door")]
 
     def __str__(self):
         return self.title

@@ -54,7 +54,7 @@ class Location(models.Model):
 
     class Meta:
         ordering = ["name"]
-        permissions = [("import_location", "Can import locations")]
+        permissions = [("import_location", "Can import locations"), ("export_location", "Can export locations")]
 
     def __str__(self):
         return self.name
@@ -136,7 +136,7 @@ class Client(models.Model):
                 fields=["alt_id"], condition=~Q(alt_id=""), name="client_unique_alt_id"
             ),
         ]
-        permissions = [("import_client", "Can import clients")]
+        permissions = [("import_client", "Can import clients"), ("export_client", "Can export clients")]
 
     def __str__(self):
         return f"{self.first_name} {self.last_name}".strip()

@@ -166,13 +166,14 @@ MEMBER_LOCKOUT = {
 }
 
 # django-import-export: dry runs and imports in one transaction, so a bad row imports
-# nothing; a dedicated permission. Formulae are escaped on export by our resources
+# nothing; dedicated import and export permissions (a role that may view clients need not
+# download them all). Formulae are escaped on export by our resources
 # (clients.resources.formula_escape): the library's own switch strips only "=" and
 # turns empty cells into "None".
 IMPORT_EXPORT_USE_TRANSACTIONS = True
 IMPORT_EXPORT_SKIP_ADMIN_LOG = False
 IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "import"
-IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
+IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "export"
 IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = False
 
 # django-q2: the database is the broker unless REDIS_URL is set. retry > timeout so a

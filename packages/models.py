@@ -36,7 +36,7 @@ class Package(models.Model):
 
     class Meta:
         ordering = ["name"]
-        permissions = [("import_package", "Can import packages")]
+        permissions = [("import_package", "Can import packages"), ("export_package", "Can export packages")]
 
     def __str__(self):
         return f"{self.name} ({self.alt_id})"
@@ -111,7 +111,8 @@ class ClientPackage(models.Model):
                 fields=["source", "alt_id"], name="client_package_unique_source_alt_id",
             ),
         ]
-        permissions = [("import_clientpackage", "Can import client packages")]
+        permissions = [("import_clientpackage", "Can import client packages"),
+                       ("export_clientpackage", "Can export client packages")]
 
     def __str__(self):
         return f"{self.package.name} for {self.client}"

@@ -21,15 +21,15 @@ def _perms(app: str, models: dict[str, tuple[str, ...]]) -> list[tuple[str, str]
 # tiers, tags, identity types), packages, clients, imports and exports; the logs read-only.
 MANAGER = [
     *_perms("clients", {
-        "location": (*ALL, "import"), "locationtier": ALL, "identitytype": ALL, "tag": ALL,
-        "client": (*ALL, "import"), "clientidentity": ALL, "clienttagchange": ("view",),
+        "location": (*ALL, "import", "export"), "locationtier": ALL, "identitytype": ALL, "tag": ALL,
+        "client": (*ALL, "import", "export"), "clientidentity": ALL, "clienttagchange": ("view",),
     }),
     *_perms("packages", {
-        "package": (*ALL, "import"), "clientpackage": (*ALL, "import"), "classsession": ALL,
+        "package": (*ALL, "import", "export"), "clientpackage": (*ALL, "import", "export"), "classsession": ALL,
         "booking": ALL, "creditentry": ("view",), "packagetagorigin": ("view",),
     }),
     *_perms("accessctl", {
-        "door": (*ALL, "import", "unlock"), "doorrules": ALL, "visittype": ALL, "visitavailability": ALL,
+        "door": (*ALL, "import", "export", "unlock"), "doorrules": ALL, "visittype": ALL, "visitavailability": ALL,
         "accessrule": ALL, "tagsequence": ALL, "kisiplace": ("change", "view"), "kisigroup": ("change", "view"),
         "sequencegrant": ("view",), "doorsystemuser": ("view",), "dooraccess": ("view",),
         "unlockattempt": ("view",),
@@ -45,7 +45,7 @@ MANAGER = [
 ]
 
 # The desk: find a member, see what the doors decided and why, sync that member again.
-# No integration (its settings), no settings, no door unlock, no edits.
+# No integration (its settings), no settings, no door unlock, no edits, no exports.
 FRONT_DESK = [
     *_perms("clients", {"client": ("view",), "clientidentity": ("view",)}),
     *_perms("packages", {"clientpackage": ("view",), "booking": ("view",)}),
@@ -82,9 +82,9 @@ class Migration(migrations.Migration):
     dependencies = [
         ("auth", "0012_alter_user_first_name_max_length"),
         ("contenttypes", "0002_remove_content_type_name"),
-        ("clients", "0004_client_tag_change"),
-        ("packages", "0003_package_tag_origin"),
-        ("accessctl", "0005_door_unlock_permission"),
+        ("clients", "0005_export_permission"),
+        ("packages", "0004_export_permission"),
+        ("accessctl", "0006_export_permission"),
         ("integrations", "0004_sync_issue_retry_permission"),
         ("glofox", "0002_configuration_booking_window"),
         ("gladstone", "0001_initial"),
