@@ -8,6 +8,7 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from integrations.connectors import connector_classes
+from integrations.crypto import SECRETS_UNREADABLE
 from integrations.models import Integration, SyncIssue, SyncRun
 from integrations.scheduling import schedule_next_run
 
@@ -30,6 +31,7 @@ class IntegrationHealth:
     errors_24h: int
     open_issues: int
     days: list[DayBar] = field(default_factory=list)
+    why: str = ""  # what stops it working, when something does (e.g. an unreadable secret)
 
     @property
     def lag_display(self) -> str:
@@ -80,8 +82,11 @@ def integrations_health(*, now: datetime | None = None) -> list[IntegrationHealt
     for integration in integrations:
         runs = [run for (pk, _), run in latest.items() if pk == integration.pk]
         successes = [t for (pk, _), t in last_success.items() if pk == integration.pk]
+        why = "" if integration.secrets_readable else SECRETS_UNREADABLE
         if not integration.is_active:
             status = "paused"
+        elif why:
+            status = "failing"
         elif not runs and not successes:
             status = "never run"
         elif any(run.status == SyncRun.Status.FAILED for run in runs):
@@ -98,5 +103,6 @@ def integrations_health(*, now: datetime | None = None) -> list[IntegrationHealt
             open_issues=integration.open_issues,
             days=[days.get(since_7d + timedelta(days=n), DayBar(since_7d + timedelta(days=n)))
                   for n in range(7)],
+            why=why,
         ))
     return health

@@ -55,7 +55,7 @@ def test_errors_never_show_the_api_key(kisi, kisi_integration, doors):
     status = KisiDoors().status(doors["Uxbridge main entrance"])
     assert not result.ok and not status.ok and result.online is None
     assert "stale-key-44120" not in result.message + status.message
-    assert "Invalid API key" in result.message
+    assert "refused the credentials" in result.message and "Invalid API key" not in result.message
 
 
 def test_over_real_http_a_member_unlock_carries_the_location_context(uxbridge):
