@@ -228,3 +228,7 @@ INTEGRATION_CONNECTORS: list[str] = env.list("INTEGRATION_CONNECTORS", default=[
     "integrations.momence.connector.MomenceConnector",
     "integrations.glofox.connector.GlofoxConnector",
 ])
+
+# Whether an integration's Base URL may be http:// (its secrets then cross the network in
+# clear): on here for the sandboxes at http://127.0.0.1, off in config.production.
+INTEGRATION_ALLOW_HTTP = env.bool("INTEGRATION_ALLOW_HTTP", default=True)

@@ -76,6 +76,14 @@ class IntegrationAdmin(admin.ModelAdmin):
             })
         return super().add_view(request, form_url, extra_context)
 
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        integration = self.get_object(request, object_id)
+        if request.method == "GET" and integration is not None and not integration.secrets_readable:
+            self.message_user(request, f"{integration}: a stored secret cannot be read with the current keys. "
+                              "Enter it again below (its field says so); until then its syncs, webhooks "
+                              "and Test connection cannot work.", messages.WARNING)
+        return super().change_view(request, object_id, form_url, extra_context)
+
     def get_form(self, request, obj=None, change=False, **kwargs):
         return settings_form_class(self._kind(request, obj))
 
@@ -154,6 +162,8 @@ class IntegrationAdmin(admin.ModelAdmin):
         last = obj.runs.first()
         if not obj.is_active:
             return "Paused"
+        if not obj.secrets_readable:
+            return "A secret cannot be read"
         return last.get_status_display() if last else "Never run"
 
     @admin.display(description="Last successful sync", ordering="last_success")

@@ -8,6 +8,7 @@ Connectors are listed by dotted path in settings.INTEGRATION_CONNECTORS.
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from typing import Any
+from urllib.parse import urlsplit
 
 from django import forms
 from django.conf import settings
@@ -19,6 +20,8 @@ from django.utils.module_loading import import_string
 from clients.records import ClientRecord
 from integrations.errors import PermanentError
 
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
 
 @dataclass(frozen=True)
 class SettingField:
@@ -27,6 +30,17 @@ class SettingField:
     name: str
     form_field: forms.Field
     secret: bool = False
+    # Where the secrets are sent (a Base URL): a new host there needs them entered again.
+    # None: every URL field is one.
+    endpoint: bool | None = None
+
+    @property
+    def is_endpoint(self) -> bool:
+        return isinstance(self.form_field, forms.URLField) if self.endpoint is None else self.endpoint
+
+    def effective(self, settings: dict) -> Any:
+        """The value in `settings`, or the field's initial one when left empty (as connectors read it)."""
+        return settings.get(self.name) or self.form_field.initial
 
     def to_json(self, value: Any) -> Any:
         if isinstance(value, models.Model):
@@ -34,6 +48,22 @@ class SettingField:
         if isinstance(value, models.QuerySet):
             return [obj.pk for obj in value]
         return value
+
+
+def endpoint_origin(url: str | None) -> tuple[str, str, int | None] | None:
+    """(scheme, host, port) of a URL, default ports filled in; None for no URL.
+
+    Two URLs with the same origin reach the same server, whatever their paths.
+    """
+    if not url:
+        return None
+    parts = urlsplit(str(url).strip())
+    try:
+        port = parts.port
+    except ValueError:  # an unreadable port: an origin of its own
+        port = -1
+    scheme = parts.scheme.lower()
+    return scheme, (parts.hostname or "").rstrip("."), port or DEFAULT_PORTS.get(scheme)
 
 
 @dataclass(frozen=True)

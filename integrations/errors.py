@@ -2,7 +2,8 @@
 
 
 class VendorError(Exception):
-    """A vendor call failed. Messages never carry secrets or raw credentials."""
+    """A vendor call failed. Messages never carry secrets, raw credentials or the vendor's
+    reply body: they reach admin messages, pages and API answers (see `status_summary`)."""
 
 
 class AuthError(VendorError):
@@ -33,3 +34,20 @@ class BadRecord(VendorError):
         self.reason = reason
         self.payload = payload
         self.key = key
+
+
+def status_summary(status: int) -> str:
+    """A fixed description of an HTTP error status, for a VendorError's message.
+
+    Never the vendor's own words: a Base URL pointed at another host would otherwise read
+    that host's answers back through the admin.
+    """
+    if status in (401, 403):
+        return "the vendor refused the credentials"
+    if status == 404:
+        return "the vendor has no such record"
+    if status == 429:
+        return "the vendor asked us to slow down"
+    if status >= 500:
+        return "the vendor failed to answer"
+    return "the vendor refused the request"

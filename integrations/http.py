@@ -18,12 +18,20 @@ from urllib.parse import urljoin, urlsplit
 
 import requests
 
-from integrations.errors import AuthError, PermanentError, RateLimited, TransientError, VendorError
+from integrations.errors import (
+    AuthError,
+    PermanentError,
+    RateLimited,
+    TransientError,
+    VendorError,
+    status_summary,
+)
 
 logger = logging.getLogger("gatehouse.vendor")
 
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+BODY_LOG_CHARS = 200  # of an error answer's body, at DEBUG only
 
 # A monotonic time by which every vendor call in this context must be done (see vendor_deadline).
 _deadline: ContextVar[float | None] = ContextVar("vendor_deadline", default=None)
@@ -202,19 +210,23 @@ class VendorHTTP:
 
     def error_for(self, response: requests.Response, method: str, url: str) -> VendorError | None:
         """Map a response to the error hierarchy (None when it is a success)."""
+        status = response.status_code
+        if status >= 400 and logger.isEnabledFor(logging.DEBUG):
+            # The body only here: redacted, bounded, at DEBUG; messages get status_summary.
+            logger.debug("vendor=%s status=%s body=%r", self.vendor, status,
+                         self.redact(response.text[:BODY_LOG_CHARS]))
         if self.error_hook is not None and (hooked := self.error_hook(response)) is not None:
             return hooked
-        status = response.status_code
         if status < 400:
             return None
-        where = f"{self.vendor}: {method} {self._path(url)} answered {status}"
+        where = f"{self.vendor}: {method} {self._path(url)} answered {status}: {status_summary(status)}"
         if status in (401, 403):
-            return AuthError(f"{where}: the vendor refused the credentials")
+            return AuthError(where)
         if status == 429:
             return RateLimited(where, retry_after=retry_after_seconds(response.headers.get("Retry-After")))
         if status >= 500:
             return TransientError(where)
-        return PermanentError(f"{where}: {self.redact(response.text[:200])}")
+        return PermanentError(where)
 
     def _path(self, url: str) -> str:
         return self.redact(urlsplit(url).path)

@@ -3,7 +3,7 @@
 from django.db import models
 from django.utils import timezone
 
-from integrations.crypto import secrets_decrypt, secrets_encrypt
+from integrations.crypto import SecretUnreadable, StoredSecrets, secret_fields_read, secret_fields_write
 
 
 class Integration(models.Model):
@@ -35,12 +35,28 @@ class Integration(models.Model):
         """The key club records use to say they came from this integration."""
         return f"{self.kind}-{self.pk}"
 
-    def secrets(self) -> dict[str, str]:
-        """The decrypted secrets (raises SecretDecryptError on a bad token)."""
-        return secrets_decrypt(self.secrets_token)
+    def stored_secrets(self) -> StoredSecrets:
+        """The secrets that can be read and the ones that cannot (never raises)."""
+        return secret_fields_read(self.secrets_token)
 
-    def set_secrets(self, values: dict[str, str]) -> None:
-        self.secrets_token = secrets_encrypt(values) if values else ""
+    @property
+    def secrets_readable(self) -> bool:
+        """Whether every stored secret can be read with the current FIELD_ENCRYPTION_KEYS.
+
+        The one question every page, webhook and sync asks before relying on them.
+        """
+        return self.stored_secrets().readable
+
+    def secrets(self) -> dict[str, str]:
+        """The decrypted secrets; raises SecretUnreadable when any cannot be read."""
+        stored = self.stored_secrets()
+        if not stored.readable:
+            raise SecretUnreadable()
+        return stored.values
+
+    def set_secrets(self, values: dict[str, str], *, kept: dict[str, str] | None = None) -> None:
+        """Store `values` encrypted (newest key), with `kept` unreadable tokens as they are."""
+        self.secrets_token = secret_fields_write(values, kept=kept)
 
 
 class SyncState(models.Model):

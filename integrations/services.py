@@ -1,13 +1,58 @@
 """Writes to integrations: create, update, delete (schedules follow), secrets rotation."""
 
+from django.conf import settings as django_settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from integrations.connectors import connector_class, connector_for
-from integrations.crypto import secrets_rotate
+from integrations.connectors import connector_class, connector_for, endpoint_origin
+from integrations.crypto import ALL_FIELDS, secret_fields_rotate
 from integrations.models import Integration, SyncIssue
 from integrations.scheduling import schedules_delete, schedules_sync
+
+ENDPOINT_CHANGED = (
+    "Changing the address sends the stored secrets to a new host: enter them again to confirm."
+)
+ENDPOINT_SECRET_AGAIN = "Enter it again: the address above now points at another host."  # noqa: S105
+HTTP_REFUSED = (
+    "Use an https:// address: over http the secrets would cross the network unencrypted "
+    "(INTEGRATION_ALLOW_HTTP is off)."
+)
+
+
+def integration_endpoints_check(
+    *, integration: Integration | None, kind: str, settings: dict, secrets: dict[str, str],
+) -> dict[str, list[str]]:
+    """What is wrong with where the secrets would be sent, by field name (empty: nothing).
+
+    A new host (scheme, host and port; a path is fine) in an endpoint field (a Base URL)
+    needs every stored secret entered again in the same save: otherwise anyone allowed to
+    edit the integration could send its keys to a host of their own. Without
+    settings.INTEGRATION_ALLOW_HTTP (off in production) an endpoint must be https.
+    """
+    specs = connector_class(kind).form_fields()
+    problems: dict[str, list[str]] = {}
+    for spec in specs:
+        if not spec.is_endpoint:
+            continue
+        origin = endpoint_origin(spec.effective(settings))
+        if origin is not None and origin[0] != "https" and not django_settings.INTEGRATION_ALLOW_HTTP:
+            problems.setdefault(spec.name, []).append(HTTP_REFUSED)
+    if integration is None or integration.pk is None:
+        return problems
+    before = integration.settings or {}
+    moved = [spec.name for spec in specs if spec.is_endpoint
+             and endpoint_origin(spec.effective(before)) != endpoint_origin(spec.effective(settings))]
+    if not moved:
+        return problems
+    stored = integration.stored_secrets().values
+    missing = [spec.name for spec in specs if spec.secret and stored.get(spec.name) and not secrets.get(spec.name)]
+    if missing:
+        for name in moved:
+            problems.setdefault(name, []).append(ENDPOINT_CHANGED)
+        for name in missing:
+            problems.setdefault(name, []).append(ENDPOINT_SECRET_AGAIN)
+    return problems
 
 
 @transaction.atomic
@@ -23,7 +68,9 @@ def integration_save(
     """Create or update an integration and bring its schedules in line.
 
     `secrets` holds only the secret fields given now: an empty value keeps the stored
-    one, so forms never need to show a secret back.
+    one, so forms never need to show a secret back; a stored secret the current keys
+    cannot read stays as it is until a new value is given. Raises ValidationError when
+    `integration_endpoints_check` finds a problem (the settings form shows them first).
     """
     if integration is None:
         cls = connector_class(kind)
@@ -33,10 +80,19 @@ def integration_save(
                 "add another configuration to the existing one instead."
             )
         integration = Integration(kind=kind)
-    stored = integration.secrets() if integration.secrets_token else {}
-    stored.update({k: v for k, v in secrets.items() if v})
+    # What is in the database, not what the caller's copy says: the check compares with it.
+    previous = (Integration.objects.select_for_update().filter(pk=integration.pk).first()
+                if integration.pk else None)
+    if problems := integration_endpoints_check(integration=previous, kind=integration.kind,
+                                               settings=settings, secrets=secrets):
+        raise ValidationError(problems)
+    stored = previous.stored_secrets() if previous is not None else integration.stored_secrets()
+    given = {k: v for k, v in secrets.items() if v}
+    kept = {k: token for k, token in stored.unreadable.items() if k not in given}
+    if given:
+        kept.pop(ALL_FIELDS, None)  # an unreadable whole-dict store is replaced by what is entered
     integration.name, integration.is_active, integration.settings = name, is_active, settings
-    integration.set_secrets(stored)
+    integration.set_secrets({**stored.values, **given}, kept=kept)
     integration.save()
     schedules_sync(integration=integration)
     return integration
@@ -69,7 +125,7 @@ def integrations_rotate_secrets() -> int:
     rotated = 0
     for integration in Integration.objects.exclude(secrets_token="").only("pk", "secrets_token"):
         Integration.objects.filter(pk=integration.pk).update(
-            secrets_token=secrets_rotate(integration.secrets_token)
+            secrets_token=secret_fields_rotate(integration.secrets_token)
         )
         rotated += 1
     return rotated

@@ -6,8 +6,10 @@ from django import forms
 
 from integrations.connectors import Connector, connector_class
 from integrations.models import Integration
+from integrations.services import integration_endpoints_check
 
 SECRET_KEEP_HELP = "Stored. Leave empty to keep the stored value; type a new one to replace it."  # noqa: S105
+SECRET_UNREADABLE_HELP = "Stored, but this secret cannot be read with the current keys; enter it again."  # noqa: S105
 
 
 def settings_form_class(kind: str) -> type["IntegrationSettingsForm"]:
@@ -38,10 +40,13 @@ class IntegrationSettingsForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         integration = self.instance
-        stored = integration.secrets() if integration.secrets_token else {}
+        # Never raises: a secret the current keys cannot read is shown as such, to enter again.
+        stored = integration.stored_secrets()
         for spec in self.connector.form_fields():
             if spec.secret:
-                if stored.get(spec.name):
+                if stored.is_unreadable(spec.name):
+                    self.fields[spec.name].help_text = SECRET_UNREADABLE_HELP
+                elif stored.values.get(spec.name):
                     self.fields[spec.name].required = False
                     self.fields[spec.name].help_text = SECRET_KEEP_HELP
             elif integration.pk and spec.name in integration.settings:
@@ -52,6 +57,12 @@ class IntegrationSettingsForm(forms.ModelForm):
         if not self.errors:
             self.instance.kind = self.connector.kind
             self.connector(self.instance).clean_settings(cleaned)
+            # integration_save refuses the same; here each problem shows on its field.
+            for name, problems in integration_endpoints_check(
+                integration=self.instance, kind=self.connector.kind,
+                settings=self.settings_values(), secrets=self.secret_values(),
+            ).items():
+                self.add_error(name, problems)
         return cleaned
 
     def settings_values(self) -> dict:

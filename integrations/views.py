@@ -33,6 +33,8 @@ class WebhookView(APIView):
             200: OpenApiResponse(description="A repeat of an event already received; ignored."),
             401: OpenApiResponse(description="The signature does not match."),
             404: OpenApiResponse(description="No such active integration."),
+            503: OpenApiResponse(description="A stored secret of the integration cannot be read now; "
+                                             "deliver again later."),
         },
         summary="Receive a vendor webhook (HMAC-SHA256 hex signature of the raw body).", tags=["webhooks"],
     )

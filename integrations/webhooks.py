@@ -8,6 +8,7 @@ import logging
 from django.db import IntegrityError, transaction
 
 from integrations.connectors import connector_for
+from integrations.crypto import SECRETS_UNREADABLE
 from integrations.models import Integration, WebhookEvent
 from integrations.queue import task_queue
 
@@ -36,13 +37,18 @@ def webhook_receive(*, integration: Integration, body: bytes, headers) -> tuple[
     """Verify and store one webhook delivery; returns (event, created).
 
     A repeat of an event already stored returns it with created=False and queues nothing.
-    Raises WebhookRefused for oversized, unsigned, forged or unreadable deliveries.
+    Raises WebhookRefused for oversized, unsigned, forged or unreadable deliveries, and
+    (503) while a stored secret of the integration cannot be read.
     """
     if len(body) > MAX_BODY_BYTES:
         raise WebhookRefused("The body is too large.", status=413)
     connector = connector_for(integration)
     if not connector.webhook_signature_header:
         raise WebhookRefused("This integration does not take webhooks.", status=404)
+    if not integration.secrets_readable:
+        # 503, so the vendor delivers again once a manager has entered the secret again.
+        logger.warning("integration=%s webhook refused: %s", integration.pk, SECRETS_UNREADABLE)
+        raise WebhookRefused("Not available now; try again later.", status=503)
     secret = connector.secrets.get(connector.webhook_secret_field, "")
     if not signature_valid(
         secret=secret, body=body, signature=headers.get(connector.webhook_signature_header, "")

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from accessctl.models import Door
 from integrations.connectors import connector_classes
+from integrations.crypto import SECRETS_UNREADABLE
 from integrations.models import Integration, SyncIssue, SyncRun
 from integrations.scheduling import schedule_next_run
 
@@ -33,6 +34,7 @@ class IntegrationHealth:
     open_issues: int
     days: list[DayBar] = field(default_factory=list)
     offline_locks: list[str] = field(default_factory=list)  # titles of its doors whose lock is offline
+    why: str = ""  # what stops it working, when something does (e.g. an unreadable secret)
 
     @property
     def lag_display(self) -> str:
@@ -84,8 +86,11 @@ def integrations_health(*, now: datetime | None = None) -> list[IntegrationHealt
     for integration in integrations:
         runs = [run for (pk, _), run in latest.items() if pk == integration.pk]
         successes = [t for (pk, _), t in last_success.items() if pk == integration.pk]
+        why = "" if integration.secrets_readable else SECRETS_UNREADABLE
         if not integration.is_active:
             status = "paused"
+        elif why:
+            status = "failing"
         elif not runs and not successes:
             status = "never run"
         elif any(run.status == SyncRun.Status.FAILED for run in runs):
@@ -103,6 +108,7 @@ def integrations_health(*, now: datetime | None = None) -> list[IntegrationHealt
             days=[days.get(since_7d + timedelta(days=n), DayBar(since_7d + timedelta(days=n)))
                   for n in range(7)],
             offline_locks=offline.get(integration.kind, []),
+            why=why,
         ))
     return health
 

@@ -183,10 +183,16 @@ class GladstoneClient:
         return action.strip('"').rsplit("/", 1)[-1] or "call"
 
     def _error(self, operation: str, code: str, text: str) -> VendorError:
-        message = f"gladstone: {operation} fault {code}: {self.http.redact(text)[:300]}"
+        """A soap:Fault as an error; its faultstring decides the class but stays out of the
+        message (messages reach admin pages), and only a standard fault code is named."""
+        shown = code if code in c.SOAP_FAULT_CODES else "(not a standard code)"
+        message = f"gladstone: {operation} fault {shown}"
         if c.AUTH_FAULT.search(text):
-            return AuthError(f"{message} (check the Username, Password and App Name settings)")
-        return TransientError(message) if code == c.SERVER_FAULT else PermanentError(message)
+            return AuthError(f"{message}: the vendor refused the credentials "
+                             "(check the Username, Password and App Name settings)")
+        if code == c.SERVER_FAULT:
+            return TransientError(f"{message}: the vendor failed to answer")
+        return PermanentError(f"{message}: the vendor refused the request")
 
     def _items(self, operation: c.Operation, item: str, cls, fields: dict[str, str], **params) -> list:
         result = self.call(operation, **params)

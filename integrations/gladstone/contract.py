@@ -152,6 +152,7 @@ VALIDATION_TYPES = ("PIN", "Password", "SecurePassword")
 AUTH_FAULT = re.compile(r"authenticat|credential|not authori[sz]ed|app ?name", re.IGNORECASE)
 # Standard SOAP 1.1 fault codes: the caller's mistake, or the server's.
 CLIENT_FAULT, SERVER_FAULT = "Client", "Server"
+SOAP_FAULT_CODES = frozenset({CLIENT_FAULT, SERVER_FAULT, "VersionMismatch", "MustUnderstand"})
 
 # Dates travel as xs:dateTime without an offset, in the club's local time [I].
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M:%S"

@@ -88,9 +88,14 @@ class GlofoxClient:
         if not isinstance(body, dict) or body.get("success") is not False:
             return None
         code = str(body.get("message_code") or "")
-        said = body.get("message") or "the call failed"
-        message = self.http.redact(f"glofox: {said} ({code or 'no code'})")
-        error = AuthError(message) if code.upper() in AUTH_CODES else PermanentError(message)
+        # Glofox's own message stays out: error messages reach admin pages.
+        request = response.request
+        where = f"glofox: {request.method} {request.path_url.split('?')[0]}" if request is not None else "glofox:"
+        if code.upper() in AUTH_CODES:  # one of our own known codes: safe to name
+            error = AuthError(f"{where} answered success: false: the vendor refused the credentials "
+                              f"({code.upper()})")
+        else:
+            error = PermanentError(f"{where} answered success: false: the vendor refused the request")
         error.status_code = 200
         return error
 

@@ -23,7 +23,14 @@ from urllib.parse import urlsplit
 
 import requests
 
-from integrations.errors import AuthError, PermanentError, RateLimited, TransientError, VendorError
+from integrations.errors import (
+    AuthError,
+    PermanentError,
+    RateLimited,
+    TransientError,
+    VendorError,
+    status_summary,
+)
 from integrations.http import VendorHTTP, retry_after_seconds
 
 KISI_URL = "https://api.kisi.io/"
@@ -98,21 +105,18 @@ def collection_total(header: str | None) -> int | None:
 
 
 def _kisi_error(response: requests.Response) -> VendorError | None:
-    """Map Kisi's `{"code", "error"}` body (and its status) to the error hierarchy."""
+    """Map Kisi's error statuses to the error hierarchy.
+
+    The message is fixed by the status (integrations.errors.status_summary): Kisi's own
+    `{"code", "error"}` words stay out of it, as they would reach admin messages and pages.
+    """
     status = response.status_code
     if status < 400:
         return None
-    try:
-        body = response.json()
-    except ValueError:
-        body = {}
-    body = body if isinstance(body, dict) else {}
     request = response.request
     path = urlsplit(request.url).path if request is not None else ""
-    code = str(body.get("code") or status)
-    message = str(body.get("error") or body.get("message") or "")[:200]
     where = f"Kisi: {request.method if request is not None else ''} {path} answered {status}".strip()
-    text = f"{where}: {message} ({code})" if message else f"{where} ({code})"
+    text = f"{where}: {status_summary(status)}"
     if status in (401, 403):
         return AuthError(f"{text}; check the API key")
     if status == 429:

@@ -31,10 +31,11 @@ class KisiDoors(DoorBackend):
         if kisi is None:
             return UnlockResult(False, problem)
         try:
-            message = kisi.lock_unlock(door.kisi_lock_id, latitude=latitude, longitude=longitude)
+            kisi.lock_unlock(door.kisi_lock_id, latitude=latitude, longitude=longitude)
         except VendorError as error:
             return UnlockResult(False, f"Kisi did not unlock it: {error}", door.lock_online, door.lock_online_at)
-        return UnlockResult(True, f"Kisi answered \"{message}\"", door.lock_online, door.lock_online_at)
+        # The reply body is the vendor's text: never echoed (it could carry anything).
+        return UnlockResult(True, "Kisi unlocked it", door.lock_online, door.lock_online_at)
 
     def status(self, door: Door) -> UnlockResult:
         """Whether the lock was online when the doors sync last read Kisi's locks."""

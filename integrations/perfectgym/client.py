@@ -6,18 +6,20 @@ walk reads one page ahead in a worker thread, so the vendor's time overlaps ours
 """
 
 import contextvars
+import re
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import requests
 
-from integrations.errors import PermanentError, VendorError
+from integrations.errors import PermanentError, VendorError, status_summary
 from integrations.http import VendorHTTP
 
 # Ids per `id eq 1 or id eq 2 ...` filter: keeps the URL far below common 8 KB limits.
 IDS_PER_QUERY = 60
 CREDENTIAL_TIMEOUT = (3.0, 10.0)  # a login waits on this; it is never retried
+BUSINESS_CODE = re.compile(r"[A-Za-z]{1,60}")  # e.g. MemberNotFound
 
 
 class BusinessError(PermanentError):
@@ -47,7 +49,11 @@ class CredentialAnswer:
 
 
 def business_error(response: requests.Response) -> VendorError | None:
-    """The 499 envelope (and a plain 404) as a BusinessError; VendorHTTP maps the rest."""
+    """The 499 envelope (and a plain 404) as a BusinessError; VendorHTTP maps the rest.
+
+    The envelope's code is kept for the callers' decisions when it looks like one (a word,
+    e.g. MemberNotFound); its message stays out: error messages reach admin pages.
+    """
     if response.status_code == 404:
         return BusinessError("perfectgym: NotFound", code="NotFound")
     if response.status_code != 499:
@@ -57,9 +63,11 @@ def business_error(response: requests.Response) -> VendorError | None:
         first = errors[0] if isinstance(errors[0], dict) else {}
     except (ValueError, AttributeError, IndexError):
         first = {}
-    code = str(first.get("code") or "BusinessError")
-    message = str(first.get("message") or "no message")[:200]
-    return BusinessError(f"perfectgym: {code}: {message}", code=code)
+    code = str(first.get("code") or "")
+    code = code if BUSINESS_CODE.fullmatch(code) else "BusinessError"
+    path = response.request.path_url.split("?")[0] if response.request is not None else ""
+    return BusinessError(f"perfectgym: {path} answered 499: {status_summary(499)} (a business error)",
+                         code=code)
 
 
 def read_ahead(pages: Iterator[ODataPage]) -> Iterator[ODataPage]:

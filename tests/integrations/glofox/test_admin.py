@@ -129,7 +129,9 @@ def test_a_location_id_glofox_does_not_answer_for_is_refused(admin_client, glofo
     response = change(admin_client, integration, [{
         "branch_id": "5a9e1c2b3d4e5f6071829399", "kisi_group": group.pk, "kisi_place": place.pk}])
     assert response.status_code == 200
-    assert "This location is not whitelisted" in response.content.decode()
+    page = response.content.decode()
+    assert "could not be reached" in page and "BRANCH_NOT_WHITELISTED" in page
+    assert "This location is not whitelisted" not in page  # Glofox's words stay out
     assert not GlofoxConfiguration.objects.exists()
 
 

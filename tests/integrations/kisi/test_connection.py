@@ -42,7 +42,8 @@ def test_a_wrong_key_is_an_auth_error_without_the_key(kisi, db):
                              secrets={"api_key": "not-the-key-9931"})
     with pytest.raises(AuthError) as refused:
         KisiConnector(wrong).test_connection()
-    assert "Invalid API key" in str(refused.value) and "not-the-key-9931" not in str(refused.value)
+    assert "answered 401: the vendor refused the credentials" in str(refused.value)
+    assert "Invalid API key" not in str(refused.value) and "not-the-key-9931" not in str(refused.value)
 
 
 def test_the_admin_test_connection_action_reports_the_result(admin_client, kisi, kisi_integration):

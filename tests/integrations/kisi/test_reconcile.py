@@ -257,7 +257,8 @@ def test_kisi_refusing_one_role_is_an_issue_and_the_rest_go_on(kisi, kisi_integr
     assert (result.status, result.created, result.failed) == ("succeeded", 2, 1)
     assert len(kisi.group_members(members_group_id(kisi))) == 2
     issue = SyncIssue.objects.get(integration=kisi_integration, sync_name="access")
-    assert "injected fault" in issue.reason and issue.record_key.startswith("user-")
+    assert "answered 422" in issue.reason and "injected fault" not in issue.reason
+    assert issue.record_key.startswith("user-")
     run(kisi_integration, "access")
     assert sorted(kisi.group_members(members_group_id(kisi))) == sorted(m.email for m in members)
 
