@@ -187,9 +187,9 @@ class VendorCall:
 
 
 VENDOR_CALLS = [
-    VendorCall("kisi 422", lambda: KisiClient(api_key="k", base_url=LISTENER, **QUICK).list_page("places"),
+    VendorCall("kisi 422", lambda: KisiClient(api_key="k", base_url=LISTENER, **QUICK).places_count(),
                status=422, body=f'{{"code": "{MARKER}", "error": "{MARKER}"}}'),
-    VendorCall("kisi 401", lambda: KisiClient(api_key="k", base_url=LISTENER, **QUICK).list_page("places"),
+    VendorCall("kisi 401", lambda: KisiClient(api_key="k", base_url=LISTENER, **QUICK).places_count(),
                status=401, body=f'{{"code": "{MARKER}", "error": "{MARKER}"}}'),
     VendorCall("perfect gym 499", lambda: PerfectGymClient(base_url=LISTENER, client_id="c", client_secret="s",
                                                            **QUICK).rows("Clubs"),
@@ -205,7 +205,7 @@ VENDOR_CALLS = [
                status=200, body=f'{{"success": false, "message": "{MARKER}", "message_code": "{MARKER}"}}'),
     VendorCall("momence 400", lambda: MomenceClient(base_url=LISTENER, client_id="c", client_secret="s",
                                                     username="u", password="p", **QUICK).ping()),
-    VendorCall("any vendor, plain text", lambda: KisiClient(api_key="k", base_url=LISTENER, **QUICK).list_page("x"),
+    VendorCall("any vendor, plain text", lambda: KisiClient(api_key="k", base_url=LISTENER, **QUICK).places_count(),
                status=409, body=MARKER, content_type="text/plain"),
 ]
 
@@ -221,7 +221,7 @@ def test_the_body_goes_only_to_a_bounded_redacted_debug_line(caplog):
     body = f"{MARKER} key=secret-key-77 " + "x" * 5000
     with listener(status=400, body=body, content_type="text/plain"):
         with pytest.raises(VendorError):
-            KisiClient(api_key="secret-key-77", base_url=LISTENER, **QUICK).list_page("places")
+            KisiClient(api_key="secret-key-77", base_url=LISTENER, **QUICK).places_count()
     lines = [r for r in caplog.records if MARKER in r.getMessage()]
     assert [r.levelname for r in lines] == ["DEBUG"]
     assert "secret-key-77" not in caplog.text and len(lines[0].getMessage()) < 400
