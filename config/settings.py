@@ -4,9 +4,12 @@ Defaults run the product on an embedded SQLite file; production sets DATABASE_UR
 SECRET_KEY, FIELD_ENCRYPTION_KEYS and ALLOWED_HOSTS (see config/production.py).
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
+
+from config.checks import DEV_FIELD_ENCRYPTION_KEY, DEV_SECRET_KEY
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -14,14 +17,13 @@ env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 DEBUG = env.bool("DEBUG", default=False)
-SECRET_KEY = env.str("SECRET_KEY", default="dev-only-insecure-key-change-me-0123456789abcdef")
+# Both defaults are public, for development only: `check --deploy` and config.production refuse them.
+SECRET_KEY = env.str("SECRET_KEY", default=DEV_SECRET_KEY)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
-# Comma-separated Fernet keys, newest first. The default is for development only.
-FIELD_ENCRYPTION_KEYS = env.list(
-    "FIELD_ENCRYPTION_KEYS", default=["Z2F0ZWhvdXNlLWRldi1vbmx5LWtleS0wMDAwMDAwMDA="]
-)
+# Comma-separated Fernet keys, newest first.
+FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[DEV_FIELD_ENCRYPTION_KEY])
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -43,6 +45,8 @@ INSTALLED_APPS = [
     "integrations.gladstone",
     "integrations.momence",
     "staff",
+    "axes",
+    "config.apps.GatehouseConfig",
 ]
 
 MIDDLEWARE = [
@@ -54,7 +58,36 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "config.admin_login.KnownDeviceMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as django-axes requires
 ]
+
+# django-axes watches every password login (the admin's, which staff pages use too).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
+# The admin login's lockout (django-axes; config.admin_login has the callables). Failures
+# are counted per username and, separately, per address (the address as the API
+# throttles see it, NUM_PROXIES); at the limit both are refused with 429 for the cool-off.
+# A browser holding the signed device cookie of an earlier login of that username is
+# limited only by its own failures from its address. A manager unlocks someone with
+# `manage.py axes_reset_username NAME` or Access attempts in the admin.
+AXES_FAILURE_LIMIT = env.int("ADMIN_LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("ADMIN_LOGIN_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = "config.admin_login.lockout_parameters"
+AXES_CLIENT_IP_CALLABLE = "config.admin_login.client_ip"
+AXES_LOCKOUT_CALLABLE = "config.admin_login.lockout_response"
+AXES_HTTP_RESPONSE_CODE = 429
+# A success clears that username's failures from that address only (config.admin_login):
+# axes' own reset would clear every failure from the address.
+AXES_RESET_ON_SUCCESS = False
+# Refused attempts during a lockout do not extend it: it ends one cool-off after it began.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_VERBOSE = False  # no start-up banner in every manage.py command
+ADMIN_DEVICE_COOKIE_NAME = "gatehouse_device"
+ADMIN_DEVICE_COOKIE_DAYS = env.int("ADMIN_DEVICE_COOKIE_DAYS", default=180)
 
 ROOT_URLCONF = "config.urls"
 
@@ -217,6 +250,7 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         "urllib3": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},  # failures and lockouts (names and addresses masked), not every step
     },
 }
 

@@ -5,12 +5,14 @@ RECORDS_KEEP_DAYS ago (a repeat of one that old is handled again, which every
 connector's processing tolerates: door accesses are unique per event, member syncs are
 idempotent), finished sync runs older than that (each sync keeps its latest successful
 run, so "last sync" stays known), login counters that no longer count and member app
-tokens a day past their expiry. Failed webhook events, open issues and club records are
-never purged here.
+tokens a day past their expiry, and the admin login's django-axes records (failed
+attempts past their cool-off, login log entries older than RECORDS_KEEP_DAYS). Failed
+webhook events, open issues and club records are never purged here.
 """
 
 from datetime import timedelta
 
+from axes.models import AccessAttempt, AccessLog
 from django.conf import settings
 from django.db.models import Max
 from django.utils import timezone
@@ -35,6 +37,13 @@ def sync_runs_purge(*, before) -> int:
     return deleted
 
 
+def admin_login_records_purge(*, now, before) -> int:
+    """Drop axes' failed attempts past their cool-off and its login log entries from before `before`."""
+    attempts, _ = AccessAttempt.objects.filter(attempt_time__lt=now - settings.AXES_COOLOFF_TIME).delete()
+    logs, _ = AccessLog.objects.filter(attempt_time__lt=before).delete()
+    return attempts + logs
+
+
 def records_purge(*, now=None) -> dict[str, int]:
     """Purge everything above; returns how many rows of each kind went."""
     now = now or timezone.now()
@@ -44,4 +53,5 @@ def records_purge(*, now=None) -> dict[str, int]:
         "sync runs": sync_runs_purge(before=before),
         "login counters": login_counters_purge(now=now),
         "member tokens": member_tokens_purge(now=now),
+        "admin login records": admin_login_records_purge(now=now, before=before),
     }

@@ -1,6 +1,7 @@
 """Staff pages: health cards, the client page, sync issues; login and staff required."""
 
 import pytest
+from django.http import HttpRequest
 from django_q.conf import Conf
 
 from clients.models import Client
@@ -14,7 +15,8 @@ pytestmark = pytest.mark.django_db
 def test_pages_need_a_staff_login(client, django_user_model):
     assert client.get("/staff/").status_code == 302
     django_user_model.objects.create_user("member", password="pw-Member-123")
-    client.login(username="member", password="pw-Member-123")
+    # django-axes counts every password login, so authenticate() needs a request.
+    assert client.login(request=HttpRequest(), username="member", password="pw-Member-123")
     assert client.get("/staff/").status_code == 302
 
 
