@@ -14,7 +14,6 @@ from django.utils.module_loading import import_string
 from django_q.tasks import async_task
 
 from clients.models import Location
-from integrations import task_admin  # noqa: F401 - django-q2's task pages, with permissions
 from integrations.connectors import connector_class, connector_classes, connector_for
 from integrations.errors import VendorError
 from integrations.models import Integration, SyncIssue, SyncRun, WebhookEvent

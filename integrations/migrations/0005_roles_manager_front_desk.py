@@ -10,7 +10,7 @@ from django.db import migrations
 
 ALL = ("add", "change", "delete", "view")
 # Which app each model's permissions belong to, as Permission rows know it.
-APPS = ("clients", "packages", "accessctl", "integrations", "glofox", "gladstone", "momence")
+APPS = ("clients", "packages", "accessctl", "integrations", "glofox", "gladstone", "momence", "axes")
 
 
 def _perms(app: str, models: dict[str, tuple[str, ...]]) -> list[tuple[str, str]]:
@@ -42,6 +42,8 @@ MANAGER = [
                        "checkinattempt": ("view",)}),
     *_perms("gladstone", {"unmatchedsubscription": ("view",)}),
     *_perms("momence", {"checkindelivery": ("change", "view"), "tagpush": ("change", "view")}),
+    # The admin login's lockouts: see who is locked out and unlock them (delete the attempt).
+    *_perms("axes", {"accessattempt": ("view", "delete"), "accessfailurelog": ("view",), "accesslog": ("view",)}),
 ]
 
 # The desk: find a member, see what the doors decided and why, sync that member again.
@@ -89,6 +91,7 @@ class Migration(migrations.Migration):
         ("glofox", "0002_configuration_booking_window"),
         ("gladstone", "0001_initial"),
         ("momence", "0001_initial"),
+        ("axes", "0010_accessattemptexpiration"),
     ]
 
     # Going back keeps the groups: users may have been put in them since.

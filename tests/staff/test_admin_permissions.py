@@ -8,9 +8,11 @@ where it is refused, no vendor was called, no task queued, no door opened, no re
 
 import uuid
 from dataclasses import dataclass, field
+from datetime import timedelta
 from types import SimpleNamespace
 
 import pytest
+from axes.models import AccessAttempt
 from django.apps import apps
 from django.contrib import admin, messages
 from django.contrib.auth.models import Permission
@@ -80,6 +82,11 @@ CASES = {
     ("clients.client", "revoke_app_tokens"): Case(
         lambda w: [w.app_user.pk], lambda w, o: member_token_authenticate(token=w.app_token) is None,
         {MANAGER}, {FRONT_DESK, MANAGER}),
+    # The admin login's lockouts (django-axes): the Manager unlocks logins.
+    ("axes.accessattempt", "cleanup_expired_attempts"): Case(
+        lambda w: [w.expired_attempt.pk],
+        lambda w, o: not AccessAttempt.objects.filter(pk=w.expired_attempt.pk).exists(),
+        {MANAGER}, {MANAGER}),
     # The task queue is the operator's: resubmitting runs any task again. Superusers only.
     ("django_q.success", "resubmit_task"): Case(lambda w: [w.success.pk], lambda w, o: tasks(o), set(), set()),
     ("django_q.failure", "resubmit_task"): Case(lambda w: [w.failure.pk], lambda w, o: tasks(o), set(), set()),
@@ -134,7 +141,16 @@ def world(integration):
         deleted=ClientFactory(deleted_at=timezone.now(), is_active=False),
         app_user=app_user, app_token=member_tokens_issue(client=app_user).access,
         success=_task(True), failure=_task(False),
+        expired_attempt=_expired_login_attempt(),
     )
+
+
+def _expired_login_attempt() -> AccessAttempt:
+    attempt = AccessAttempt.objects.create(username="someone", ip_address="192.0.2.1", user_agent="", get_data="",
+                                           post_data="", http_accept="", path_info="/admin/login/",
+                                           failures_since_start=3)
+    AccessAttempt.objects.filter(pk=attempt.pk).update(attempt_time=timezone.now() - timedelta(days=1))
+    return attempt
 
 
 def expected(case: Case, role: str) -> str:
