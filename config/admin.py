@@ -3,20 +3,18 @@
 - django-q2 offers "Resubmit selected tasks to queue" to anyone who may view a task, and a
   resubmitted task runs again whatever it does (a sync, a door push). Here it needs
   "Can change" on the task (Success or Failure), which no role holds: superusers only.
-- django-axes offers "Clean up expired attempts" to anyone who may view the lockouts (and
-  its own answers 500 outside a login request); here it needs "Can delete access attempt"
-  (the Manager role, who unlocks logins) and does what the daily housekeeping does.
+- django-axes offers "Clean up expired attempts" to anyone who may view the lockouts, and
+  it answers 500 outside a login request. It is dropped: axes forgets expired attempts at
+  every login and the daily housekeeping deletes them. A Manager unlocks someone by
+  deleting their attempt ("Can delete access attempt").
 This app is listed after both in INSTALLED_APPS, so their own registrations come first.
 """
 
 from axes import admin as axes_admin
 from axes.models import AccessAttempt
-from django.contrib import admin, messages
-from django.utils import timezone
+from django.contrib import admin
 from django_q import admin as q_admin
 from django_q.models import Failure, Success
-
-from integrations.housekeeping import admin_login_attempts_purge
 
 
 @admin.action(description="Resubmit selected tasks to queue", permissions=["change"])
@@ -33,10 +31,7 @@ class FailureAdmin(q_admin.FailAdmin):  # a FailAdmin, so a resubmitted failure 
 
 
 class AccessAttemptAdmin(axes_admin.AccessAttemptAdmin):
-    @admin.action(description="Clean up expired attempts", permissions=["delete"])
-    def cleanup_expired_attempts(self, request, queryset):
-        count = admin_login_attempts_purge(now=timezone.now())
-        self.message_user(request, f"Cleaned up {count} expired access attempt(s).", messages.SUCCESS)
+    actions = ["delete_selected"]  # Django's own, which asks "Can delete access attempt"
 
 
 for model, model_admin in ((Success, SuccessAdmin), (Failure, FailureAdmin), (AccessAttempt, AccessAttemptAdmin)):

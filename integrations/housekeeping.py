@@ -37,16 +37,11 @@ def sync_runs_purge(*, before) -> int:
     return deleted
 
 
-def admin_login_attempts_purge(*, now) -> int:
-    """Drop axes' failed attempts past their cool-off (they lock nobody any more)."""
-    attempts, _ = AccessAttempt.objects.filter(attempt_time__lt=now - settings.AXES_COOLOFF_TIME).delete()
-    return attempts
-
-
 def admin_login_records_purge(*, now, before) -> int:
-    """Drop axes' expired failed attempts and its login log entries from before `before`."""
+    """Drop axes' failed attempts past their cool-off and its login log entries from before `before`."""
+    attempts, _ = AccessAttempt.objects.filter(attempt_time__lt=now - settings.AXES_COOLOFF_TIME).delete()
     logs, _ = AccessLog.objects.filter(attempt_time__lt=before).delete()
-    return admin_login_attempts_purge(now=now) + logs
+    return attempts + logs
 
 
 def records_purge(*, now=None) -> dict[str, int]:
