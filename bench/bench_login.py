@@ -62,7 +62,7 @@ def _children(pid: int) -> list[int]:
 def _start_gunicorn(port: int, workers: int, settings_module: str) -> tuple[subprocess.Popen, list[int]]:
     env = dict(os.environ, LOG_LEVEL="WARNING", CONN_MAX_AGE="60", DJANGO_SETTINGS_MODULE=settings_module,
                **{f"THROTTLE_{scope}": "1000000/min" for scope in
-                  ("LOGIN_IP", "LOGIN_IDENTIFIER", "MEMBER_TOKEN", "TOKEN_REFRESH")})
+                  ("LOGIN_IP", "MEMBER_TOKEN", "TOKEN_REFRESH")})
     process = subprocess.Popen(  # noqa: S603 - our own interpreter and fixed arguments
         [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--workers", str(workers),
          "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "--timeout", "60"],

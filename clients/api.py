@@ -29,7 +29,8 @@ class TokenPairSerializer(serializers.Serializer):
     token_type = serializers.CharField(help_text="Always Bearer.")
     access = serializers.CharField(help_text="Send as `Authorization: Bearer <access>`.")
     access_expires = serializers.DateTimeField()
-    refresh = serializers.CharField(help_text="Trade at /api/v1/auth/refresh; single use.")
+    refresh = serializers.CharField(help_text="Trade at /api/v1/auth/refresh; single use (sent again within a "
+                                    "few seconds, e.g. by a retry, it gets the same new pair back).")
     refresh_expires = serializers.DateTimeField()
     client = MemberClientSerializer()
 
@@ -85,7 +86,8 @@ class TokenRefreshView(APIView):
         responses={
             200: TokenPairSerializer, 400: OpenApiResponse(description="No refresh token given."),
             401: OpenApiResponse(ErrorSerializer, description="Unknown, expired, revoked or reused token; "
-                                 "a reused one also ends every token of its login."),
+                                 "a reused one also ends every token of its login (unless reused within "
+                                 "MEMBER_REFRESH_GRACE_SECONDS of its rotation: that gets the same new pair)."),
             429: THROTTLED,
         },
         examples=[OpenApiExample("Refresh", value={"refresh": "ghr_UmVmcmVzaC10b2tlbi1leGFtcGxl"},

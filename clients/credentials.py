@@ -1,7 +1,12 @@
 """Gatehouse's own member credentials: the app password of a client and its check.
 
-The check costs one password hash whatever happens (a known client, an unknown
-identifier, a client without a password), so its timing tells nothing about accounts.
+The check costs exactly one password hash whatever happens (a known client, an unknown
+identifier, a client without a password, an identifier several clients share), so its
+timing tells nothing about accounts. Stored hashes have their own salts, so one hash
+can be compared with one stored password only: an identifier must therefore name one
+client to log in with a Gatehouse password. An e-mail a family shares is not a
+Gatehouse login (each member uses their member number or an identity value); member
+systems are still asked about it.
 """
 
 from django.contrib.auth.hashers import check_password, make_password
@@ -9,17 +14,15 @@ from django.db.models import Q
 
 from clients.models import Client
 
-# A client whose identifier is shared (a family e-mail) is checked against each, up to this.
-MAX_CANDIDATES = 3
-
 
 def identifier_normalise(identifier: str) -> str:
     """The form identifiers are compared in: trimmed, lower case."""
     return (identifier or "").strip().lower()
 
 
-def clients_by_identifier(*, identifier: str) -> list[Client]:
-    """Live clients with an app password whose e-mail, alt id or an identity value is `identifier`."""
+def clients_by_identifier(*, identifier: str, limit: int = 2) -> list[Client]:
+    """Live clients with an app password whose e-mail, alt id or an identity value is
+    `identifier` (at most `limit`: two tell one from several)."""
     value = identifier_normalise(identifier)
     if not value:
         return []
@@ -27,8 +30,8 @@ def clients_by_identifier(*, identifier: str) -> list[Client]:
         Q(email__iexact=value) | Q(alt_id__iexact=value)
         | Q(identities__value__iexact=value, identities__identity_type__is_active=True)
     )
-    ids = Client.objects.filter(match).exclude(password="").values_list("pk", flat=True).distinct()
-    return list(Client.objects.filter(pk__in=list(ids[:MAX_CANDIDATES])).order_by("pk"))
+    # One query whether it finds none, one or several (their timing must not differ).
+    return list(Client.objects.filter(match).exclude(password="").order_by("pk").distinct()[:limit])
 
 
 def client_password_set(*, client: Client, password: str | None) -> Client:
@@ -41,19 +44,17 @@ def client_password_set(*, client: Client, password: str | None) -> Client:
 def client_password_check(*, identifier: str, password: str) -> Client | None:
     """The client these Gatehouse credentials belong to, or None.
 
-    Always runs at least one password hash: for an unknown identifier the password is
-    hashed anyway, as Django's ModelBackend does, so unknown and wrong take as long.
+    Always exactly one password hash: against the one client `identifier` names, else
+    (unknown, shared by several, no password given) of the password anyway, as Django's
+    ModelBackend does, so unknown, shared and wrong take as long.
     """
     candidates = clients_by_identifier(identifier=identifier)
-    if not candidates or not password:
+    if len(candidates) != 1 or not password:
         make_password(password or "-")  # the same work as a real check; result unused
         return None
-    found = None
-    for client in candidates:
+    client = candidates[0]
 
-        def upgrade(raw, client=client):  # a stronger hasher or more iterations since it was set
-            client_password_set(client=client, password=raw)
+    def upgrade(raw):  # a stronger hasher or more iterations since it was set
+        client_password_set(client=client, password=raw)
 
-        if check_password(password, client.password, upgrade) and found is None:
-            found = client
-    return found
+    return client if check_password(password, client.password, upgrade) else None

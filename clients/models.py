@@ -234,6 +234,10 @@ class MemberToken(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # A rotated refresh token's successor pair, encrypted with a key derived from this
+    # token's raw value (never stored), so a repeat within the grace period gets the same
+    # pair back (clients.tokens). Empty once that grace is over.
+    successor = models.TextField(blank=True, default="", editable=False)
 
     class Meta:
         ordering = ["-created_at"]
@@ -244,14 +248,16 @@ class MemberToken(models.Model):
 
 
 class LoginCounter(models.Model):
-    """Failed member logins for one key: an identifier, or an identifier from one IP.
+    """Member login attempts for one key: an identifier, an identifier from one IP, or an
+    identifier from one device (whose successful login makes it a trusted device).
 
-    The key is a digest, so identifiers people typed are not stored in the clear.
+    The key is a digest, so identifiers and device ids people sent are not stored in the clear.
     """
 
     class Scope(models.TextChoices):
         IDENTIFIER = "identifier", "Identifier"
         PAIR = "pair", "Identifier and IP"
+        DEVICE = "device", "Identifier and device"
 
     key = models.CharField(max_length=64, unique=True)
     scope = models.CharField(max_length=10, choices=Scope.choices)

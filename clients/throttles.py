@@ -1,14 +1,14 @@
 """DRF throttles for the member app's unauthenticated endpoints (the first defence layer).
 
 Rates come from REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] by scope; counts live in the
-shared cache (Redis or the database), so every process sees the same numbers. The
-exact, atomic failure counts behind the lockout are in clients.lockout.
+shared cache (Redis or the database), so every process sees the same numbers. They
+count every request per address, a flood guard; nothing here is keyed on an identifier,
+since a count of a member's requests would count their successes too. The per-identifier
+limits are clients.lockout's exact, atomic failure counts.
 """
 
 from rest_framework.settings import api_settings
 from rest_framework.throttling import BaseThrottle, SimpleRateThrottle
-
-from clients.lockout import identifier_digest
 
 
 def client_ip(request) -> str:
@@ -38,18 +38,3 @@ class MemberTokenIPThrottle(ScopedThrottle):
 
 class TokenRefreshIPThrottle(ScopedThrottle):
     scope = "token_refresh"
-
-
-class LoginIdentifierThrottle(ScopedThrottle):
-    """Login attempts per identifier, from any address (guessing one member's password)."""
-
-    scope = "login_identifier"
-
-    def get_cache_key(self, request, view):
-        try:
-            identifier = request.data.get("identifier")
-        except Exception:  # an unreadable body is refused by the view's serializer
-            return None
-        if not isinstance(identifier, str) or not identifier.strip():
-            return None
-        return self.cache_format % {"scope": self.scope, "ident": identifier_digest(identifier)}

@@ -5,14 +5,27 @@ is found by its digest, so no stored secret is ever compared byte by byte. Acces
 tokens live minutes, refresh tokens weeks; each login starts a family, refreshing
 rotates within it, and a refresh token presented after it was rotated (a copy in an
 attacker's hands, or the member's after the attacker used it) revokes the family.
+
+Except within a short grace (settings.MEMBER_REFRESH_GRACE_SECONDS): an app that fires
+two refreshes at once, or retries one whose answer it lost, gets the same new pair
+again instead of being logged out. For that the rotated row keeps its successor pair,
+encrypted (Fernet) under a key derived (HKDF-SHA256) from the rotated token's raw value,
+which is never stored: only someone presenting that very token can read it, the
+database alone cannot. Successors are wiped once their grace is over (on the family's
+next refresh, its revocation, or the daily purge).
 """
 
+import base64
 import hashlib
+import json
 import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from cryptography.fernet import Fernet, InvalidToken
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -88,33 +101,77 @@ def member_token_authenticate(*, token: str) -> MemberToken | None:
     return row if row is not None and row.revoked_at is None else None
 
 
+def _sealer(token: str) -> Fernet:
+    """The key a rotated refresh token's successor is sealed with: derived from the raw token."""
+    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"gatehouse refresh successor").derive(
+        token.encode())
+    return Fernet(base64.urlsafe_b64encode(key))
+
+
+def _grace() -> timedelta:
+    return timedelta(seconds=settings.MEMBER_REFRESH_GRACE_SECONDS)
+
+
+def _successor(row: MemberToken, refresh_token: str, now: datetime) -> TokenPair | None:
+    """The pair `refresh_token` was rotated into, if that was within the grace and it still works."""
+    rotated = MemberToken.objects.filter(pk=row.pk).values("revoked_at", "successor").first()
+    if not rotated or not rotated["successor"] or rotated["revoked_at"] is None or (
+            rotated["revoked_at"] < now - _grace()):
+        return None
+    try:
+        sealed = json.loads(_sealer(refresh_token).decrypt(rotated["successor"].encode()))
+    except (InvalidToken, ValueError):
+        return None
+    rows = {r.kind: r for r in MemberToken.objects.filter(
+        family=row.family, digest__in=[token_digest(sealed["access"]), token_digest(sealed["refresh"])])}
+    access, refresh = rows.get(MemberToken.Kind.ACCESS), rows.get(MemberToken.Kind.REFRESH)
+    if access is None or refresh is None or access.revoked_at is not None or access.expires_at <= now:
+        return None  # the login was ended meanwhile (logout, staff, a reuse)
+    return TokenPair(sealed["access"], access.expires_at, sealed["refresh"], refresh.expires_at, row.client)
+
+
 def member_token_refresh(*, refresh_token: str) -> TokenPair:
     """Rotate a refresh token: revoke it and issue a new pair in the same family.
 
-    A refresh token that was already rotated or revoked revokes its whole family (the
-    conditional UPDATE also settles two refreshes racing with one token: one wins).
+    The same token again within the grace period gets the same new pair (two refreshes
+    racing: the conditional UPDATE lets one rotate, the other reads what it sealed). A
+    token that was already rotated before that, or revoked, revokes its whole family.
     Raises TokenRefused.
     """
     row = _live(refresh_token, MemberToken.Kind.REFRESH)
     if row is None:
         raise TokenRefused("unknown or expired refresh token")
+    now = timezone.now()
+    access, access_row = _new(row.client, MemberToken.Kind.ACCESS, row.family,
+                              timedelta(minutes=settings.MEMBER_ACCESS_TOKEN_MINUTES), now)
+    refresh, refresh_row = _new(row.client, MemberToken.Kind.REFRESH, row.family,
+                                timedelta(days=settings.MEMBER_REFRESH_TOKEN_DAYS), now)
+    sealed = _sealer(refresh_token).encrypt(json.dumps({"access": access, "refresh": refresh}).encode()).decode()
     with transaction.atomic():
         claimed = MemberToken.objects.filter(pk=row.pk, revoked_at__isnull=True).update(
-            revoked_at=timezone.now())
+            revoked_at=now, successor=sealed)
         if claimed:
-            return member_tokens_issue(client=row.client, family=row.family)
+            MemberToken.objects.bulk_create([access_row, refresh_row])
+            # Earlier rotations of this login are past their grace: their successors can go.
+            MemberToken.objects.filter(family=row.family, revoked_at__lt=now - _grace()).exclude(
+                successor="").update(successor="")
+            return TokenPair(access, access_row.expires_at, refresh, refresh_row.expires_at, row.client)
+    if (again := _successor(row, refresh_token, now)) is not None:
+        return again
     member_tokens_revoke_family(family=row.family)  # outside the block: the raise must not undo it
     raise TokenRefused("refresh token reused: family revoked")
 
 
 def member_tokens_revoke_family(*, family: uuid.UUID) -> int:
     """Revoke every token of one app session (logout). Returns how many were live."""
+    MemberToken.objects.filter(family=family).exclude(successor="").update(successor="")
     live = MemberToken.objects.filter(family=family, revoked_at__isnull=True)
     return live.update(revoked_at=timezone.now())
 
 
 def member_tokens_revoke_all(*, client: Client) -> int:
     """Revoke every token of `client` on every device (staff action). Returns how many."""
+    MemberToken.objects.filter(client=client).exclude(successor="").update(successor="")
     live = MemberToken.objects.filter(client=client, revoked_at__isnull=True)
     return live.update(revoked_at=timezone.now())
 
@@ -122,6 +179,9 @@ def member_tokens_revoke_all(*, client: Client) -> int:
 
 def member_tokens_purge(*, now=None) -> int:
     """Delete tokens a day past their expiry: an expired token is refused whether or not
-    its row exists, and a family's reuse detection only needs its unexpired tokens."""
-    deleted, _ = MemberToken.objects.filter(expires_at__lt=(now or timezone.now()) - timedelta(days=1)).delete()
+    its row exists, and a family's reuse detection only needs its unexpired tokens. Wipe
+    the successors past their grace. Returns how many tokens were deleted."""
+    now = now or timezone.now()
+    MemberToken.objects.filter(revoked_at__lt=now - _grace()).exclude(successor="").update(successor="")
+    deleted, _ = MemberToken.objects.filter(expires_at__lt=now - timedelta(days=1)).delete()
     return deleted

@@ -158,7 +158,6 @@ REST_FRAMEWORK = {
     "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
     "DEFAULT_THROTTLE_RATES": {
         "login_ip": env.str("THROTTLE_LOGIN_IP", default="30/min"),
-        "login_identifier": env.str("THROTTLE_LOGIN_IDENTIFIER", default="10/min"),
         "member_token": env.str("THROTTLE_MEMBER_TOKEN", default="30/min"),
         "token_refresh": env.str("THROTTLE_TOKEN_REFRESH", default="60/min"),
     },
@@ -187,7 +186,12 @@ CACHES = {
 # The member app's tokens and login defences (clients.tokens, clients.lockout).
 MEMBER_ACCESS_TOKEN_MINUTES = env.int("MEMBER_ACCESS_TOKEN_MINUTES", default=15)
 MEMBER_REFRESH_TOKEN_DAYS = env.int("MEMBER_REFRESH_TOKEN_DAYS", default=30)
+# Each member system a login asks gets this long (they are asked at the same time).
 MEMBER_LOGIN_VENDOR_SECONDS = env.float("MEMBER_LOGIN_VENDOR_SECONDS", default=4.0)
+# Retry-After of the 503 a login gets when no member system could answer.
+MEMBER_LOGIN_UNAVAILABLE_SECONDS = env.int("MEMBER_LOGIN_UNAVAILABLE_SECONDS", default=30)
+# A refresh token presented again this soon after its rotation gets the same new pair.
+MEMBER_REFRESH_GRACE_SECONDS = env.int("MEMBER_REFRESH_GRACE_SECONDS", default=10)
 MEMBER_LOCKOUT = {
     "window_minutes": 60,  # failures older than this are forgotten
     "pair_failures": 5,  # from one IP for one identifier, then that pair is locked...
@@ -195,7 +199,8 @@ MEMBER_LOCKOUT = {
     "identifier_failures": 10,  # from anywhere, then each failure delays the identifier...
     "identifier_base_seconds": 2,  # ...2 s, 4 s, 8 s ...
     "identifier_max_seconds": 300,  # ...never more than 5 minutes
-    "trusted_days": 30,  # an IP that logged in to the identifier skips its delay
+    "trusted_days": 30,  # an IP that logged in skips the identifier's delay, a device every limit
+    "device_failures": 5,  # wrong passwords from a trusted device before it stops being trusted
 }
 
 # django-import-export: dry runs and imports in one transaction, so a bad row imports

@@ -1,23 +1,37 @@
 """Member app logins: Gatehouse's own credentials first, then the vendors that check them.
 
 A login answers the same way, in about the same time, whether the identifier is unknown,
-the password wrong or a vendor down: Gatehouse's check always costs one password hash
-(clients.credentials), the vendors are asked after it in every case, and a vendor error
-or timeout is just one more "no". Vendor calls share one deadline
-(settings.MEMBER_LOGIN_VENDOR_SECONDS, integrations.http.vendor_deadline), so a slow
-vendor holds a worker for seconds, not for its full timeouts and retries.
-Every attempt is logged with a keyed digest of the identifier, never the password.
+shared by several accounts or the password wrong: Gatehouse's check always costs one
+password hash (clients.credentials), and the vendors are asked after it in every case.
+The attempt is reserved before any check (clients.lockout), so bursts cannot outrun the
+limits. Member systems are asked at the same time, each within its own budget
+(settings.MEMBER_LOGIN_VENDOR_SECONDS, integrations.http.vendor_deadline), so a slow or
+broken one neither holds up another's members nor decides for them; the login order
+still says which wins when several vouch. A system that errs or times out did not
+answer: if nobody could answer the attempt is not counted and the member is told to
+retry (503), the same for every identifier. Vendor calls run in threads; anything
+written to the database (the client a vendor vouched for) is written by the request's
+own thread. Every attempt is logged with a keyed digest of the identifier, never the
+password.
 """
 
 import logging
 import traceback
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.db import connections
 
 from clients.credentials import client_password_check
-from clients.lockout import identifier_digest, login_failure_record, login_lock_status, login_success_record
+from clients.lockout import (
+    identifier_digest,
+    login_attempt_reserve,
+    login_attempt_succeeded,
+    login_attempt_unanswered,
+)
 from clients.models import Client
 from clients.records import ClientRecord
 from clients.services import clients_upsert
@@ -35,7 +49,8 @@ class LoginOutcome:
 
     client: Client | None = None
     via: str = ""  # "gatehouse" or the source of the integration that vouched
-    retry_after: int = 0  # seconds, when refused by the lockout without checking
+    retry_after: int = 0  # seconds, when refused by the lockout or nobody could answer
+    unavailable: bool = False  # no member system could answer: try again later
 
     @property
     def ok(self) -> bool:
@@ -43,7 +58,7 @@ class LoginOutcome:
 
     @property
     def locked(self) -> bool:
-        return self.retry_after > 0
+        return self.retry_after > 0 and not self.unavailable
 
 
 class NoSuchTokenIntegration(Exception):
@@ -66,22 +81,32 @@ def login_integrations() -> list[Integration]:
 
 
 Check = Callable[[Connector], CredentialResult]
+# How long past its own budget a vendor's thread is waited for (its calls end by the budget).
+THREAD_MARGIN_SECONDS = 1.0
 
 
-def _vendor_check(integration: Integration, call: Check) -> CredentialResult:
-    """Ask one vendor; any error is a refusal (logged by class, never with the message)."""
+@dataclass(frozen=True)
+class VendorAnswer:
+    """What one vendor said, and whether it said anything (an error or timeout is no answer)."""
+
+    result: CredentialResult
+    answered: bool = True
+
+
+def _vendor_check(integration: Integration, call: Check, connector: Connector | None = None) -> VendorAnswer:
+    """Ask one vendor; any error is no answer (logged by class, never with the message)."""
     try:
-        result = call(connector_for(integration))
+        result = call(connector or connector_for(integration))
     except VendorError as error:
-        return CredentialResult(False, reason=type(error).__name__)
+        return VendorAnswer(CredentialResult(False, reason=type(error).__name__), answered=False)
     except Exception as error:  # a connector bug must not turn a login into a 500
         where = traceback.extract_tb(error.__traceback__)[-1]
         logger.error("member_login check=%s crashed=%s at=%s:%s", integration.source,
                      type(error).__name__, where.filename, where.lineno)
-        return CredentialResult(False, reason=f"crashed:{type(error).__name__}")
+        return VendorAnswer(CredentialResult(False, reason=f"crashed:{type(error).__name__}"), answered=False)
     if not isinstance(result, CredentialResult):
-        return CredentialResult(False, reason="no result")
-    return result
+        return VendorAnswer(CredentialResult(False, reason="no result"), answered=False)
+    return VendorAnswer(result)
 
 
 def client_from_vendor(*, integration: Integration, record: ClientRecord | None) -> Client | None:
@@ -99,16 +124,54 @@ def client_from_vendor(*, integration: Integration, record: ClientRecord | None)
     return Client.objects.filter(pk=pk).first() if pk else None
 
 
-def _vendors_login(identifier: str, password: str, reasons: list[str]) -> tuple[Client | None, str]:
+def _ask(integration: Integration, connector: Connector, identifier: str, password: str) -> VendorAnswer:
     with vendor_deadline(settings.MEMBER_LOGIN_VENDOR_SECONDS):
-        for integration in login_integrations():
-            result = _vendor_check(integration, lambda c: c.credential_check(identifier, password))
-            client = client_from_vendor(integration=integration, record=result.record) if result.ok else None
-            if client is not None:
-                return client, integration.source
-            reason = result.reason or ("no client" if result.ok else "refused")
-            reasons.append(f"{integration.source}:{reason}")
-    return None, ""
+        return _vendor_check(integration, lambda c: c.credential_check(identifier, password), connector)
+
+
+def _ask_in_thread(integration: Integration, connector: Connector, identifier: str, password: str) -> VendorAnswer:
+    try:
+        return _ask(integration, connector, identifier, password)
+    finally:
+        connections.close_all()  # this thread's own connections (a connector may read the database)
+
+
+def _waited(future: Future) -> VendorAnswer:
+    try:
+        return future.result(timeout=settings.MEMBER_LOGIN_VENDOR_SECONDS + THREAD_MARGIN_SECONDS)
+    except FutureTimeout:
+        return VendorAnswer(CredentialResult(False, reason="thread timeout"), answered=False)
+
+
+def _answers(integrations: list[Integration], identifier: str, password: str):
+    """Each vendor's answer, in login order, all asked at once (one alone: in this thread)."""
+    connectors = [connector_for(integration) for integration in integrations]
+    if len(integrations) < 2:
+        yield from (_ask(i, c, identifier, password) for i, c in zip(integrations, connectors, strict=True))
+        return
+    pool = ThreadPoolExecutor(max_workers=len(integrations), thread_name_prefix="member-login")
+    try:
+        futures = [pool.submit(_ask_in_thread, integration, connector, identifier, password)
+                   for integration, connector in zip(integrations, connectors, strict=True)]
+    finally:
+        pool.shutdown(wait=False)  # nobody waits for a straggler: each ends by its own budget
+    for future in futures:
+        yield _waited(future)
+
+
+def _vendors_login(identifier: str, password: str, reasons: list[str]) -> tuple[Client | None, str, bool]:
+    """(the client, the source that vouched, whether anybody answered)."""
+    integrations = login_integrations()
+    answered = not integrations  # with no member system, Gatehouse's own "no" is the answer
+    for integration, answer in zip(integrations, _answers(integrations, identifier, password), strict=True):
+        answered = answered or answer.answered
+        result = answer.result
+        client = client_from_vendor(integration=integration, record=result.record) if result.ok else None
+        if client is not None:
+            return client, integration.source, True
+        reason = result.reason or ("no client" if result.ok else "refused")
+        reasons.append(f"{integration.source}:{reason}")
+    return None, "", answered
 
 
 def _log(outcome: str, identifier: str, ip: str, **extra) -> None:
@@ -117,30 +180,38 @@ def _log(outcome: str, identifier: str, ip: str, **extra) -> None:
                 details)
 
 
-def member_login(*, identifier: str, password: str, ip: str) -> LoginOutcome:
+def member_login(*, identifier: str, password: str, ip: str, device_key: str = "") -> LoginOutcome:
     """Log a member in with an identifier (e-mail, member number, login id) and a password.
 
     Gatehouse's own credentials first, then each active integration that checks member
-    credentials, in login order; the first that vouches wins (its client matched by the
-    vendor's id, else created from the vendor's record). A locked identifier or pair is
-    refused without checking (clients.lockout); every failure is counted.
+    credentials; the first in login order that vouches wins (its client matched by the
+    vendor's id, else created from the vendor's record). The attempt is reserved first
+    (clients.lockout): a locked identifier or pair is refused without checking, unless
+    `device_key` names a device trusted for the identifier. A failure stays counted; a
+    success does not count, nor does an attempt no member system could answer. One that
+    some systems refused while others could not answer does count: those that answered
+    said no, and making one system fail must not buy free guesses against the others.
     """
-    lock = login_lock_status(identifier=identifier, ip=ip)
-    if lock.locked:
-        _log("locked", identifier, ip, retry_after=lock.retry_after)
-        return LoginOutcome(retry_after=lock.retry_after)
+    attempt = login_attempt_reserve(identifier=identifier, ip=ip, device_key=device_key)
+    if not attempt.allowed:
+        _log("locked", identifier, ip, retry_after=attempt.retry_after)
+        return LoginOutcome(retry_after=attempt.retry_after)
     reasons: list[str] = []
-    client, via = client_password_check(identifier=identifier, password=password), "gatehouse"
+    client, via, answered = client_password_check(identifier=identifier, password=password), "gatehouse", True
     if client is None:
         reasons.append("gatehouse:refused")
-        client, via = _vendors_login(identifier, password, reasons)
-    if client is None:
-        login_failure_record(identifier=identifier, ip=ip)
-        _log("failed", identifier, ip, checks=",".join(reasons))
-        return LoginOutcome()
-    login_success_record(identifier=identifier, ip=ip)
-    _log("ok", identifier, ip, via=via, client=client.pk)
-    return LoginOutcome(client=client, via=via)
+        client, via, answered = _vendors_login(identifier, password, reasons)
+    device = "trusted" if attempt.trusted_device else ("new" if device_key else "")
+    if client is not None:
+        login_attempt_succeeded(attempt=attempt)
+        _log("ok", identifier, ip, via=via, client=client.pk, device=device)
+        return LoginOutcome(client=client, via=via)
+    if not answered:
+        login_attempt_unanswered(attempt=attempt)
+        _log("unavailable", identifier, ip, checks=",".join(reasons), device=device)
+        return LoginOutcome(retry_after=settings.MEMBER_LOGIN_UNAVAILABLE_SECONDS, unavailable=True)
+    _log("failed", identifier, ip, checks=",".join(reasons), device=device)
+    return LoginOutcome()
 
 
 def token_integration(*, reference: str | None) -> Integration:
@@ -163,7 +234,7 @@ def member_token_login(*, integration: Integration, token: str, ip: str) -> Logi
     The connector refuses tampered, expired and replayed tokens; the token is never logged.
     """
     with vendor_deadline(settings.MEMBER_LOGIN_VENDOR_SECONDS):
-        result = _vendor_check(integration, lambda c: c.member_token_check(token))
+        result = _vendor_check(integration, lambda c: c.member_token_check(token)).result
     client = client_from_vendor(integration=integration, record=result.record) if result.ok else None
     outcome = "ok" if client is not None else "failed"
     logger.info("member_token_login outcome=%s integration=%s ip=%s%s%s", outcome, integration.source, ip,

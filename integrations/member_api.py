@@ -16,7 +16,7 @@ from clients.api import (
     token_pair_response,
 )
 from clients.api_input import StrictRequestSerializer
-from clients.throttles import LoginIdentifierThrottle, LoginIPThrottle, MemberTokenIPThrottle, client_ip
+from clients.throttles import LoginIPThrottle, MemberTokenIPThrottle, client_ip
 from clients.tokens import member_tokens_issue
 from integrations.logins import NoSuchTokenIntegration, member_login, member_token_login, token_integration
 
@@ -24,10 +24,16 @@ from integrations.logins import NoSuchTokenIntegration, member_login, member_tok
 LOGIN_REFUSED = "Invalid identifier or password."
 TOKEN_REFUSED = "Invalid or expired member token."  # noqa: S105 - a message, not a secret
 LOCKED = "Too many failed attempts. Try again later."
+UNAVAILABLE = "The member systems cannot be reached. Try again later."
 
 class LoginRequestSerializer(StrictRequestSerializer):
     identifier = serializers.CharField(max_length=254, help_text="E-mail, member number or login id.")
     password = serializers.CharField(max_length=256, trim_whitespace=False, style={"input_type": "password"})
+    device_id = serializers.CharField(
+        required=False, min_length=16, max_length=128,
+        help_text="A random id the app makes once per installation (e.g. a UUID) and keeps private. After "
+                  "a successful login from it, that device's correct password is not held up by other "
+                  "people's wrong guesses for this identifier.")
 
 
 class MemberTokenRequestSerializer(StrictRequestSerializer):
@@ -42,7 +48,7 @@ class LoginView(APIView):
 
     authentication_classes: list = []
     permission_classes = [AllowAny]
-    throttle_classes = [LoginIPThrottle, LoginIdentifierThrottle]
+    throttle_classes = [LoginIPThrottle]  # a flood guard per address; identifiers: clients.lockout
 
     @extend_schema(
         request=LoginRequestSerializer,
@@ -52,13 +58,17 @@ class LoginView(APIView):
             401: OpenApiResponse(ErrorSerializer, description="The same answer for an unknown account, a "
                                  "wrong password and a member system that did not answer."),
             429: THROTTLED,
+            503: OpenApiResponse(ErrorSerializer, description="No member system could answer (the same for "
+                                 "every identifier); wait Retry-After seconds. The attempt did not count."),
         },
         examples=[
             OpenApiExample("Credentials", request_only=True,
-                           value={"identifier": "ada@example.com", "password": "correct horse"}),
+                           value={"identifier": "ada@example.com", "password": "correct horse",
+                                  "device_id": "6f1c2b0e-9a4d-4c53-8e21-5d7f3a9b1c42"}),
             TOKEN_PAIR_EXAMPLE,
             refused_example(LOGIN_REFUSED),
             OpenApiExample("Locked", value={"detail": LOCKED}, response_only=True, status_codes=["429"]),
+            OpenApiExample("Unavailable", value={"detail": UNAVAILABLE}, response_only=True, status_codes=["503"]),
         ],
         summary="Log a member in (Gatehouse credentials, then each member system in login order).",
         tags=["member auth"],
@@ -66,8 +76,12 @@ class LoginView(APIView):
     def post(self, request):
         given = LoginRequestSerializer(data=request.data)
         given.is_valid(raise_exception=True)
-        outcome = member_login(identifier=given.validated_data["identifier"],
-                               password=given.validated_data["password"], ip=client_ip(request))
+        data = given.validated_data
+        outcome = member_login(identifier=data["identifier"], password=data["password"], ip=client_ip(request),
+                               device_key=data.get("device_id", ""))
+        if outcome.unavailable:
+            return Response({"detail": UNAVAILABLE}, status=status.HTTP_503_SERVICE_UNAVAILABLE,
+                            headers={"Retry-After": str(outcome.retry_after)})
         if outcome.locked:
             return Response({"detail": LOCKED}, status=status.HTTP_429_TOO_MANY_REQUESTS,
                             headers={"Retry-After": str(outcome.retry_after)})

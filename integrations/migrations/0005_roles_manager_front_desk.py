@@ -84,7 +84,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ("auth", "0012_alter_user_first_name_max_length"),
         ("contenttypes", "0002_remove_content_type_name"),
-        ("clients", "0005_export_permission"),
+        ("clients", "0006_export_permission"),
         ("packages", "0004_export_permission"),
         ("accessctl", "0006_export_permission"),
         ("integrations", "0004_sync_issue_retry_permission"),

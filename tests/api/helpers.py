@@ -1,7 +1,10 @@
-"""What the member app API tests share: a member with a password, a controllable clock."""
+"""What the member app API tests share: a member with a password, a controllable clock,
+a hasher that counts."""
 
 import datetime as dt
+import threading
 
+from django.contrib.auth.hashers import MD5PasswordHasher
 from django.utils import timezone
 
 from clients.credentials import client_password_set
@@ -20,9 +23,33 @@ def member_create(*, password: str | None = PASSWORD, **fields):
     return client
 
 
-def login(api, identifier: str, password: str, ip: str = "203.0.113.7"):
-    return api.post(LOGIN_URL, {"identifier": identifier, "password": password},
-                    content_type="application/json", REMOTE_ADDR=ip)
+def login(api, identifier: str, password: str, ip: str = "203.0.113.7", device: str | None = None):
+    body = {"identifier": identifier, "password": password, **({"device_id": device} if device else {})}
+    return api.post(LOGIN_URL, body, content_type="application/json", REMOTE_ADDR=ip)
+
+
+class CountingHasher(MD5PasswordHasher):
+    """MD5 that counts its hashes (each check or make is one encode), from any thread.
+
+    Use with settings.PASSWORD_HASHERS = COUNTING_HASHERS; reset with CountingHasher.reset().
+    """
+
+    algorithm = "counting_md5"
+    calls = 0
+    _lock = threading.Lock()
+
+    def encode(self, password, salt):
+        with CountingHasher._lock:
+            CountingHasher.calls += 1
+        return super().encode(password, salt)
+
+    @classmethod
+    def reset(cls) -> None:
+        with cls._lock:
+            cls.calls = 0
+
+
+COUNTING_HASHERS = [f"{__name__}.CountingHasher"]
 
 
 def bearer(token: str) -> dict:

@@ -5,7 +5,7 @@ import logging
 import pytest
 
 from clients.models import ClientIdentity, MemberToken
-from tests.api.helpers import PASSWORD, bearer, login, member_create
+from tests.api.helpers import COUNTING_HASHERS, PASSWORD, CountingHasher, bearer, login, member_create
 from tests.factories import IdentityTypeFactory
 
 pytestmark = pytest.mark.django_db
@@ -50,6 +50,24 @@ def test_unknown_account_wrong_password_and_no_app_password_answer_alike(client)
     assert MemberToken.objects.count() == 0
 
 
+def test_every_login_hashes_once_however_many_accounts_share_the_identifier(client, settings):
+    settings.PASSWORD_HASHERS = COUNTING_HASHERS
+    member_create(email="solo@example.com")
+    family = [member_create(email="family@example.com", alt_id=f"F{n}") for n in range(3)]
+    cases = {"no account": ("nobody@example.com", PASSWORD), "one, wrong": ("solo@example.com", "wrong-one"),
+             "one, right": ("solo@example.com", PASSWORD), "three, wrong": ("family@example.com", "wrong-one"),
+             "three, right": ("family@example.com", PASSWORD), "one of three by number": ("f1", PASSWORD)}
+    seen = {}
+    for n, (case, (identifier, password)) in enumerate(cases.items()):
+        CountingHasher.reset()
+        answer = login(client, identifier, password, ip=f"192.0.2.{n}")
+        seen[case] = (answer.status_code, CountingHasher.calls)
+
+    assert seen == {"no account": (401, 1), "one, wrong": (401, 1), "one, right": (200, 1),
+                    "three, wrong": (401, 1), "three, right": (401, 1), "one of three by number": (200, 1)}
+    assert login(client, "F2", PASSWORD, ip="192.0.2.99").json()["client"]["id"] == family[2].pk
+
+
 def test_a_deleted_client_cannot_log_in(client):
     from clients.services import client_delete
 
@@ -64,7 +82,11 @@ def test_missing_fields_are_a_400(client):
     assert answer.status_code == 400 and "password" in answer.json()
 
 
-def test_refresh_rotates_and_a_reused_refresh_token_ends_the_login(client):
+def refresh(api, token: str):
+    return api.post("/api/v1/auth/refresh", {"refresh": token}, content_type="application/json")
+
+
+def test_refresh_rotates_and_a_reused_refresh_token_ends_the_login(client, clock):
     member_create(email="ada@example.com")
     first = login(client, "ada@example.com", PASSWORD).json()
 
@@ -74,12 +96,40 @@ def test_refresh_rotates_and_a_reused_refresh_token_ends_the_login(client):
     assert fresh["refresh"] != first["refresh"]
     assert client.get("/api/v1/me", **bearer(fresh["access"])).status_code == 200
 
+    clock.advance(seconds=11)  # past the grace for an app that fires twice
     replay = client.post("/api/v1/auth/refresh", {"refresh": first["refresh"]}, content_type="application/json")
     assert replay.status_code == 401
     # The stolen-copy case: everything of that login stops working, the newest pair too.
     assert client.get("/api/v1/me", **bearer(fresh["access"])).status_code == 401
     again = client.post("/api/v1/auth/refresh", {"refresh": fresh["refresh"]}, content_type="application/json")
     assert again.status_code == 401
+
+
+def test_a_refresh_sent_twice_within_the_grace_gets_the_same_pair(client, clock):
+    member_create(email="ada@example.com")
+    first = login(client, "ada@example.com", PASSWORD).json()
+
+    once = refresh(client, first["refresh"])
+    clock.advance(seconds=9)
+    twice = refresh(client, first["refresh"])
+
+    assert once.status_code == twice.status_code == 200
+    assert (twice.json()["access"], twice.json()["refresh"]) == (once.json()["access"], once.json()["refresh"])
+    assert client.get("/api/v1/me", **bearer(twice.json()["access"])).status_code == 200
+    stored = " ".join(MemberToken.objects.values_list("successor", flat=True))
+    assert once.json()["refresh"] not in stored and once.json()["access"] not in stored
+    assert refresh(client, twice.json()["refresh"]).status_code == 200  # the app carries on
+
+
+def test_no_grace_after_logout(client):
+    member_create(email="ada@example.com")
+    first = login(client, "ada@example.com", PASSWORD).json()
+    fresh = refresh(client, first["refresh"]).json()
+
+    assert client.post("/api/v1/auth/logout", **bearer(fresh["access"])).status_code == 204
+
+    assert refresh(client, first["refresh"]).status_code == 401
+    assert not MemberToken.objects.exclude(successor="").exists()
 
 
 def test_access_and_refresh_tokens_expire(client, clock):

@@ -55,3 +55,13 @@ def test_the_docs_page_uses_the_packaged_swagger_ui_only(client):
     assert "cdn" not in page.lower() and "https://" not in "".join(assets)
     for asset in ("swagger-ui-bundle.js", "swagger-ui-standalone-preset.js", "swagger-ui.css"):
         assert finders.find(f"drf_spectacular_sidecar/swagger-ui-dist/{asset}"), asset
+
+
+def test_the_login_documents_the_device_id_and_the_503(schema):
+    login = schema["paths"]["/api/v1/auth/login"]["post"]
+    name = login["requestBody"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
+    device = schema["components"]["schemas"][name]["properties"]["device_id"]
+
+    assert (device["minLength"], device["maxLength"]) == (16, 128) and "once per installation" in device["description"]
+    assert "device_id" not in schema["components"]["schemas"][name].get("required", [])
+    assert "Retry-After" in login["responses"]["503"]["description"]

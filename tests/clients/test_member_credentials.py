@@ -1,17 +1,21 @@
 """Gatehouse's own member credentials and app tokens, at the service level."""
 
 import pytest
+from cryptography.fernet import InvalidToken
 from django.contrib.auth.hashers import MD5PasswordHasher
 
 from clients.credentials import client_password_check, client_password_set
 from clients.models import Client, ClientIdentity, MemberToken
 from clients.tokens import (
     TokenRefused,
+    _sealer,
     member_token_authenticate,
     member_token_refresh,
     member_tokens_issue,
     member_tokens_revoke_all,
+    token_digest,
 )
+from tests.api.helpers import Clock
 from tests.factories import ClientFactory, IdentityTypeFactory
 
 pytestmark = pytest.mark.django_db
@@ -26,6 +30,13 @@ class CountingHasher(MD5PasswordHasher):
     def encode(self, password, salt):
         CountingHasher.calls += 1
         return super().encode(password, salt)
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    fake = Clock()
+    monkeypatch.setattr("django.utils.timezone.now", fake)
+    return fake
 
 
 @pytest.fixture(autouse=True)
@@ -49,8 +60,11 @@ def test_every_check_costs_exactly_one_hash_whatever_the_account(counting):
     with_password = ClientFactory(email="ada@example.com")
     client_password_set(client=with_password, password="S3cret-pass")
     ClientFactory(email="bob@example.com")  # no app password
+    for _ in range(3):
+        client_password_set(client=ClientFactory(email="family@example.com"), password="S3cret-pass")
     cases = [("ada@example.com", "S3cret-pass"), ("ada@example.com", "wrong"), ("nobody@example.com", "x"),
-             ("bob@example.com", "x"), ("", "x"), ("ada@example.com", "")]
+             ("bob@example.com", "x"), ("", "x"), ("ada@example.com", ""), ("family@example.com", "S3cret-pass"),
+             ("family@example.com", "wrong")]
     costs = []
     for identifier, password in cases:
         counting.calls = 0
@@ -76,25 +90,63 @@ def test_an_inactive_identity_type_is_not_an_identifier():
     assert client_password_check(identifier="fob-9", password="S3cret-pass") is None
 
 
-def test_a_shared_email_logs_in_whichever_client_the_password_is_for():
-    parent, child = ClientFactory(email="family@example.com"), ClientFactory(email="family@example.com")
+def test_an_identifier_several_clients_share_is_not_a_gatehouse_login():
+    parent = ClientFactory(email="family@example.com", alt_id="P1")
+    child = ClientFactory(email="family@example.com", alt_id="C1")
     client_password_set(client=parent, password="Parent-pass-1")
     client_password_set(client=child, password="Child-pass-2")
-    assert client_password_check(identifier="family@example.com", password="Child-pass-2") == child
+    ClientFactory(email="solo@example.com", alt_id="S1")  # shares nothing: no app password
+
+    assert client_password_check(identifier="family@example.com", password="Child-pass-2") is None
+    assert client_password_check(identifier="family@example.com", password="Parent-pass-1") is None
+    assert client_password_check(identifier="c1", password="Child-pass-2") == child
+    assert client_password_check(identifier="P1", password="Parent-pass-1") == parent
+    client_password_set(client=child, password=None)  # a client without a password shares nothing
     assert client_password_check(identifier="family@example.com", password="Parent-pass-1") == parent
 
 
-def test_a_refresh_token_works_once_and_its_reuse_revokes_the_family():
+def test_a_refresh_token_works_once_and_its_reuse_revokes_the_family(clock):
     member = ClientFactory()
     first = member_tokens_issue(client=member)
     second = member_token_refresh(refresh_token=first.refresh)
 
     assert member_token_authenticate(token=second.access).client == member
+    clock.advance(seconds=10, microseconds=1)  # just past the grace
     with pytest.raises(TokenRefused):
         member_token_refresh(refresh_token=first.refresh)
     assert member_token_authenticate(token=second.access) is None
     assert member_token_authenticate(token=first.access) is None
     assert MemberToken.objects.filter(revoked_at__isnull=True).count() == 0
+
+
+def test_within_the_grace_a_refresh_token_gets_its_successor_again(clock, settings):
+    settings.MEMBER_REFRESH_GRACE_SECONDS = 5
+    first = member_tokens_issue(client=ClientFactory())
+    second = member_token_refresh(refresh_token=first.refresh)
+    clock.advance(seconds=5)
+
+    again = member_token_refresh(refresh_token=first.refresh)
+
+    assert (again.access, again.refresh, again.access_expires) == (second.access, second.refresh,
+                                                                    second.access_expires)
+    assert MemberToken.objects.count() == 4  # nothing new was issued
+    third = member_token_refresh(refresh_token=second.refresh)
+    clock.advance(seconds=6)
+    member_token_refresh(refresh_token=third.refresh)  # rotating again wipes successors past their grace
+    assert list(MemberToken.objects.exclude(successor="").values_list("digest", flat=True)) == [
+        token_digest(third.refresh)]
+
+
+def test_a_successor_is_sealed_with_the_token_it_replaced(clock):
+    first = member_tokens_issue(client=ClientFactory())
+    second = member_token_refresh(refresh_token=first.refresh)
+    row = MemberToken.objects.get(digest=token_digest(first.refresh))
+
+    assert row.successor and second.refresh not in row.successor and second.access not in row.successor
+    for held in (row.digest, token_digest(second.refresh), row.successor):  # what the database holds
+        with pytest.raises(InvalidToken):
+            _sealer(held).decrypt(row.successor.encode())
+    assert member_token_refresh(refresh_token=first.refresh).refresh == second.refresh  # the raw token opens it
 
 
 def test_an_access_token_is_not_a_refresh_token_and_vice_versa():
@@ -116,7 +168,7 @@ def test_revoke_all_reaches_every_login_of_that_client_only():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_refreshes_racing_with_one_token_end_the_login():
+def test_two_refreshes_racing_with_one_token_get_the_same_pair():
     from concurrent.futures import ThreadPoolExecutor
     from threading import Barrier
 
@@ -139,5 +191,7 @@ def test_two_refreshes_racing_with_one_token_end_the_login():
     with ThreadPoolExecutor(2) as pool:
         results = list(pool.map(refresh, range(2)))
 
-    assert sorted(type(r).__name__ for r in results) == ["TokenPair", "TokenRefused"]
-    assert MemberToken.objects.filter(revoked_at__isnull=True).count() == 0
+    assert [type(r).__name__ for r in results] == ["TokenPair", "TokenPair"]
+    assert results[0].access == results[1].access and results[0].refresh == results[1].refresh
+    assert member_token_authenticate(token=results[0].access) is not None
+    assert MemberToken.objects.count() == 4 and MemberToken.objects.filter(revoked_at__isnull=True).count() == 3

@@ -6,7 +6,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('clients', '0004_client_tag_change'),
+        ('clients', '0005_login_devices_refresh_grace'),
     ]
 
     operations = [
