@@ -15,8 +15,8 @@ Counters are database rows keyed by digests (settings.MEMBER_LOCKOUT), one per:
 Only failures count. An attempt is reserved before its password is checked: its counters
 are locked (SELECT ... FOR UPDATE), checked and counted in one transaction as if it were
 going to fail, so a burst of simultaneous guesses reaches the password check no more
-often than the limits allow. A success, or an attempt nobody could answer, releases its
-reservation. Attempts refused by a lock are not counted, so hammering a lock does not
+often than the limits allow. A success releases its reservation; an attempt nobody could
+answer releases all of it but the pair's (see login_attempt_unanswered). Attempts refused by a lock are not counted, so hammering a lock does not
 extend it.
 """
 
@@ -216,8 +216,12 @@ def login_attempt_succeeded(*, attempt: LoginAttempt) -> None:
 
 @transaction.atomic
 def login_attempt_unanswered(*, attempt: LoginAttempt) -> None:
-    """Nobody could check the password (every member system down): the attempt does not count."""
-    _release(attempt)
+    """Nobody could check the password (every member system down): the identifier's own count
+    and a trusted device's are released, so no member is locked out by an outage. The pair's
+    count stands: Gatehouse's own password still answers meanwhile, and an address must not
+    guess it freely for as long as the member systems are down."""
+    keep = "" if attempt.trusted_device else _keys(attempt.identifier, attempt.ip)[Scope.PAIR]
+    _release(attempt, skip=keep)
 
 
 def login_device_trusted(*, identifier: str, device_key: str) -> bool:
