@@ -61,6 +61,8 @@ ROOT_URLCONF = "config.urls"
 
 # The JSON API and webhooks read no body larger than this (413 with a clear message).
 API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=1024 * 1024)
+# ... nor JSON nested deeper than this (400): config.json_input reads every JSON body.
+API_MAX_JSON_DEPTH = env.int("API_MAX_JSON_DEPTH", default=32)
 WSGI_APPLICATION = "config.wsgi.application"
 
 TEMPLATES = [
@@ -120,7 +122,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     # The API speaks JSON only, in and out (no browsable API, no form bodies).
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["config.json_input.BoundedJSONParser"],
     # Proxies in front of us that append to X-Forwarded-For; 0 trusts only REMOTE_ADDR
     # (an unset value would let a client pick its own IP and dodge the per-IP throttles).
     "NUM_PROXIES": env.int("NUM_PROXIES", default=0),

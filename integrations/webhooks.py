@@ -2,11 +2,11 @@
 
 import hashlib
 import hmac
-import json
 import logging
 
 from django.db import IntegrityError, transaction
 
+from config.json_input import JsonRefused, json_loads_bounded
 from integrations.connectors import connector_for
 from integrations.models import Integration, WebhookEvent
 from integrations.queue import task_queue
@@ -50,7 +50,10 @@ def webhook_receive(*, integration: Integration, body: bytes, headers) -> tuple[
         logger.warning("integration=%s webhook refused: bad signature", integration.pk)
         raise WebhookRefused("The signature does not match.", status=401)
     try:
-        payload = json.loads(body)
+        payload = json_loads_bounded(body, max_bytes=MAX_BODY_BYTES)
+    except JsonRefused as refused:
+        raise WebhookRefused(f"The event cannot be read: {refused}", status=refused.status) from None
+    try:
         event_id, event_type = connector.webhook_event(payload)
     except (ValueError, TypeError, KeyError) as error:
         raise WebhookRefused(f"The event cannot be read: {error}") from None
