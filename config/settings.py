@@ -200,6 +200,9 @@ else:
 # Housekeeping (integrations.housekeeping, daily): processed webhook events and finished
 # sync runs older than this many days are deleted.
 RECORDS_KEEP_DAYS = env.int("RECORDS_KEEP_DAYS", default=30)
+# A webhook event whose own signed time is older than this is refused (400), so a replay
+# cannot outlive its dedupe record: housekeeping keeps events at least this long.
+WEBHOOK_MAX_AGE_HOURS = env.int("WEBHOOK_MAX_AGE_HOURS", default=24)
 
 # A sync run's claim lasts this long without committing a page; a worker that dies
 # frees its syncs when it runs out (integrations.sync.claim).
