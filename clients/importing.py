@@ -5,6 +5,7 @@ are safe to open in a spreadsheet.
 """
 
 from django import forms
+from django.contrib import messages
 from import_export import resources
 from import_export.admin import ImportExportModelAdmin
 from import_export.forms import ImportForm
@@ -50,6 +51,20 @@ class AllOrNothingResource(resources.ModelResource):
         return formula_escape(super().export_field(field, instance, **kwargs))
 
 
+def import_committed(result) -> bool:
+    """Whether an AllOrNothingResource import kept its rows: it rolls back on any error."""
+    return not result.has_errors() and not result.has_validation_errors()
+
+
+def import_problems(result, limit: int = 3) -> list[str]:
+    """The first problems of a failed import, "row N: field: message", for the admin message."""
+    found = [str(error.error) for error in result.base_errors]
+    found += [f"row {number}: {errors[0].error}" for number, errors in result.row_errors()]
+    for row in result.invalid_rows:
+        found += [f"row {row.number}: {field}: {' '.join(texts)}" for field, texts in row.error_dict.items()]
+    return [problem[:300] for problem in found[:limit]]
+
+
 class BoundedImportForm(ImportForm):
     """Refuses a file larger than MAX_IMPORT_BYTES before anything reads it."""
 
@@ -64,6 +79,23 @@ class BoundedImportForm(ImportForm):
 
 
 class ClubImportExportAdmin(ImportExportModelAdmin):
-    """The admin base of every importable club record."""
+    """The admin base of every importable club record.
+
+    The confirm step can be posted for a file whose dry run failed; the import then rolls
+    back, so it logs nothing and says nothing was imported (import_export would log and
+    count the rolled-back rows).
+    """
 
     import_form_class = BoundedImportForm
+
+    def generate_log_entries(self, result, request):
+        if import_committed(result):
+            super().generate_log_entries(result, request)
+
+    def add_success_message(self, result, request):
+        if import_committed(result):
+            super().add_success_message(result, request)
+            return
+        failed = len(result.base_errors) + len(result.row_errors()) + len(result.invalid_rows)
+        messages.error(request, f"Nothing was imported (0 {self.model._meta.verbose_name_plural}); fix the "
+                                f"file and import it again. {failed} problem(s): {'; '.join(import_problems(result))}")

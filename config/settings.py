@@ -57,6 +57,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "config.middleware.AdminQueryGuardMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "config.admin_login.KnownDeviceMiddleware",
     "axes.middleware.AxesMiddleware",  # last, as django-axes requires
@@ -93,6 +94,8 @@ ROOT_URLCONF = "config.urls"
 
 # The JSON API and webhooks read no body larger than this (413 with a clear message).
 API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=1024 * 1024)
+# ... nor JSON nested deeper than this (400): config.json_input reads every JSON body.
+API_MAX_JSON_DEPTH = env.int("API_MAX_JSON_DEPTH", default=32)
 WSGI_APPLICATION = "config.wsgi.application"
 
 TEMPLATES = [
@@ -152,7 +155,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     # The API speaks JSON only, in and out (no browsable API, no form bodies).
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["config.json_input.BoundedJSONParser"],
     # Proxies in front of us that append to X-Forwarded-For; 0 trusts only REMOTE_ADDR
     # (an unset value would let a client pick its own IP and dodge the per-IP throttles).
     "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
@@ -236,6 +239,9 @@ else:
 # Housekeeping (integrations.housekeeping, daily): processed webhook events and finished
 # sync runs older than this many days are deleted.
 RECORDS_KEEP_DAYS = env.int("RECORDS_KEEP_DAYS", default=30)
+# A webhook event whose own signed time is older than this is refused (400), so a replay
+# cannot outlive its dedupe record: housekeeping keeps events at least this long.
+WEBHOOK_MAX_AGE_HOURS = env.int("WEBHOOK_MAX_AGE_HOURS", default=24)
 
 # A sync run's claim lasts this long without committing a page; a worker that dies
 # frees its syncs when it runs out (integrations.sync.claim).

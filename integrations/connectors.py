@@ -194,6 +194,12 @@ class Connector:
         """(event id, event type) of a webhook payload; raise ValueError if unusable."""
         raise ValueError("This integration does not take webhooks.")
 
+    def webhook_event_time(self, payload: dict):
+        """When the vendor says the event happened (an aware datetime, signed with the body),
+        or None when its payload carries no such time; raise ValueError if unreadable.
+        Events older than WEBHOOK_MAX_AGE_HOURS are refused (integrations.webhooks)."""
+        return None
+
     def webhook_process(self, event) -> None:
         """Act on a stored WebhookEvent (runs in a task)."""
 

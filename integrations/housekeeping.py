@@ -1,13 +1,14 @@
 """What Gatehouse forgets, once a day (the "gatehouse:housekeeping" schedule).
 
 Rows that only grow and stop mattering: webhook events processed more than
-RECORDS_KEEP_DAYS ago (a repeat of one that old is handled again, which every
-connector's processing tolerates: door accesses are unique per event, member syncs are
-idempotent), finished sync runs older than that (each sync keeps its latest successful
-run, so "last sync" stays known), login counters that no longer count and member app
-tokens a day past their expiry, and the admin login's django-axes records (failed
-attempts past their cool-off, login log entries older than RECORDS_KEEP_DAYS). Failed
-webhook events, open issues and club records are never purged here.
+RECORDS_KEEP_DAYS ago, and never sooner than the webhook freshness tolerance
+(WEBHOOK_MAX_AGE_HOURS: until then a replay must still find its dedupe record; after
+it, the freshness check refuses the replay), finished sync runs older than
+RECORDS_KEEP_DAYS (each sync keeps its latest successful run, so "last sync" stays
+known), login counters that no longer count, member app tokens a day past their
+expiry, and the admin login's django-axes records (failed attempts past their cool-off,
+login log entries older than RECORDS_KEEP_DAYS). Failed webhook events, open issues and
+club records are never purged here.
 """
 
 from datetime import timedelta
@@ -20,6 +21,7 @@ from django.utils import timezone
 from clients.lockout import login_counters_purge
 from clients.tokens import member_tokens_purge
 from integrations.models import SyncRun, WebhookEvent
+from integrations.webhooks import webhook_dedupe_keep
 
 SCHEDULE_NAME = "gatehouse:housekeeping"
 
@@ -49,7 +51,7 @@ def records_purge(*, now=None) -> dict[str, int]:
     now = now or timezone.now()
     before = now - timedelta(days=settings.RECORDS_KEEP_DAYS)
     return {
-        "webhook events": webhook_events_purge(before=before),
+        "webhook events": webhook_events_purge(before=min(before, now - webhook_dedupe_keep())),
         "sync runs": sync_runs_purge(before=before),
         "login counters": login_counters_purge(now=now),
         "member tokens": member_tokens_purge(now=now),

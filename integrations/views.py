@@ -31,8 +31,11 @@ class WebhookView(APIView):
             202: inline_serializer("WebhookAccepted", {"status": serializers.CharField(),
                                                        "event": serializers.CharField()}),
             200: OpenApiResponse(description="A repeat of an event already received; ignored."),
+            400: OpenApiResponse(description="The event cannot be read (not JSON, nested too deep, not an "
+                                             "event of this vendor) or is older than the freshness tolerance."),
             401: OpenApiResponse(description="The signature does not match."),
             404: OpenApiResponse(description="No such active integration."),
+            413: OpenApiResponse(description="The body is too large."),
             503: OpenApiResponse(description="A stored secret of the integration cannot be read now; "
                                              "deliver again later."),
         },

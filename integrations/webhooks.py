@@ -2,11 +2,14 @@
 
 import hashlib
 import hmac
-import json
 import logging
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
+from config.json_input import JsonRefused, json_loads_bounded
 from integrations.connectors import connector_for
 from integrations.crypto import SECRETS_UNREADABLE
 from integrations.models import Integration, WebhookEvent
@@ -15,6 +18,7 @@ from integrations.queue import task_queue
 logger = logging.getLogger("gatehouse.webhooks")
 
 MAX_BODY_BYTES = 256 * 1024
+FUTURE_SKEW = timedelta(minutes=5)  # a vendor's clock a little ahead of ours
 
 
 class WebhookRefused(Exception):
@@ -56,10 +60,15 @@ def webhook_receive(*, integration: Integration, body: bytes, headers) -> tuple[
         logger.warning("integration=%s webhook refused: bad signature", integration.pk)
         raise WebhookRefused("The signature does not match.", status=401)
     try:
-        payload = json.loads(body)
+        payload = json_loads_bounded(body, max_bytes=MAX_BODY_BYTES)
+    except JsonRefused as refused:
+        raise WebhookRefused(f"The event cannot be read: {refused}", status=refused.status) from None
+    try:
         event_id, event_type = connector.webhook_event(payload)
-    except (ValueError, TypeError, KeyError) as error:
+        occurred_at = connector.webhook_event_time(payload)
+    except (ValueError, TypeError, KeyError, OverflowError) as error:
         raise WebhookRefused(f"The event cannot be read: {error}") from None
+    webhook_freshness_check(integration=integration, event_id=str(event_id), occurred_at=occurred_at)
     try:
         with transaction.atomic():
             event = WebhookEvent.objects.create(
@@ -71,3 +80,32 @@ def webhook_receive(*, integration: Integration, body: bytes, headers) -> tuple[
         logger.info("integration=%s webhook %s repeated; ignored", integration.pk, event_id)
         return WebhookEvent.objects.get(integration=integration, event_id=str(event_id)[:100]), False
     return event, True
+
+
+def webhook_max_age() -> timedelta:
+    """How old (by its own signed time) an event may be and still be accepted."""
+    return timedelta(hours=settings.WEBHOOK_MAX_AGE_HOURS)
+
+
+def webhook_dedupe_keep() -> timedelta:
+    """How long a stored event must be kept to catch every replay the freshness check lets in."""
+    return webhook_max_age() + FUTURE_SKEW
+
+
+def webhook_freshness_check(*, integration: Integration, event_id: str, occurred_at: datetime | None,
+                            now: datetime | None = None) -> None:
+    """Refuse (400, logged) an event dated outside [now - max age, now + a little skew].
+
+    Stored events are kept at least as long as the max age (integrations.housekeeping), so
+    a replay of an accepted event is always caught by the dedupe record or by this check.
+    Events without a time of their own (None) are not judged.
+    """
+    if occurred_at is None:
+        return
+    now = now or timezone.now()
+    if now - webhook_max_age() <= occurred_at <= now + FUTURE_SKEW:
+        return
+    logger.warning("integration=%s %s webhook event %r refused: dated %s, outside the %d hour tolerance",
+                   integration.pk, integration.kind, event_id[:100], occurred_at.isoformat(),
+                   settings.WEBHOOK_MAX_AGE_HOURS)
+    raise WebhookRefused("The event is too old (or dated in the future) to be accepted.")

@@ -4,16 +4,13 @@ Newest first and filterable; with JavaScript the page asks for rows newer than t
 it shows every few seconds (staff/static/staff/access_log.js); without, it is a plain page.
 """
 
-from datetime import datetime
-
 from django import forms
-from django.shortcuts import render
-from django.utils.dateparse import parse_datetime
 
 from accessctl.access_log import OUTCOMES, access_log_entries
 from accessctl.models import Door
 from clients.models import Location
 from integrations.models import Integration
+from staff.filters import StaffFilters, filters_render
 from staff.permissions import ACCESS_LOG, staff_permission_required
 
 PAGE = 50
@@ -27,27 +24,22 @@ class AccessLogFilters(forms.Form):
                              widget=forms.TextInput(attrs={"placeholder": "Name or email"}))
 
 
-def _instant(value: str | None) -> datetime | None:
-    parsed = parse_datetime(value or "")
-    return parsed if parsed is not None and parsed.tzinfo is not None else None
-
-
 @staff_permission_required(ACCESS_LOG)
 def access_log(request):
     """The page, or with ?partial=1&after=<time> only the rows newer than that."""
-    filters = AccessLogFilters(request.GET or None)
-    chosen = filters.cleaned_data if filters.is_bound and filters.is_valid() else {}
+    read = StaffFilters(request.GET)
+    filters, chosen = read.form(AccessLogFilters)
     entries = access_log_entries(
         door=chosen.get("door"), location=chosen.get("location"), outcome=chosen.get("outcome") or "",
-        member=chosen.get("member") or "", after=_instant(request.GET.get("after")),
-        before=_instant(request.GET.get("before")), limit=PAGE,
+        member=chosen.get("member") or "", after=read.instant("after"),
+        before=read.instant("before"), limit=PAGE,
         source_names={i.source: i.name for i in Integration.objects.all()},
     )
     query = request.GET.copy()
     for key in ("after", "before", "partial"):
         query.pop(key, None)
     template = "staff/_access_log_rows.html" if request.GET.get("partial") else "staff/access_log.html"
-    return render(request, template, {
+    return filters_render(request, template, {
         "filters": filters, "entries": entries, "query": query.urlencode(),
         "older": entries[-1].at.isoformat() if len(entries) == PAGE else "",
-    })
+    }, read)

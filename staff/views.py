@@ -17,6 +17,7 @@ from integrations.models import Integration, SyncIssue
 from packages.models import ClientPackage
 from staff import permissions as need
 from staff.charts import sync_chart_svg
+from staff.filters import StaffFilters, filters_render
 from staff.permissions import refused, staff_permission_required
 from staff.selectors import integrations_health
 
@@ -30,15 +31,16 @@ def dashboard(request):
 
 @staff_permission_required(need.CLIENTS)
 def client_list(request):
-    query = request.GET.get("q", "").strip()
+    filters = StaffFilters(request.GET)
+    query = filters.text("q")
     clients = Client.objects.select_related("home_location")
     if query:
         clients = clients.filter(
             Q(first_name__icontains=query) | Q(last_name__icontains=query) | Q(email__icontains=query)
             | Q(alt_id=query) | Q(identities__value=query)
         ).distinct()
-    page = Paginator(clients, 50).get_page(request.GET.get("page"))
-    return render(request, "staff/client_list.html", {"page": page, "query": query})
+    page = Paginator(clients, 50).get_page(filters.page_number())
+    return filters_render(request, "staff/client_list.html", {"page": page, "query": query}, filters)
 
 
 @staff_permission_required(need.CLIENTS)
@@ -98,18 +100,19 @@ def client_sync_now(request, client_id: int):
 def sync_issues(request):
     """Open sync issues grouped by reason, each with its record's payload."""
     issues = SyncIssue.objects.filter(resolved_at__isnull=True).select_related("integration")
-    integration = request.GET.get("integration")
+    filters = StaffFilters(request.GET)
+    integration = filters.record_id("integration")
     if integration:
         issues = issues.filter(integration_id=integration)
     groups = issues.values("reason").annotate(n=Count("id")).order_by("-n")[:50]
     by_reason = {g["reason"]: [] for g in groups}
     for issue in issues.filter(reason__in=list(by_reason))[:500]:
         by_reason[issue.reason].append(issue)
-    return render(request, "staff/sync_issues.html", {
+    return filters_render(request, "staff/sync_issues.html", {
         "groups": [(g["reason"], g["n"], by_reason[g["reason"]]) for g in groups],
-        "integrations": Integration.objects.all(), "selected": integration,
+        "integrations": Integration.objects.all(), "selected": str(integration or ""),
         "member_sync": {i.pk for i in Integration.objects.all() if _offers_member_sync(i)},
-    })
+    }, filters)
 
 
 def _offers_member_sync(integration: Integration) -> bool:

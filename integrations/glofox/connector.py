@@ -121,7 +121,9 @@ class GlofoxConnector(Connector):
     # webhooks ------------------------------------------------------------------
     def webhook_event(self, payload):
         """Glofox's envelope has no event id: a repeat delivery is the same body, so the
-        event id is the SHA-256 of the payload (keys sorted)."""
+        event id is the SHA-256 of the payload (keys sorted). It has no event time either
+        (`data.modified` is the record's), so freshness is not judged (webhook_event_time
+        stays None); a replayed event only makes the member be read again."""
         if not isinstance(payload, dict) or not isinstance(payload.get("event_type"), str) \
                 or not payload["event_type"]:
             raise ValueError("the event has no event_type")

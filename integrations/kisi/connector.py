@@ -10,7 +10,7 @@ from django.conf import settings as django_settings
 
 from integrations.connectors import Connector, SettingField, SyncSpec
 from integrations.errors import PermanentError
-from integrations.kisi.client import KISI_URL, UNLOCK_EVENT, KisiClient
+from integrations.kisi.client import KISI_URL, UNLOCK_EVENT, KisiClient, parse_time
 from integrations.kisi.doors_sync import DoorsSync
 from integrations.kisi.events import EventsSync, unlock_events_record
 from integrations.kisi.reconcile import AccessSync
@@ -72,6 +72,9 @@ class KisiConnector(Connector):
         if not isinstance(payload, dict) or not payload.get("uuid") or not payload.get("type"):
             raise ValueError("a Kisi event has a uuid and a type")
         return str(payload["uuid"]), str(payload["type"])
+
+    def webhook_event_time(self, payload):
+        return parse_time(payload.get("created_at"))
 
     def webhook_process(self, event) -> None:
         if event.event_type != UNLOCK_EVENT:

@@ -38,7 +38,7 @@ def _ignored_reason(event) -> str:
     try:
         if parse_time(event.get("created_at")) is None:
             return "no time"
-    except ValueError:
+    except (ValueError, OverflowError):  # OverflowError: a time that leaves years 1-9999 in UTC
         return "unreadable time"
     return ""
 
