@@ -16,8 +16,8 @@ Only failures count. An attempt is reserved before its password is checked: its 
 are locked (SELECT ... FOR UPDATE), checked and counted in one transaction as if it were
 going to fail, so a burst of simultaneous guesses reaches the password check no more
 often than the limits allow. A success releases its reservation; an attempt nobody could
-answer releases all of it but the pair's (see login_attempt_unanswered). Attempts refused by a lock are not counted, so hammering a lock does not
-extend it.
+answer releases all of it but the pair's (see login_attempt_unanswered). Attempts refused
+by a lock are not counted, so hammering a lock does not extend it.
 """
 
 import hashlib
