@@ -1,6 +1,7 @@
 """Shared fixtures."""
 
 import pytest
+from django.core.cache import cache
 
 
 @pytest.fixture
@@ -13,3 +14,12 @@ def manager(django_user_model):
 def manager_client(client, manager):
     client.force_login(manager)
     return client
+
+
+@pytest.fixture
+def fast_and_fresh(settings, db):
+    """Fast password hashing and empty throttle counts (`pytest.mark.usefixtures` in login tests)."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    cache.clear()
+    yield
+    cache.clear()

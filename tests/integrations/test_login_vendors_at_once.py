@@ -4,24 +4,18 @@ answer neither decides for another's members nor counts against anybody."""
 from types import SimpleNamespace
 
 import pytest
-from django.core.cache import cache
 
 from clients.models import Client, LoginCounter
 from integrations.sandbox.transports import mounted, served
 from integrations.services import integration_save
-from tests.api.helpers import FAST_HASHERS, PASSWORD, login, member_create
+from tests.api.helpers import PASSWORD, login, member_create
 from tests.integrations.example.sandbox import API_KEY, ExampleSandbox
 
 VENDOR_PASSWORD = "Vendor-Pass-31"
 UNAVAILABLE = {"detail": "The member systems cannot be reached. Try again later."}
 
 
-@pytest.fixture(autouse=True)
-def fast_and_fresh(settings, db):
-    settings.PASSWORD_HASHERS = FAST_HASHERS
-    cache.clear()
-    yield
-    cache.clear()
+pytestmark = pytest.mark.usefixtures("fast_and_fresh")
 
 
 def clubs(first_url: str, second_url: str) -> SimpleNamespace:

@@ -35,7 +35,7 @@ def test_a_huge_body_is_refused_before_it_is_read(client, caplog):
 
 def test_not_json_is_a_clear_400(client):
     answer = login(client, b"identifier=me")
-    assert answer.status_code == 400 and answer.json()["detail"].startswith("JSON parse error")
+    assert answer.status_code == 400 and answer.json()["detail"].startswith("The request body is not valid JSON")
 
 
 def test_a_huge_webhook_is_refused_and_nothing_stored(client):

@@ -52,35 +52,21 @@ def test_a_visit_becomes_a_door_access_and_marks_the_booking_attended(fresh, san
     assert (close.attended, later.attended, elsewhere.attended) == (True, False, False)
 
 
-def test_the_attendance_window_is_a_setting(fresh, sandbox, synced, locations, customer_number):
+@pytest.mark.parametrize("minutes, class_after_entry", [(10, 20), (0, 5)], ids=["10 minutes", "zero means zero"])
+def test_the_attendance_window_is_a_setting(fresh, sandbox, synced, locations, customer_number, minutes,
+                                            class_after_entry):
     from integrations.services import integration_save
 
     integration_save(integration=synced, name=synced.name, settings=pg_settings(customer_number,
-                     attendance_minutes=10), secrets={})
+                     attendance_minutes=minutes), secrets={})
     client = ClientFactory(source=synced.source, external_id="7000")
     sandbox.member_put(7000, homeClubId=1)
     entry = sandbox.now - timedelta(hours=1)
-    too_early = booking_at(locations[1], client, entry + timedelta(minutes=20))
+    too_early = booking_at(locations[1], client, entry + timedelta(minutes=class_after_entry))
     sandbox.visit_add(member_id=7000, club_id=1, enter=entry)
     run(synced, "visits")
     too_early.refresh_from_db()
     assert fresh().filter(client=client).count() == 1 and too_early.attended is False
-
-
-def test_an_attendance_window_of_zero_marks_only_visits_during_the_class(fresh, sandbox, synced, locations,
-                                                                        customer_number):
-    from integrations.services import integration_save
-
-    integration_save(integration=synced, name=synced.name, settings=pg_settings(customer_number,
-                     attendance_minutes=0), secrets={})
-    client = ClientFactory(source=synced.source, external_id="7001")
-    sandbox.member_put(7001, homeClubId=1)
-    entry = sandbox.now - timedelta(hours=1)
-    five_minutes_early = booking_at(locations[1], client, entry + timedelta(minutes=5))
-    sandbox.visit_add(member_id=7001, club_id=1, enter=entry)
-    run(synced, "visits")
-    five_minutes_early.refresh_from_db()
-    assert fresh().filter(client=client).count() == 1 and five_minutes_early.attended is False
 
 
 def test_a_visit_at_a_club_whose_location_has_no_door_is_an_issue(fresh, sandbox, synced, locations):
