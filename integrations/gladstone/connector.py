@@ -16,6 +16,7 @@ from integrations.gladstone.fields import SETTINGS_FIELDS
 from integrations.gladstone.lookups import Lookups, package_index_load
 from integrations.gladstone.mapping import (
     MemberRules,
+    PackageIndex,
     catalogue_entries,
     comma_list,
     flag,
@@ -89,6 +90,10 @@ class GladstoneConnector(Connector):
         subscriptions = [] if member is None or flag(member.is_deleted) else \
             client.member_subscriptions(member_id=external_id)
         records_apply(job=self.sync_job("members", {}), raws=[MemberFetch(external_id, member, subscriptions)])
+
+    def pending_package(self, wanted: str, packages) -> str | None:
+        """A waiting subscription's package by the tier rule (PTPK02 -> PTPK01 or PTPK)."""
+        return PackageIndex(packages).package_alt_id(wanted)
 
     def catalogue(self) -> list[CatalogueEntry]:
         groups = self.settings.get("subscription_type_groups") or []

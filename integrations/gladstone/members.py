@@ -25,9 +25,9 @@ from integrations.gladstone.mapping import (
     is_under_age,
     member_record,
     subscription_facts,
+    tier_alt_id,
 )
-from integrations.gladstone.models import UnmatchedSubscription
-from integrations.gladstone.services import unmatched_subscriptions_replace
+from integrations.pending import Waiting, pending_records_replace, pending_report
 from integrations.sync import Counts, Page, SyncJob
 from packages.services import client_packages_upsert
 
@@ -67,7 +67,7 @@ class PackageTally:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
-    unmatched: int = 0
+    unmatched: int = 0  # read without their package or tier: integrations.pending keeps them
 
 
 @dataclass
@@ -163,37 +163,32 @@ class MembersSync(SyncJob):
         kept = [u for u in records if not u.under_age or u.client.external_id in known_young]
         result = clients_upsert(source=source, records=[u.client for u in kept], create_inactive=False)
         self.changed_clients |= result.changed_client_ids
-        packages, unmatched = [], []
+        packages, waiting = [], []
         for update in kept:
             client_id = result.ids.get(update.client.external_id)
             if client_id is None or update.client.deleted:
                 continue
             for sub in update.subscriptions:
-                if sub.package_id is not None:
+                if sub.expired(self.now) and sub.package_id is not None:
                     packages.append(sub.record(client_id=client_id, now=self.now))
-                elif sub.sub_type_id and not sub.expired(self.now):
-                    unmatched.append(
-                        UnmatchedSubscription(
-                            integration=self.connector.integration,
-                            client_id=client_id,
-                            member_id=update.client.external_id,
-                            subscription_ref=sub.ref,
-                            sub_type_id=sub.sub_type_id,
-                            start=sub.start,
-                            seen_at=self.now,
-                        )
-                    )
+                elif sub.expired(self.now) or not sub.sub_type_id:
+                    continue  # ended: it needs no package
+                elif sub.package_id is None or (tier_alt_id(sub.sub_type_id) and sub.tier_id is None):
+                    waiting.append(_waiting(sub, client_id))  # placed once its package (or tier) exists
+                else:
+                    packages.append(sub.record(client_id=client_id, now=self.now))
         held = client_packages_upsert(source=source, records=packages)
         self.changed_clients |= held.changed_client_ids
-        unmatched_subscriptions_replace(
-            integration=self.connector.integration,
-            member_ids=[u.client.external_id for u in records],
-            rows=unmatched,
+        # What this page read replaces what was waiting for these members.
+        placed = pending_records_replace(
+            integration=self.connector.integration, waiting=waiting,
+            client_ids=[result.ids[u.client.external_id] for u in records if u.client.external_id in result.ids],
         )
+        self.changed_clients |= placed.changed_client_ids
         self.tally.created += held.created
         self.tally.updated += held.updated
         self.tally.unchanged += held.unchanged
-        self.tally.unmatched += len(unmatched)
+        self.tally.unmatched += len(waiting)
         return Counts(
             created=result.created,
             updated=result.updated,
@@ -203,10 +198,20 @@ class MembersSync(SyncJob):
 
     def finish(self, run) -> None:
         t = self.tally
+        waiting = pending_report(integration=self.connector.integration, noun="subscription")
         run.report = (
             f"Clients: {run.created} created, {run.updated} updated, {run.unchanged} unchanged, "
             f"{run.skipped} not created (inactive, deleted or under the minimum age).\n"
             f"Client packages: {t.created} created, {t.updated} updated, {t.unchanged} unchanged; "
-            f"{t.unmatched} subscription(s) with no matching package (the daily audit reports those "
-            "of the configured SubscriptionTypeGroupIDs)."
+            f"{t.unmatched} subscription(s) read without their package or tier (the daily audit emails "
+            "those of the configured SubscriptionTypeGroupIDs)."
+            + (f"\nWaiting now:\n{waiting}" if waiting else "")
         )
+
+
+def _waiting(sub: SubscriptionFacts, client_id: int) -> Waiting:
+    """A subscription whose package (or tier) does not exist yet, for integrations.pending."""
+    return Waiting(
+        reference=sub.ref, client_id=client_id, package=sub.sub_type_id, start=sub.start, end=sub.end,
+        location_id=sub.location_id, tier=tier_alt_id(sub.sub_type_id) or "",
+    )
