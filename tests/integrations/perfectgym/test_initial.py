@@ -70,21 +70,23 @@ def test_initial_sync_of_all_locations_leaves_out_clubs_no_location_has(sandbox,
     assert not ClientPackage.objects.filter(alt_id__in=[f"contract_{i}" for i in head_office]).exists()
 
 
-def test_unmatched_plan_is_reported_then_assigned_on_a_rerun(sandbox, integration, locations):
+def test_unmatched_plan_is_reported_then_assigned_when_its_package_is_created(sandbox, integration, locations):
     PackageFactory(alt_id="payment_plan_24")
     runs = initial(integration)
     in_scope = contracts_of(sandbox, set(members(sandbox, {1, 2, 3, 4})))
     plan_25 = [i for i, c in in_scope.items() if c["paymentPlanId"] == 25]
     assert plan_25, "the seed gives some members the annual plan"
+    holders = {c["memberId"] for i, c in in_scope.items() if i in plan_25}
     assert f"payment_plan_25: {len(plan_25)} contracts without a package" in runs[1].report.splitlines()
-    assert "run the initial sync again" in runs[1].report
+    assert (f"payment_plan_25: {len(plan_25)} contract(s) without a package; creating a package with this "
+            f"alt ID (the catalogue can) assigns it to these {len(holders)} client(s) at once.") in runs[1].report
+    assert "initial sync again" not in runs[1].report
     assert not ClientPackage.objects.filter(alt_id__in=[f"contract_{i}" for i in plan_25]).exists()
-    annual = PackageFactory(alt_id="payment_plan_25")
-    again = initial(integration)
-    assert again[1].created == len(plan_25)
+    annual = PackageFactory(alt_id="payment_plan_25")  # no sync: creating it places them
     assert set(ClientPackage.objects.filter(package=annual).values_list("alt_id", flat=True)) == {
         f"contract_{i}" for i in plan_25}
-    assert "payment_plan_25" not in again[1].report
+    again = initial(integration)
+    assert again[1].created == 0 and "payment_plan_25" not in again[1].report
 
 
 def test_contract_statuses_become_package_statuses(sandbox, integration, all_packages):
