@@ -1,4 +1,5 @@
-"""The member sync: Gladstone's change queue -> clients, client packages (with tiers).
+"""The member sync: Gladstone's change queue -> clients, client packages (with tiers);
+an initial sync also re-reads every member Gatehouse holds.
 
 Per batch of the change queue: fetch each changed member and their subscriptions
 (Gladstone has no bulk read, so a small thread pool fetches a page's members at once),
@@ -14,7 +15,7 @@ from datetime import date, datetime
 
 from django.utils import timezone
 
-from clients.models import Client
+from clients.models import Client, Location
 from clients.records import ClientRecord
 from clients.services import clients_upsert
 from integrations.errors import BadRecord, PermanentError
@@ -80,52 +81,80 @@ class MembersSync(SyncJob):
 
     # reading -------------------------------------------------------------------
     def pages(self, cursor):
+        """The change queue; an initial sync also re-reads every member Gatehouse holds (the
+        contract has no call listing every member: see contract.NO_MEMBER_LIST). With a
+        location, an initial sync re-reads only the clients whose home site it is and
+        leaves the change queue queued, since acknowledging it would drop other sites' changes."""
         connector = self.connector
-        client, system_name = connector.client(), connector.settings["system_name"]
         run_id = int((cursor or {}).get("run_id", 0))
-        local = threading.local()
-
-        def fetch(member_id: str) -> MemberFetch:
-            if not member_id.isdigit():
-                return MemberFetch(
-                    member_id, None, problem=f"Unreadable MemberID {member_id!r} in the change queue."
-                )
-            if not hasattr(local, "client"):  # one HTTP session per thread
-                local.client = connector.client()
-            try:
-                member = local.client.member(member_id=member_id)
-                if member is None or flag(member.is_deleted):
-                    return MemberFetch(member_id, member)
-                return MemberFetch(member_id, member, local.client.member_subscriptions(member_id=member_id))
-            except PermanentError as error:  # one member Gladstone will not serve must not block the queue
-                return MemberFetch(member_id, None, problem=str(error))
-
-        previous, repeats = None, 0
+        location = self.options.get("location") if self.initial else None
+        self.local = threading.local()
         with ThreadPoolExecutor(max_workers=FETCH_THREADS, thread_name_prefix="gladstone") as pool:
-            while True:
-                changes = client.member_changes(system_name=system_name, last_run_id=run_id, run_id=run_id + 1)
-                if not changes:
-                    return
-                # The same batch again and again: the acknowledgements are not taking effect.
-                repeats = repeats + 1 if changes == previous else 0
-                if repeats >= MAX_REPEATED_BATCHES:
-                    raise PermanentError("gladstone: CleanupMemberChanges does not acknowledge the changes read")
-                previous, run_id = changes, run_id + 1
-                member_ids = list(dict.fromkeys(ch.member_id.strip() for ch in changes))
-                chunks = [member_ids[n : n + PAGE_SIZE] for n in range(0, len(member_ids), PAGE_SIZE)]
-                pending = [pool.submit(fetch, m) for m in chunks[0]]
-                try:
-                    for n in range(len(chunks)):
-                        fetched = [future.result() for future in pending]
-                        # Fetch the next page while the engine writes this one.
-                        pending = [pool.submit(fetch, m) for m in chunks[n + 1]] if n + 1 < len(chunks) else []
-                        yield Page(fetched, cursor={"run_id": run_id})
-                finally:
-                    for future in pending:
-                        future.cancel()
-                # The engine commits a page before asking for the next one: here the whole
-                # batch is committed, so it is safe to acknowledge.
-                client.member_changes_cleanup(system_name=system_name)
+            seen: set[str] = set()
+            if not location:
+                for page in self._queue_pages(connector.client(), pool, run_id):
+                    seen |= {f.member_id for f in page.records}
+                    run_id = page.cursor["run_id"]
+                    yield page
+            if self.initial:
+                known = Client.objects.filter(source=connector.integration.source)
+                if location:
+                    if not Location.objects.filter(alt_id=location).exists():
+                        raise PermanentError(f"No location has the SiteID {location!r} as its alt ID.")
+                    known = known.filter(home_location__alt_id=location)
+                member_ids = [m for m in known.order_by("pk").values_list("external_id", flat=True)
+                              if m and m not in seen]
+                yield from self._fetched_pages(pool, member_ids, {"run_id": run_id})
+
+    @property
+    def initial(self) -> bool:
+        return bool(self.options.get("initial"))
+
+    def _fetch(self, member_id: str) -> MemberFetch:
+        if not member_id.isdigit():
+            return MemberFetch(member_id, None, problem=f"Unreadable MemberID {member_id!r} in the change queue.")
+        if not hasattr(self.local, "client"):  # one HTTP session per thread
+            self.local.client = self.connector.client()
+        try:
+            member = self.local.client.member(member_id=member_id)
+            if member is None or flag(member.is_deleted):
+                return MemberFetch(member_id, member)
+            return MemberFetch(member_id, member, self.local.client.member_subscriptions(member_id=member_id))
+        except PermanentError as error:  # one member Gladstone will not serve must not block the queue
+            return MemberFetch(member_id, None, problem=str(error))
+
+    def _fetched_pages(self, pool, member_ids: list[str], cursor: dict):
+        """Pages of these members, each fetched while the engine writes the one before."""
+        chunks = [member_ids[n : n + PAGE_SIZE] for n in range(0, len(member_ids), PAGE_SIZE)]
+        if not chunks:
+            return
+        pending = [pool.submit(self._fetch, m) for m in chunks[0]]
+        try:
+            for n in range(len(chunks)):
+                fetched = [future.result() for future in pending]
+                pending = [pool.submit(self._fetch, m) for m in chunks[n + 1]] if n + 1 < len(chunks) else []
+                yield Page(fetched, cursor=cursor)
+        finally:
+            for future in pending:
+                future.cancel()
+
+    def _queue_pages(self, client, pool, run_id: int):
+        system_name = self.connector.settings["system_name"]
+        previous, repeats = None, 0
+        while True:
+            changes = client.member_changes(system_name=system_name, last_run_id=run_id, run_id=run_id + 1)
+            if not changes:
+                return
+            # The same batch again and again: the acknowledgements are not taking effect.
+            repeats = repeats + 1 if changes == previous else 0
+            if repeats >= MAX_REPEATED_BATCHES:
+                raise PermanentError("gladstone: CleanupMemberChanges does not acknowledge the changes read")
+            previous, run_id = changes, run_id + 1
+            member_ids = list(dict.fromkeys(ch.member_id.strip() for ch in changes))
+            yield from self._fetched_pages(pool, member_ids, {"run_id": run_id})
+            # The engine commits a page before asking for the next one: here the whole
+            # batch is committed, so it is safe to acknowledge.
+            client.member_changes_cleanup(system_name=system_name)
 
     def record_key(self, raw: MemberFetch) -> str:
         return raw.member_id

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
+from django.core.management.base import CommandError
 
 from clients.models import Client, ClientIdentity
 from integrations.models import SyncIssue, SyncRun, SyncState
@@ -172,3 +173,14 @@ def test_a_contract_whose_member_perfect_gym_deleted_becomes_an_issue(sandbox, i
     issue = SyncIssue.objects.get()
     assert issue.record_key == str(contract["id"]) and f"Member {ghost['id']} is not a client" in issue.reason
     assert ClientPackage.objects.filter(alt_id__startswith="contract_").count() == result.created > 0
+
+
+def test_only_locations_with_a_club_number_are_offered_or_accepted(sandbox, integration, admin_client):
+    from clients.models import Location
+
+    Location.objects.create(name="Pop-up", alt_id="POP")  # no Perfect Gym club number
+    page = admin_client.post("/admin/integrations/integration/", {
+        "action": "perform_initial_sync", "_selected_action": [integration.pk]}).content.decode()
+    assert 'value="MAN"' in page and 'value="POP"' not in page
+    with pytest.raises(CommandError, match="carries no Perfect Gym number"):
+        call_command("integration", "sync", integration.name, "--initial", "--location", "POP")
