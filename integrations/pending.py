@@ -230,10 +230,13 @@ def pending_by_package(*, integration: Integration) -> dict[str, list[PendingRec
     return dict(found)
 
 
-def pending_report(*, integration: Integration, noun: str = "record") -> str:
-    """Lines for a sync run's report: what waits, and what placing it takes."""
+def pending_report(*, integration: Integration, noun: str = "record", products=None) -> str:
+    """Lines for a sync run's report: what waits, and what placing it takes. `products`
+    limits the package lines to these vendor products (those the run read)."""
     lines = []
     for wanted, rows in pending_by_package(integration=integration).items():
+        if products is not None and wanted not in products:
+            continue
         clients = len({r.client_id for r in rows})
         lines.append(f"{wanted}: {len(rows)} {noun}(s) without a package; creating a package with this alt ID "
                      f"(the catalogue can) assigns it to these {clients} client(s) at once.")

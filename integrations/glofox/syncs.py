@@ -146,7 +146,10 @@ class GlofoxJob(SyncJob):
 
     # writers ----------------------------------------------------------------
     def members_write(self, rows: list[MemberMapped]) -> Counts:
-        """Clients, then the client packages of their memberships; older ones expire."""
+        """Clients, then the client packages of their memberships; older ones expire.
+
+        A membership type with no package gets one here (named and kinded from the
+        member's membership), so Glofox memberships never wait in integrations.pending."""
         rows = list({r.client.external_id: r for r in rows}.values())
         clients = clients_upsert(source=self.source, records=[r.client for r in rows])
         held = [r for r in rows

@@ -172,7 +172,8 @@ class PerfectGymSync(SyncJob):
     def finish(self, run) -> None:
         lines = [f"{alt_id}: {n} {self.noun} without a package" for alt_id, n in sorted(self.unmatched.items())]
         if self.unmatched:
-            waiting = pending_report(integration=self.connector.integration, noun=self.noun.rstrip("s"))
+            waiting = pending_report(integration=self.connector.integration, noun=self.noun.rstrip("s"),
+                                     products=set(self.unmatched))
             lines += ["Waiting now:", waiting] if waiting else []
         for alt_id, n in sorted(self.unplaced.items()):
             lines.append(f"{alt_id}: {n} of those {self.noun} belong to members Perfect Gym did not return "
