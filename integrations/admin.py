@@ -27,20 +27,40 @@ SYNC_TASK = "integrations.tasks.sync_task"
 
 
 class InitialSyncForm(forms.Form):
-    """The choice the Perfect Gym seed describes: one location, or all of them."""
+    """The choice the Perfect Gym seed describes: one location, or all of them.
+
+    Offered only when every chosen integration can limit its initial sync to a location
+    (Connector.initial_by_location), among the locations that carry each one's number.
+    """
 
     scope = forms.ChoiceField(
         choices=[("one", "Specific location"), ("all", "All locations")], initial="one",
         widget=forms.RadioSelect,
     )
-    location = forms.ModelChoiceField(Location.objects.filter(is_active=True), required=False,
-                                      to_field_name="alt_id")
+    location = forms.ModelChoiceField(Location.objects.none(), required=False, to_field_name="alt_id")
+
+    def __init__(self, *args, connectors=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.by_location = bool(connectors) and all(c.initial_by_location for c in connectors)
+        if not self.by_location:
+            del self.fields["scope"], self.fields["location"]
+            return
+        locations = Location.objects.filter(is_active=True)
+        for connector in connectors:
+            locations = locations.filter(pk__in=connector.initial_locations().values("pk"))
+        self.fields["location"].queryset = locations
 
     def clean(self):
         cleaned = super().clean()
-        if cleaned.get("scope") == "one" and not cleaned.get("location"):
+        if self.by_location and cleaned.get("scope") == "one" and not cleaned.get("location"):
             raise ValidationError("Choose the location to start with.")
         return cleaned
+
+    def chosen_location(self):
+        """The location the sync is limited to, or None (all of them)."""
+        if self.by_location and self.cleaned_data.get("scope") == "one":
+            return self.cleaned_data.get("location")
+        return None
 
 
 @admin.register(Integration)
@@ -228,20 +248,23 @@ class IntegrationAdmin(admin.ModelAdmin):
 
     @admin.action(description="Perform initial sync", permissions=["change"])
     def perform_initial_sync(self, request, queryset):
-        form = InitialSyncForm(request.POST if "apply" in request.POST else None)
+        connectors = [connector_for(integration) for integration in queryset.filter(is_active=True)]
+        form = InitialSyncForm(request.POST if "apply" in request.POST else None, connectors=connectors)
         if form.is_bound and form.is_valid():
-            location = form.cleaned_data["location"] if form.cleaned_data["scope"] == "one" else None
+            location = form.chosen_location()
             options = {"initial": True, **({"location": location.alt_id} if location else {})}
             for integration in queryset.filter(is_active=True):
                 async_task("integrations.tasks.initial_sync_task", integration.pk, options,
                            task_name=f"{integration.name}: initial sync")
-                where = location.name if location else "all locations"
-                self.message_user(request, f"{integration}: initial sync of {where} started. "
+                # The message names a location only when the sync is limited to it.
+                where = f" of {location.name}" if location else " of all locations" if form.by_location else ""
+                self.message_user(request, f"{integration}: initial sync{where} started. "
                                   "Watch its progress under Sync runs.", messages.SUCCESS)
             return None
         return TemplateResponse(request, "admin/integrations/integration/initial_sync.html", {
             **self.admin_site.each_context(request), "opts": self.model._meta,
             "title": "Perform initial sync", "form": form, "integrations": queryset,
+            "notes": [(c.integration, c.initial_sync_note) for c in connectors if c.initial_sync_note],
             "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
         })
 

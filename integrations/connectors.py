@@ -17,6 +17,7 @@ from django.db import models
 from django.dispatch import receiver
 from django.utils.module_loading import import_string
 
+from clients.models import Location
 from clients.records import ClientRecord
 from integrations.errors import PermanentError
 
@@ -131,6 +132,15 @@ class Connector:
     # The outbound sync that checks members in at the vendor; woken when a door system
     # records door accesses (integrations.reactions.door_accesses_notify).
     checkin_sync: str = ""
+    # The Location.integration_numbers key holding this vendor's number for a site (e.g.
+    # Perfect Gym's club number); records waiting for it are placed when it is entered.
+    location_number_key: str = ""
+    # Whether an initial sync can be limited to one location's members
+    # (options {"location": alt id}); initial_locations() says which locations can be chosen.
+    initial_by_location: bool = False
+    # Shown on "Perform initial sync" before the manager starts it (e.g. what the vendor's
+    # contract cannot list).
+    initial_sync_note: str = ""
 
     def __init__(self, integration):
         self.integration = integration
@@ -168,6 +178,17 @@ class Connector:
     def initial_sync_names(self) -> list[str]:
         """The syncs an initial sync runs, in order."""
         return list(self.initial_syncs) or [spec.name for spec in self.syncs]
+
+    def initial_locations(self):
+        """The Locations an initial sync can be limited to (those carrying this vendor's
+        number for a site); none unless initial_by_location."""
+        return Location.objects.none()
+
+    def pending_package(self, wanted: str, packages) -> str | None:
+        """The alt id of the package that takes a record naming the product `wanted`
+        (integrations.pending), given every package's alt id (`packages`, a mapping);
+        None while there is none. The vendor's product is the package's alt id here."""
+        return wanted if wanted in packages else None
 
     def sync_interval(self, spec: SyncSpec) -> int | None:
         """Minutes between runs of `spec`, or None when it is switched off."""

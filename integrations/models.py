@@ -188,3 +188,44 @@ class WebhookEvent(models.Model):
 
     def __str__(self):
         return f"{self.event_type or 'event'} {self.event_id}"
+
+
+class PendingRecord(models.Model):
+    """A client package a member sync could not place in full, kept until it can be.
+
+    The package it names does not exist yet (or the location tier, or the location
+    carrying the vendor's number for the site). integrations.pending keeps these: each
+    sync replaces what it knows of the records it reads again, and creating or changing
+    the package, tier or location places the records waiting for it at once.
+    """
+
+    class Waits(models.TextChoices):
+        PACKAGE = "package", "a package"
+        TIER = "tier", "a location tier"
+        LOCATION = "location", "a location's number"
+
+    integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="pending_records")
+    client = models.ForeignKey("clients.Client", on_delete=models.CASCADE, related_name="+")
+    reference = models.CharField(max_length=64, help_text="The vendor's reference: the client package's alt ID.")
+    package_wanted = models.CharField(
+        max_length=64, help_text="The product as the vendor names it (a package alt ID, e.g. payment_plan_24, "
+                                 "or a Gladstone SubTypeID its tier rule reads).")
+    tier_wanted = models.CharField(max_length=8, blank=True, help_text="The location tier's alt ID it names.")
+    location_wanted = models.CharField(
+        max_length=64, blank=True, help_text="The vendor's number for the location (e.g. a Perfect Gym club).")
+    waits_for = models.CharField(max_length=10, choices=Waits.choices, default=Waits.PACKAGE)
+    # The rest of the neutral client package: start, end, status, location_id, credits.
+    record = models.JSONField(default=dict)
+    seen_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "record waiting for a package"
+        verbose_name_plural = "records waiting for a package"
+        ordering = ["package_wanted", "reference"]
+        constraints = [
+            models.UniqueConstraint(fields=["integration", "reference"], name="pending_record_once_per_reference"),
+        ]
+        indexes = [models.Index(fields=["waits_for", "integration"])]
+
+    def __str__(self):
+        return f"{self.reference} waits for {self.get_waits_for_display()} ({self.package_wanted})"

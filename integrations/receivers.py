@@ -1,10 +1,17 @@
 """Reactions to signals of the lower apps (connected in IntegrationsConfig.ready)."""
 
+from django.db.models.signals import post_save
 from django.dispatch import receiver
 
 from accessctl.signals import door_accesses_recorded
-from integrations.models import Integration
+from clients.models import Location, LocationTier
+from integrations.models import Integration, PendingRecord
+from integrations.pending import pending_records_apply
 from integrations.reactions import door_accesses_notify
+from packages.models import Package
+from packages.signals import packages_added
+
+Waits = PendingRecord.Waits
 
 
 @receiver(door_accesses_recorded, dispatch_uid="integrations-door-accesses-recorded")
@@ -16,3 +23,31 @@ def door_accesses_wake_checkins(sender, source: str, accesses: list, **kwargs):
     kind, _, pk = source.rpartition("-")
     origin = Integration.objects.filter(pk=int(pk), kind=kind).first() if pk.isdigit() else None
     door_accesses_notify(origin=origin)
+
+
+# The back-fill (integrations.pending): whatever creates a package, a tier or a location's
+# number places the records that waited for it. Fixtures loaded raw are left alone.
+@receiver(post_save, sender=Package, dispatch_uid="integrations-pending-package-saved")
+def package_saved_place_pending(sender, instance, raw=False, **kwargs):
+    """A package saved one at a time (the admin, an import): place what waited for it."""
+    if not raw:
+        pending_records_apply(waits_for=[Waits.PACKAGE])
+
+
+@receiver(packages_added, dispatch_uid="integrations-pending-packages-added")
+def packages_added_place_pending(sender, alt_ids, **kwargs):
+    """Packages created in bulk (the catalogue's "create missing packages", a catalogue sync)."""
+    pending_records_apply(waits_for=[Waits.PACKAGE])
+
+
+@receiver(post_save, sender=LocationTier, dispatch_uid="integrations-pending-tier-saved")
+def tier_saved_place_pending(sender, instance, raw=False, **kwargs):
+    if not raw:
+        pending_records_apply(waits_for=[Waits.TIER])
+
+
+@receiver(post_save, sender=Location, dispatch_uid="integrations-pending-location-saved")
+def location_saved_place_pending(sender, instance, raw=False, **kwargs):
+    """A location saved with a vendor's number (e.g. Perfect Gym's club number)."""
+    if not raw and instance.integration_numbers:
+        pending_records_apply(waits_for=[Waits.LOCATION])

@@ -12,6 +12,7 @@ from clients.bulk import rows_changed, rows_upsert, rows_write
 from clients.records import UpsertResult
 from packages.models import Booking, ClassSession, ClientPackage, CreditEntry, Package, PackageTagOrigin
 from packages.records import BookingRecord, ClassSessionRecord, ClientPackageRecord
+from packages.signals import packages_added
 
 # A door entry marks a booking attended when the class starts at most this long after
 # the entry and has not ended before it (the Perfect Gym seed's "close to" rule).
@@ -206,9 +207,12 @@ def packages_create_missing(*, entries: list) -> list[Package]:
     """
     known = set(Package.objects.filter(alt_id__in=[e.alt_id for e in entries]).values_list("alt_id", flat=True))
     missing = {e.alt_id: e for e in entries if e.alt_id not in known}
-    return Package.objects.bulk_create(
+    created = Package.objects.bulk_create(
         Package(alt_id=e.alt_id, name=e.name[:200], kind=e.kind, credits=e.credits) for e in missing.values()
     )
+    if created:  # records waiting for these packages are placed now (integrations.pending)
+        packages_added.send(sender=Package, alt_ids=[p.alt_id for p in created])
+    return created
 
 
 PACKAGE_FIELDS = ["name", "kind", "credits"]
@@ -225,6 +229,8 @@ def packages_upsert(*, entries: list) -> UpsertResult:
     result = UpsertResult()
     latest = {e.alt_id: {"name": e.name[:200], "kind": e.kind, "credits": e.credits} for e in entries}
     rows_upsert(model=Package, key="alt_id", wanted=latest, fields=PACKAGE_FIELDS, result=result)
+    if result.created or result.updated:  # a new package, or a kind that decides credits
+        packages_added.send(sender=Package, alt_ids=list(latest))
     return result
 
 

@@ -1,19 +1,18 @@
 """The daily SubTypeID audit: valid subscription types that clients hold without a package.
 
-What the member sync received is remembered in UnmatchedSubscription (one row per
-subscription whose SubTypeID matched no package, replaced each time the member is
-read). The audit asks Gladstone for the SubTypeIDs of the configured groups, re-checks
-each remembered row against today's packages (a manager may have added one since), and
-sends one email listing the clients concerned. Nothing is sent when nothing is wrong.
+What the member sync could not place waits in the framework's back-fill
+(integrations.pending: one PendingRecord per subscription, replaced each time the member
+is read, gone once its client package is written). The audit first places whatever can
+be placed now, then asks Gladstone for the SubTypeIDs of the configured groups and sends
+one email listing the clients still waiting. A finding clears only when those clients
+hold the package. Nothing is sent when nothing is wrong.
 """
-
-from collections import defaultdict
 
 from django.conf import settings
 from django.core.mail import send_mail
 
-from integrations.gladstone.lookups import package_index_load
-from integrations.gladstone.models import UnmatchedSubscription
+from integrations.models import PendingRecord
+from integrations.pending import pending_by_package, pending_records_apply
 
 
 def subtype_audit(*, connector, run) -> None:
@@ -31,22 +30,11 @@ def subtype_audit(*, connector, run) -> None:
     types = {
         t.sub_type_id: t for t in connector.client().subscription_types(group_ids=groups) if t.sub_type_id
     }
-    index = package_index_load()
-    rows = (
-        UnmatchedSubscription.objects.filter(integration=integration, client__deleted_at__isnull=True)
-        .select_related("client")
-        .order_by("sub_type_id", "member_id")
-    )
-    missing: dict[str, list[UnmatchedSubscription]] = defaultdict(list)
-    resolved, other = [], 0
-    for row in rows:
-        if index.package_alt_id(row.sub_type_id) is not None:
-            resolved.append(row.pk)  # a package exists now
-        elif row.sub_type_id in types:
-            missing[row.sub_type_id].append(row)
-        else:
-            other += 1
-    UnmatchedSubscription.objects.filter(pk__in=resolved).delete()
+    # A package made in a way that sends no signal (SQL, a restore) is caught up here.
+    pending_records_apply(integration=integration, waits_for=[PendingRecord.Waits.PACKAGE])
+    waiting = pending_by_package(integration=integration)
+    missing = {sub_type_id: rows for sub_type_id, rows in waiting.items() if sub_type_id in types}
+    other = sum(len(rows) for sub_type_id, rows in waiting.items() if sub_type_id not in types)
     listed = sum(len(v) for v in missing.values())
     run.pages, run.unchanged, run.failed, run.skipped = 1, len(types), listed, other
     if not missing:
@@ -74,16 +62,19 @@ def _email_body(integration, groups, types, missing) -> str:
         f"The Gladstone integration {integration.name!r} received clients holding subscription types of "
         f"{', '.join(groups)} that match no Gatehouse package, so those clients were given no package.",
         "Create a package whose alt ID is the SubTypeID (Settings > Integrations > "
-        f"{integration.name} > Catalogue can create them), then the next sync assigns it.",
+        f"{integration.name} > Catalogue can create them): creating the package assigns it to the "
+        "clients listed under it at once.",
         "",
     ]
     for sub_type_id, rows in missing.items():
+        clients = len({row.client_id for row in rows})
         lines.append(
-            f"{sub_type_id} ({types[sub_type_id].description or 'no description'}): {len(rows)} client(s)"
+            f"{sub_type_id} ({types[sub_type_id].description or 'no description'}): {len(rows)} client(s); "
+            f"creating the package assigns it to these {clients} client(s) at once"
         )
         lines += [
-            f"  - {row.client} (MemberID {row.member_id}, SubscriptionRef {row.subscription_ref}, "
-            f"from {row.start:%Y-%m-%d})"
+            f"  - {row.client} (MemberID {row.client.external_id}, SubscriptionRef {row.reference}, "
+            f"from {row.record['start'][:10]})"
             for row in rows
         ]
         lines.append("")

@@ -5,17 +5,19 @@ from functools import cached_property
 
 from django.utils import timezone
 
-from clients.models import Client
+from clients.models import Client, Location
 from clients.records import ClientRecord
 from integrations.connectors import CatalogueEntry, Connector, CredentialResult, SyncSpec
 from integrations.errors import BadRecord, PermanentError
 from integrations.gladstone.accesses import AccessesSync
 from integrations.gladstone.audit import subtype_audit
 from integrations.gladstone.client import GladstoneClient
+from integrations.gladstone.contract import NO_MEMBER_LIST
 from integrations.gladstone.fields import SETTINGS_FIELDS
 from integrations.gladstone.lookups import Lookups, package_index_load
 from integrations.gladstone.mapping import (
     MemberRules,
+    PackageIndex,
     catalogue_entries,
     comma_list,
     flag,
@@ -39,6 +41,8 @@ class GladstoneConnector(Connector):
         SyncSpec("accesses", "Door accesses", default_minutes=5, interval_setting="sync_minutes"),
     ]
     initial_syncs = ["members", "accesses"]  # clients first: accesses need them
+    initial_by_location = True  # a Location's alt id is its SiteID
+    initial_sync_note = NO_MEMBER_LIST
     audit_minutes = 24 * 60
     offers_credential_check = True
     offers_member_token = True
@@ -73,6 +77,10 @@ class GladstoneConnector(Connector):
         types = self.client().subscription_types(group_ids=groups)
         return f"{len(types)} subscription type(s) in {', '.join(groups) or 'no groups'}"
 
+    def initial_locations(self):
+        """Every active Location: its alt id is the Gladstone SiteID."""
+        return Location.objects.filter(is_active=True)
+
     def sync_job(self, sync_name: str, options: dict):
         jobs = {"members": MembersSync, "accesses": AccessesSync}
         if sync_name not in jobs:
@@ -89,6 +97,10 @@ class GladstoneConnector(Connector):
         subscriptions = [] if member is None or flag(member.is_deleted) else \
             client.member_subscriptions(member_id=external_id)
         records_apply(job=self.sync_job("members", {}), raws=[MemberFetch(external_id, member, subscriptions)])
+
+    def pending_package(self, wanted: str, packages) -> str | None:
+        """A waiting subscription's package by the tier rule (PTPK02 -> PTPK01 or PTPK)."""
+        return PackageIndex(packages).package_alt_id(wanted)
 
     def catalogue(self) -> list[CatalogueEntry]:
         groups = self.settings.get("subscription_type_groups") or []

@@ -88,6 +88,18 @@ GET_MEMBER_ATTENDANCES = Operation(  # [I] the capability is documented, the nam
     ("siteId", "fromDate", "toDate"),
     confirmed=False,
 )
+# No documented call lists every member (nor the members of a site): the Member Web
+# Service reads one member by MemberID, and the change queue names those that changed
+# since the subscriber's last acknowledgement. So an initial sync cannot load members
+# Gatehouse has never seen unless Gladstone queues them; it reads the queue and re-reads
+# every member Gatehouse already holds (integrations.gladstone.members).
+NO_MEMBER_LIST = (
+    "Gladstone's Member Web Service has no call that lists every member: an initial sync reads the "
+    "change queue (members Gladstone queued for this system name) and re-reads every member Gatehouse "
+    "already holds, one RetrieveMember each. A member who is neither queued nor known yet arrives "
+    "when Gladstone next queues them (any change to the member does). With a location, only the "
+    "clients whose home site it is are re-read, and the change queue is left for the next sync."
+)
 OPERATIONS = [
     CHECK_MEMBER_LOGIN,
     GET_SUBSCRIPTION_TYPES,

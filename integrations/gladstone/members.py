@@ -1,4 +1,5 @@
-"""The member sync: Gladstone's change queue -> clients, client packages (with tiers).
+"""The member sync: Gladstone's change queue -> clients, client packages (with tiers);
+an initial sync also re-reads every member Gatehouse holds.
 
 Per batch of the change queue: fetch each changed member and their subscriptions
 (Gladstone has no bulk read, so a small thread pool fetches a page's members at once),
@@ -14,7 +15,7 @@ from datetime import date, datetime
 
 from django.utils import timezone
 
-from clients.models import Client
+from clients.models import Client, Location
 from clients.records import ClientRecord
 from clients.services import clients_upsert
 from integrations.errors import BadRecord, PermanentError
@@ -25,9 +26,9 @@ from integrations.gladstone.mapping import (
     is_under_age,
     member_record,
     subscription_facts,
+    tier_alt_id,
 )
-from integrations.gladstone.models import UnmatchedSubscription
-from integrations.gladstone.services import unmatched_subscriptions_replace
+from integrations.pending import Waiting, pending_records_replace, pending_report
 from integrations.sync import Counts, Page, SyncJob
 from packages.services import client_packages_upsert
 
@@ -67,7 +68,7 @@ class PackageTally:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
-    unmatched: int = 0
+    unmatched: int = 0  # read without their package or tier: integrations.pending keeps them
 
 
 @dataclass
@@ -80,52 +81,80 @@ class MembersSync(SyncJob):
 
     # reading -------------------------------------------------------------------
     def pages(self, cursor):
+        """The change queue; an initial sync also re-reads every member Gatehouse holds (the
+        contract has no call listing every member: see contract.NO_MEMBER_LIST). With a
+        location, an initial sync re-reads only the clients whose home site it is and
+        leaves the change queue queued, since acknowledging it would drop other sites' changes."""
         connector = self.connector
-        client, system_name = connector.client(), connector.settings["system_name"]
         run_id = int((cursor or {}).get("run_id", 0))
-        local = threading.local()
-
-        def fetch(member_id: str) -> MemberFetch:
-            if not member_id.isdigit():
-                return MemberFetch(
-                    member_id, None, problem=f"Unreadable MemberID {member_id!r} in the change queue."
-                )
-            if not hasattr(local, "client"):  # one HTTP session per thread
-                local.client = connector.client()
-            try:
-                member = local.client.member(member_id=member_id)
-                if member is None or flag(member.is_deleted):
-                    return MemberFetch(member_id, member)
-                return MemberFetch(member_id, member, local.client.member_subscriptions(member_id=member_id))
-            except PermanentError as error:  # one member Gladstone will not serve must not block the queue
-                return MemberFetch(member_id, None, problem=str(error))
-
-        previous, repeats = None, 0
+        location = self.options.get("location") if self.initial else None
+        self.local = threading.local()
         with ThreadPoolExecutor(max_workers=FETCH_THREADS, thread_name_prefix="gladstone") as pool:
-            while True:
-                changes = client.member_changes(system_name=system_name, last_run_id=run_id, run_id=run_id + 1)
-                if not changes:
-                    return
-                # The same batch again and again: the acknowledgements are not taking effect.
-                repeats = repeats + 1 if changes == previous else 0
-                if repeats >= MAX_REPEATED_BATCHES:
-                    raise PermanentError("gladstone: CleanupMemberChanges does not acknowledge the changes read")
-                previous, run_id = changes, run_id + 1
-                member_ids = list(dict.fromkeys(ch.member_id.strip() for ch in changes))
-                chunks = [member_ids[n : n + PAGE_SIZE] for n in range(0, len(member_ids), PAGE_SIZE)]
-                pending = [pool.submit(fetch, m) for m in chunks[0]]
-                try:
-                    for n in range(len(chunks)):
-                        fetched = [future.result() for future in pending]
-                        # Fetch the next page while the engine writes this one.
-                        pending = [pool.submit(fetch, m) for m in chunks[n + 1]] if n + 1 < len(chunks) else []
-                        yield Page(fetched, cursor={"run_id": run_id})
-                finally:
-                    for future in pending:
-                        future.cancel()
-                # The engine commits a page before asking for the next one: here the whole
-                # batch is committed, so it is safe to acknowledge.
-                client.member_changes_cleanup(system_name=system_name)
+            seen: set[str] = set()
+            if not location:
+                for page in self._queue_pages(connector.client(), pool, run_id):
+                    seen |= {f.member_id for f in page.records}
+                    run_id = page.cursor["run_id"]
+                    yield page
+            if self.initial:
+                known = Client.objects.filter(source=connector.integration.source)
+                if location:
+                    if not Location.objects.filter(alt_id=location).exists():
+                        raise PermanentError(f"No location has the SiteID {location!r} as its alt ID.")
+                    known = known.filter(home_location__alt_id=location)
+                member_ids = [m for m in known.order_by("pk").values_list("external_id", flat=True)
+                              if m and m not in seen]
+                yield from self._fetched_pages(pool, member_ids, {"run_id": run_id})
+
+    @property
+    def initial(self) -> bool:
+        return bool(self.options.get("initial"))
+
+    def _fetch(self, member_id: str) -> MemberFetch:
+        if not member_id.isdigit():
+            return MemberFetch(member_id, None, problem=f"Unreadable MemberID {member_id!r} in the change queue.")
+        if not hasattr(self.local, "client"):  # one HTTP session per thread
+            self.local.client = self.connector.client()
+        try:
+            member = self.local.client.member(member_id=member_id)
+            if member is None or flag(member.is_deleted):
+                return MemberFetch(member_id, member)
+            return MemberFetch(member_id, member, self.local.client.member_subscriptions(member_id=member_id))
+        except PermanentError as error:  # one member Gladstone will not serve must not block the queue
+            return MemberFetch(member_id, None, problem=str(error))
+
+    def _fetched_pages(self, pool, member_ids: list[str], cursor: dict):
+        """Pages of these members, each fetched while the engine writes the one before."""
+        chunks = [member_ids[n : n + PAGE_SIZE] for n in range(0, len(member_ids), PAGE_SIZE)]
+        if not chunks:
+            return
+        pending = [pool.submit(self._fetch, m) for m in chunks[0]]
+        try:
+            for n in range(len(chunks)):
+                fetched = [future.result() for future in pending]
+                pending = [pool.submit(self._fetch, m) for m in chunks[n + 1]] if n + 1 < len(chunks) else []
+                yield Page(fetched, cursor=cursor)
+        finally:
+            for future in pending:
+                future.cancel()
+
+    def _queue_pages(self, client, pool, run_id: int):
+        system_name = self.connector.settings["system_name"]
+        previous, repeats = None, 0
+        while True:
+            changes = client.member_changes(system_name=system_name, last_run_id=run_id, run_id=run_id + 1)
+            if not changes:
+                return
+            # The same batch again and again: the acknowledgements are not taking effect.
+            repeats = repeats + 1 if changes == previous else 0
+            if repeats >= MAX_REPEATED_BATCHES:
+                raise PermanentError("gladstone: CleanupMemberChanges does not acknowledge the changes read")
+            previous, run_id = changes, run_id + 1
+            member_ids = list(dict.fromkeys(ch.member_id.strip() for ch in changes))
+            yield from self._fetched_pages(pool, member_ids, {"run_id": run_id})
+            # The engine commits a page before asking for the next one: here the whole
+            # batch is committed, so it is safe to acknowledge.
+            client.member_changes_cleanup(system_name=system_name)
 
     def record_key(self, raw: MemberFetch) -> str:
         return raw.member_id
@@ -163,37 +192,32 @@ class MembersSync(SyncJob):
         kept = [u for u in records if not u.under_age or u.client.external_id in known_young]
         result = clients_upsert(source=source, records=[u.client for u in kept], create_inactive=False)
         self.changed_clients |= result.changed_client_ids
-        packages, unmatched = [], []
+        packages, waiting = [], []
         for update in kept:
             client_id = result.ids.get(update.client.external_id)
             if client_id is None or update.client.deleted:
                 continue
             for sub in update.subscriptions:
-                if sub.package_id is not None:
+                if sub.expired(self.now) and sub.package_id is not None:
                     packages.append(sub.record(client_id=client_id, now=self.now))
-                elif sub.sub_type_id and not sub.expired(self.now):
-                    unmatched.append(
-                        UnmatchedSubscription(
-                            integration=self.connector.integration,
-                            client_id=client_id,
-                            member_id=update.client.external_id,
-                            subscription_ref=sub.ref,
-                            sub_type_id=sub.sub_type_id,
-                            start=sub.start,
-                            seen_at=self.now,
-                        )
-                    )
+                elif sub.expired(self.now) or not sub.sub_type_id:
+                    continue  # ended: it needs no package
+                elif sub.package_id is None or (tier_alt_id(sub.sub_type_id) and sub.tier_id is None):
+                    waiting.append(_waiting(sub, client_id))  # placed once its package (or tier) exists
+                else:
+                    packages.append(sub.record(client_id=client_id, now=self.now))
         held = client_packages_upsert(source=source, records=packages)
         self.changed_clients |= held.changed_client_ids
-        unmatched_subscriptions_replace(
-            integration=self.connector.integration,
-            member_ids=[u.client.external_id for u in records],
-            rows=unmatched,
+        # What this page read replaces what was waiting for these members.
+        placed = pending_records_replace(
+            integration=self.connector.integration, waiting=waiting,
+            client_ids=[result.ids[u.client.external_id] for u in records if u.client.external_id in result.ids],
         )
+        self.changed_clients |= placed.changed_client_ids
         self.tally.created += held.created
         self.tally.updated += held.updated
         self.tally.unchanged += held.unchanged
-        self.tally.unmatched += len(unmatched)
+        self.tally.unmatched += len(waiting)
         return Counts(
             created=result.created,
             updated=result.updated,
@@ -203,10 +227,20 @@ class MembersSync(SyncJob):
 
     def finish(self, run) -> None:
         t = self.tally
+        waiting = pending_report(integration=self.connector.integration, noun="subscription")
         run.report = (
             f"Clients: {run.created} created, {run.updated} updated, {run.unchanged} unchanged, "
             f"{run.skipped} not created (inactive, deleted or under the minimum age).\n"
             f"Client packages: {t.created} created, {t.updated} updated, {t.unchanged} unchanged; "
-            f"{t.unmatched} subscription(s) with no matching package (the daily audit reports those "
-            "of the configured SubscriptionTypeGroupIDs)."
+            f"{t.unmatched} subscription(s) read without their package or tier (the daily audit emails "
+            "those of the configured SubscriptionTypeGroupIDs)."
+            + (f"\nWaiting now:\n{waiting}" if waiting else "")
         )
+
+
+def _waiting(sub: SubscriptionFacts, client_id: int) -> Waiting:
+    """A subscription whose package (or tier) does not exist yet, for integrations.pending."""
+    return Waiting(
+        reference=sub.ref, client_id=client_id, package=sub.sub_type_id, start=sub.start, end=sub.end,
+        location_id=sub.location_id, tier=tier_alt_id(sub.sub_type_id) or "",
+    )

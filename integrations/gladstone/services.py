@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from integrations.gladstone.models import UnmatchedSubscription, UsedMemberToken
+from integrations.gladstone.models import UsedMemberToken
 from integrations.models import Integration
 
 
@@ -25,22 +25,3 @@ def member_token_use(*, integration: Integration, nonce: str, expires_at: float)
     except IntegrityError:
         return False
     return True
-
-
-def unmatched_subscriptions_replace(
-    *, integration: Integration, member_ids: list[str], rows: list[UnmatchedSubscription]
-) -> int:
-    """Replace what the member sync knows of these members' subscriptions without a package.
-
-    Two statements whatever the page size. Returns how many rows are kept now.
-    """
-    UnmatchedSubscription.objects.filter(integration=integration, member_id__in=member_ids).delete()
-    if rows:
-        UnmatchedSubscription.objects.bulk_create(
-            rows,
-            update_conflicts=True,
-            unique_fields=["integration", "subscription_ref"],
-            update_fields=["client", "member_id", "sub_type_id", "start", "seen_at"],
-            batch_size=1000,
-        )
-    return len(rows)

@@ -5,7 +5,7 @@ import logging
 
 from django import forms
 
-from clients.models import Client
+from clients.models import Client, Location
 from integrations.connectors import CatalogueEntry, Connector, SettingField, SyncSpec
 from integrations.errors import PermanentError
 from integrations.glofox.checkins import CheckinsSync
@@ -59,6 +59,7 @@ class GlofoxConnector(Connector):
         SyncSpec("member", "One member (from a webhook)", default_minutes=1, scheduled=False),
     ]
     initial_syncs = ["members", "bookings"]
+    initial_by_location = True  # a configuration maps a Glofox branch to its Kisi place's Location
     http_options: dict = {}  # tests shorten backoff and sleeping here
 
     def clean_settings(self, values):
@@ -76,6 +77,12 @@ class GlofoxConnector(Connector):
     def configurations(self) -> list[GlofoxConfiguration]:
         return list(GlofoxConfiguration.objects.filter(integration=self.integration).order_by("pk"))
 
+    def initial_locations(self):
+        """The Locations a configuration maps a Glofox branch to."""
+        return Location.objects.filter(is_active=True, pk__in=[
+            c.location_id for c in GlofoxConfiguration.objects.filter(integration=self.integration)
+            .select_related("kisi_place") if c.location_id is not None])
+
     def test_connection(self) -> str:
         configurations = self.configurations()
         if not configurations:
@@ -88,7 +95,8 @@ class GlofoxConnector(Connector):
     def sync_job(self, sync_name, options):
         if sync_name not in JOBS:
             raise PermanentError(f"Glofox has no sync named {sync_name!r}.")
-        fresh = bool(options.get("initial")) and sync_name in ("members", "bookings")
+        # One location's initial sync starts only its branches afresh (syncs.branch_states).
+        fresh = bool(options.get("initial")) and not options.get("location") and sync_name in ("members", "bookings")
         return JOBS[sync_name](connector=self, options=options, name=sync_name, fresh_start=fresh)
 
     def catalogue(self) -> list[CatalogueEntry]:

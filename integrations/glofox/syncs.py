@@ -21,7 +21,7 @@ from django.utils import timezone
 from clients.models import Client
 from clients.services import clients_upsert
 from integrations.connectors import CatalogueEntry
-from integrations.errors import BadRecord, VendorError
+from integrations.errors import BadRecord, PermanentError, VendorError
 from integrations.glofox.client import PAGE_LIMIT, GlofoxClient, ListPage
 from integrations.glofox.mapping import BOOKED_KINDS, BookingMapped, MemberMapped, booking_map, member_map
 from integrations.glofox.models import GlofoxConfiguration
@@ -85,10 +85,31 @@ class GlofoxJob(SyncJob):
         return timezone.now()
 
     @cached_property
-    def configurations(self) -> dict[int, GlofoxConfiguration]:
+    def all_configurations(self) -> dict[int, GlofoxConfiguration]:
         found = (GlofoxConfiguration.objects.filter(integration=self.connector.integration)
                  .select_related("kisi_place__location", "kisi_group").order_by("pk"))
         return {c.pk: c for c in found if c.location_id is not None}
+
+    @cached_property
+    def configurations(self) -> dict[int, GlofoxConfiguration]:
+        """The configurations this run reads: all, or an initial sync's one location's."""
+        location = self.options.get("location") if self.options.get("initial") else None
+        if not location:
+            return self.all_configurations
+        chosen = {pk: c for pk, c in self.all_configurations.items() if c.kisi_place.location.alt_id == location}
+        if not chosen:
+            raise PermanentError(f"No Glofox configuration maps a branch to the location {location!r}.")
+        return chosen
+
+    def branch_states(self, cursor) -> dict:
+        """The stored per-branch cursor, less the branches this run starts afresh (an initial
+        sync of one location); other branches keep theirs."""
+        known = {c.branch_id for c in self.all_configurations.values()}
+        state = {b: v for b, v in (cursor or {}).items() if b in known}
+        if self.options.get("initial"):
+            for configuration in self.configurations.values():
+                state.pop(configuration.branch_id, None)
+        return state
 
     @cached_property
     def client(self) -> GlofoxClient:
@@ -125,7 +146,10 @@ class GlofoxJob(SyncJob):
 
     # writers ----------------------------------------------------------------
     def members_write(self, rows: list[MemberMapped]) -> Counts:
-        """Clients, then the client packages of their memberships; older ones expire."""
+        """Clients, then the client packages of their memberships; older ones expire.
+
+        A membership type with no package gets one here (named and kinded from the
+        member's membership), so Glofox memberships never wait in integrations.pending."""
         rows = list({r.client.external_id: r for r in rows}.values())
         clients = clients_upsert(source=self.source, records=[r.client for r in rows])
         held = [r for r in rows
@@ -224,8 +248,7 @@ class MembersSync(GlofoxJob):
     """
 
     def pages(self, cursor):
-        state = {b: v for b, v in (cursor or {}).items()
-                 if b in {c.branch_id for c in self.configurations.values()}}
+        state = self.branch_states(cursor)
         for configuration in self.configurations.values():
             self.rules_heal(configuration)
             branch, now = configuration.branch_id, int(time.time())
@@ -270,8 +293,7 @@ class BookingsSync(GlofoxJob):
         if self.options.get("window_rescan"):
             yield from self._window_rescan(cursor)
             return
-        state = {b: v for b, v in (cursor or {}).items()
-                 if b in {c.branch_id for c in self.configurations.values()}}
+        state = self.branch_states(cursor)
         for configuration in self.configurations.values():
             branch = configuration.branch_id
             for records, mine in self._branch_pages(configuration, dict(state.get(branch) or {})):

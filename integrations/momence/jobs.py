@@ -18,6 +18,7 @@ from integrations.momence import mapping
 from integrations.momence.client import NotFound
 from integrations.momence.selectors import members_due_for_memberships, momence_tag_ids, tag_pairs_unsent
 from integrations.momence.services import momence_members_checked, momence_members_upsert, momence_tags_upsert
+from integrations.pending import Waiting, pending_records_replace, pending_report
 from integrations.sync import Counts, Page, SyncJob
 from packages.models import ClientPackage, Package
 from packages.records import BookingRecord
@@ -163,6 +164,7 @@ class BoughtMembershipsSync(MomenceJob):
     """
 
     packages: dict[str, tuple[int, str]] | None = None
+    waited: int = 0  # bought memberships this run read without their package
 
     def record_key(self, raw):
         return str(raw.get("member_id", ""))
@@ -199,21 +201,33 @@ class BoughtMembershipsSync(MomenceJob):
         return raw["member_id"], raw["client_id"], last_seen, records
 
     def apply(self, records):
-        packages = [p for _, _, _, held in records for p in held]
+        held = [p for _, _, _, items in records for p in items]
+        packages = [p for p in held if not isinstance(p, Waiting)]
+        waiting = [p for p in held if isinstance(p, Waiting)]
         result = client_packages_upsert(source=self.source, records=packages)
-        listed = {p.alt_id for p in packages}
+        # A member's list read again replaces what of theirs was waiting for a package.
+        placed = pending_records_replace(integration=self.integration, waiting=waiting,
+                                         client_ids=[client_id for _, client_id, _, _ in records])
+        self.waited += len(waiting)
+        listed = {p.alt_id for p in packages} | {w.reference for w in waiting}
         active = ClientPackage.objects.filter(
             source=self.source, client_id__in=[client_id for _, client_id, _, _ in records],
             status=ClientPackage.Status.ACTIVE,
         ).values_list("alt_id", flat=True)
         gone = [alt_id for alt_id in active if alt_id not in listed]
         expired = client_packages_expire(source=self.source, alt_ids=gone)
-        self.changed_clients |= result.changed_client_ids | expired
+        self.changed_clients |= result.changed_client_ids | expired | placed.changed_client_ids
         momence_members_checked(integration=self.integration,
                                 last_seen={member_id: last_seen for member_id, _, last_seen, _ in records})
         counts = _counts(result)
         counts.updated += len(gone)
+        counts.skipped += len(waiting)
         return counts
+
+    def finish(self, run):
+        waiting = pending_report(integration=self.integration, noun="bought membership") if self.waited else ""
+        if waiting:
+            run.report = f"Bought memberships whose membership has no package yet:\n{waiting}"
 
 
 class WindowSync(MomenceJob):

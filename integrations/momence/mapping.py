@@ -15,6 +15,7 @@ from clients.records import ClientRecord
 from integrations.connectors import CatalogueEntry
 from integrations.errors import BadRecord
 from integrations.momence.client import parse_time
+from integrations.pending import Waiting
 from packages.models import Booking, ClientPackage, Package
 from packages.records import ClassSessionRecord, ClientPackageRecord
 
@@ -160,12 +161,13 @@ def membership_row(raw) -> MembershipRow:
 
 def client_package(
     raw, *, key: str, client_id: int, packages: dict[str, tuple[int, str]]
-) -> ClientPackageRecord:
+) -> ClientPackageRecord | Waiting:
     """A bought membership as a client package; credits left are Momence's eventCreditsLeft.
 
     A subscription with a combined limit and no event credits keeps what is left of its
     limit (combinedUsageLimit - usedSessions). A frozen membership is not usable, so it
-    is stored expired until Momence lists it unfrozen.
+    is stored expired until Momence lists it unfrozen. One whose membership has no
+    package yet waits for it (integrations.pending).
     """
     if not isinstance(raw, dict):
         raise BadRecord("A bought membership is not an object.", key=key)
@@ -174,20 +176,23 @@ def client_package(
     if not isinstance(membership, dict):
         raise BadRecord(f"Bought membership {bought_id} names no membership.", key=key)
     alt_id = package_alt_id(_id(membership, "membership"))
-    if alt_id not in packages:
-        raise BadRecord(f"No package has alt ID {alt_id}: run the memberships sync or create it from "
-                        "the catalogue.", key=key)
-    package_id, kind = packages[alt_id]
     start, end = _time(raw, "startDate", key, required=True), _time(raw, "endDate", key)
     if end is not None and end < start:
         raise BadRecord(f"Bought membership {bought_id} ends before it starts.", key=key)
     credits = _count(raw, "eventCreditsLeft", key)
     limit = _count(raw, "combinedUsageLimit", key)
-    if credits is None and kind == Package.Kind.COMBINED_LIMIT and limit is not None:
-        credits = limit - (_count(raw, "usedSessions", key) or 0)
+    left = limit - (_count(raw, "usedSessions", key) or 0) if credits is None and limit is not None else None
+    status = ClientPackage.Status.EXPIRED if raw.get("isFrozen") else ClientPackage.Status.ACTIVE
+    if alt_id not in packages:  # what is left of a combined limit counts once the package says it is one
+        value = credits if credits is not None else left
+        return Waiting(reference=bought_id, client_id=client_id, package=alt_id, start=start, end=end,
+                       status=status, credits_remaining=max(0, value) if value is not None else None,
+                       credits_when="" if credits is not None or left is None else Package.Kind.COMBINED_LIMIT)
+    package_id, kind = packages[alt_id]
+    if credits is None and kind == Package.Kind.COMBINED_LIMIT and left is not None:
+        credits = left
     return ClientPackageRecord(
-        alt_id=bought_id, client_id=client_id, package_id=package_id, start=start, end=end,
-        status=ClientPackage.Status.EXPIRED if raw.get("isFrozen") else ClientPackage.Status.ACTIVE,
+        alt_id=bought_id, client_id=client_id, package_id=package_id, start=start, end=end, status=status,
         credits_remaining=max(0, credits) if credits is not None else None,
     )
 

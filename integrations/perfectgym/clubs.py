@@ -60,6 +60,13 @@ def clubs_load() -> Clubs:
     return clubs
 
 
+def locations_with_club():
+    """The active Locations that carry a Perfect Gym club number."""
+    rows = Location.objects.filter(is_active=True).values_list("pk", "integration_numbers")
+    with_number = [pk for pk, numbers in rows if club_number((numbers or {}).get(CLUB_FIELD)) is not None]
+    return Location.objects.filter(pk__in=with_number)
+
+
 def _perfectgym_active() -> bool:
     return Integration.objects.filter(kind=KIND, is_active=True).exists()
 

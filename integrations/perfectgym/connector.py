@@ -7,7 +7,7 @@ from clients.services import identity_type_ensure
 from integrations.connectors import CatalogueEntry, Connector, CredentialResult, SettingField, SyncSpec
 from integrations.errors import BadRecord, PermanentError
 from integrations.perfectgym.client import BusinessError, PerfectGymClient
-from integrations.perfectgym.clubs import KIND, club_field_register, clubs_load
+from integrations.perfectgym.clubs import CLUB_FIELD, KIND, club_field_register, clubs_load, locations_with_club
 from integrations.perfectgym.jobs import SYNCS
 from integrations.perfectgym.mapping import member_record
 from integrations.sync import records_apply
@@ -20,6 +20,8 @@ class PerfectGymConnector(Connector):
     kind = KIND
     label = "Perfect Gym"
     sandbox = "integrations.perfectgym.sandbox.PerfectGymSandbox"
+    location_number_key = CLUB_FIELD  # contracts of a club no location carries wait for its number
+    initial_by_location = True
     settings_fields = [
         SettingField("base_url", forms.URLField(
             label="Base URL", assume_scheme="https",
@@ -87,6 +89,10 @@ class PerfectGymConnector(Connector):
         clubs = self.client().rows("Clubs", filter="isDeleted eq false")
         names = ", ".join(str(c.get("name")) for c in clubs[:5]) + (", ..." if len(clubs) > 5 else "")
         return f"{len(clubs)} club(s): {names}"
+
+    def initial_locations(self):
+        """Locations with a Perfect Gym club number."""
+        return locations_with_club()
 
     def sync_job(self, sync_name, options):
         if sync_name not in SYNCS:

@@ -19,6 +19,7 @@ from clients.records import ClientRecord
 from clients.services import clients_upsert
 from integrations.errors import BadRecord, PermanentError
 from integrations.models import SyncState
+from integrations.pending import Waiting, pending_records_replace, pending_report
 from integrations.perfectgym.client import ids_filter
 from integrations.perfectgym.clubs import clubs_load
 from integrations.perfectgym.mapping import (
@@ -71,6 +72,7 @@ class PerfectGymSync(SyncJob):
 
     def __post_init__(self):
         self.unmatched: Counter[str] = Counter()  # package alt id -> rows without a package
+        self.unplaced: Counter[str] = Counter()  # of those, rows whose member is no client: they cannot wait
         self.outside: Counter = Counter()  # club id -> rows of clubs on no location
         self.clients_added = 0
         self.high_water: int | None = None
@@ -168,11 +170,14 @@ class PerfectGymSync(SyncJob):
 
     # the report -------------------------------------------------------------------
     def finish(self, run) -> None:
-        lines = [f"{alt_id}: {n} {self.noun} without a package"
-                 for alt_id, n in sorted(self.unmatched.items())]
+        lines = [f"{alt_id}: {n} {self.noun} without a package" for alt_id, n in sorted(self.unmatched.items())]
         if self.unmatched:
-            lines.append("Add packages with these alt IDs (see the catalogue) and run the initial sync "
-                         "again.")
+            waiting = pending_report(integration=self.connector.integration, noun=self.noun.rstrip("s"),
+                                     products=set(self.unmatched))
+            lines += ["Waiting now:", waiting] if waiting else []
+        for alt_id, n in sorted(self.unplaced.items()):
+            lines.append(f"{alt_id}: {n} of those {self.noun} belong to members Perfect Gym did not return "
+                         "(deleted or unreadable); they are not kept.")
         for club, n in sorted(self.outside.items(), key=lambda item: str(item[0])):
             why = ("not the location this sync covers" if club in self.clubs.locations
                    else "no location has this club number")
@@ -233,9 +238,9 @@ class HoldingsSync(PerfectGymSync):
 
     def prepare(self, rows):
         members = _member_ids(rows)
+        # Members of contracts without a package too: their contracts wait for it (integrations.pending).
         fetch = {r["memberId"] for r in rows
-                 if isinstance(r, dict) and r.get("memberId") in members and r.get("clubId") in self.scope
-                 and f"{self.package_prefix}{r.get(self.package_field)}" in self.packages}
+                 if isinstance(r, dict) and r.get("memberId") in members and r.get("clubId") in self.scope}
         self.members_prepare({m: m in fetch for m in members})
 
     def map(self, raw):
@@ -247,7 +252,10 @@ class HoldingsSync(PerfectGymSync):
             return SKIPPED
         if holding.package_alt_id not in self.packages:
             self.unmatched[holding.package_alt_id] += 1
-            return SKIPPED
+            if str(holding.member_id) not in self.known and holding.member_id not in self.fetched:
+                self.unplaced[holding.package_alt_id] += 1
+                return SKIPPED
+            return holding  # it waits for its package
         self.member_check(holding.member_id, key=str(raw["id"]))
         return holding
 
@@ -256,7 +264,12 @@ class HoldingsSync(PerfectGymSync):
         holdings = [r for r in records if isinstance(r, Holding)]
         live = [h for h in holdings if not h.deleted]
         self.members_add({h.member_id for h in live})
-        writes = [self._record(h) for h in live]
+        # Without a package, or at a club no location carries yet: the back-fill keeps them.
+        waiting = [self._waiting(h) for h in live if self._waits(h)]
+        placed = pending_records_replace(integration=self.connector.integration, waiting=waiting,
+                                         references=[h.alt_id for h in holdings])
+        self.changed_clients |= placed.changed_client_ids
+        writes = [self._record(h) for h in live if not self._waits(h)]
         gone = [h.alt_id for h in holdings if h.deleted]
         if gone:  # a deleted contract expires the client package it made, if any
             writes += [ClientPackageRecord(**{**row, "status": ClientPackage.Status.EXPIRED})
@@ -268,6 +281,19 @@ class HoldingsSync(PerfectGymSync):
         self.statistics_keep(result.created + result.updated, [ClientPackage])
         return Counts(created=result.created, updated=result.updated, unchanged=result.unchanged,
                       skipped=len(records) - len(writes))
+
+    def _waits(self, holding: Holding) -> bool:
+        return holding.package_alt_id not in self.packages or (
+            holding.club_id is not None and holding.club_id not in self.clubs.locations)
+
+    def _waiting(self, holding: Holding) -> Waiting:
+        location_id = self.clubs.locations.get(holding.club_id)
+        return Waiting(
+            reference=holding.alt_id, client_id=self.known[str(holding.member_id)], package=holding.package_alt_id,
+            start=holding.start, end=holding.end, status=holding.status, location_id=location_id,
+            location_number=str(holding.club_id) if location_id is None and holding.club_id is not None else "",
+            credits_remaining=holding.quantity, credits_when="package_credits",  # as _record: a credit package
+        )
 
     def _record(self, holding: Holding) -> ClientPackageRecord:
         package_id, credits = self.packages[holding.package_alt_id]

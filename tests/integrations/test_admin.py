@@ -76,13 +76,16 @@ def test_test_connection_action_reports_success_and_failure(admin_client, sandbo
     assert "connection failed" in page and API_KEY not in page
 
 
-def test_initial_sync_asks_for_one_location_or_all(admin_client, sandbox, integration, tasks_inline):
+def test_initial_sync_offers_no_location_where_the_vendor_has_none(admin_client, sandbox, integration, tasks_inline):
+    # The example vendor keeps no per-location number, so "Specific location" cannot apply.
     page = admin_client.post(CHANGELIST, {"action": "perform_initial_sync",
                                           "_selected_action": [integration.pk]}).content.decode()
-    assert "Specific location" in page and "All locations" in page
-    response = admin_client.post(CHANGELIST, {"action": "perform_initial_sync", "apply": "1",
-                                              "scope": "all", "_selected_action": [integration.pk]})
-    assert response.status_code == 302
+    assert "Specific location" not in page and 'name="location"' not in page
+    response = admin_client.post(CHANGELIST, {"action": "perform_initial_sync", "apply": "1", "scope": "one",
+                                              "location": "ANY", "_selected_action": [integration.pk]},
+                                 follow=True)
+    assert response.status_code == 200
+    assert "Example club: initial sync started." in response.content.decode()
     run = SyncRun.objects.get()
     assert run.trigger == SyncRun.Trigger.INITIAL and run.options == {"initial": True}
 

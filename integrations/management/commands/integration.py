@@ -99,6 +99,13 @@ class Command(BaseCommand):
         if location:
             if not Location.objects.filter(alt_id=location).exists():
                 raise CommandError(f"No location with alt ID {location!r}.")
+            if not connector.initial_by_location:
+                raise CommandError(f"{connector.label} cannot limit a sync to a location: its members "
+                                   "are not kept per location. Leave out --location.")
+            if not initial:
+                raise CommandError("--location applies to an initial sync only: add --initial.")
+            if not connector.initial_locations().filter(alt_id=location).exists():
+                raise CommandError(f"Location {location!r} carries no {connector.label} number for a site.")
             sync_options["location"] = location
         failed = False
         for each in names:

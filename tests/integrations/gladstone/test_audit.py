@@ -125,5 +125,5 @@ def test_the_report_is_readable_in_the_admin(gladstone, integration, admin_clien
 def test_subscriptions_without_a_package_are_listed_in_the_admin(gladstone, integration, admin_client):
     holding(gladstone, "CLASS10", forename="Grace", surname="Hopper")
     sync(integration)
-    page = admin_client.get("/admin/gladstone/unmatchedsubscription/").content.decode()
+    page = admin_client.get("/admin/integrations/pendingrecord/").content.decode()
     assert "CLASS10" in page and "Grace Hopper" in page

@@ -7,7 +7,7 @@ import pytest
 
 from clients.models import Client
 from integrations.gladstone.mapping import PackageIndex, tier_alt_id
-from integrations.gladstone.models import UnmatchedSubscription
+from integrations.models import PendingRecord
 from packages.models import ClientPackage, Package
 from tests.integrations.gladstone.conftest import add_member, sync
 
@@ -94,7 +94,7 @@ def test_end_date_in_the_past_expires_the_client_package(gladstone, integration)
     assert "Client packages: 0 created, 1 updated" in run.report
 
 
-def test_subscription_without_a_package_is_remembered_for_the_audit(gladstone, integration):
+def test_subscription_without_a_package_waits_and_is_placed_when_the_package_is_created(gladstone, integration):
     member_id = add_member(gladstone)
     ref = subscribe(gladstone, member_id, "CLASS10")
     expired = subscribe(
@@ -102,21 +102,19 @@ def test_subscription_without_a_package_is_remembered_for_the_audit(gladstone, i
     )
     sync(integration)
     assert not ClientPackage.objects.exists()
-    row = UnmatchedSubscription.objects.get()
-    assert (row.sub_type_id, row.subscription_ref, row.member_id) == ("CLASS10", ref, str(member_id))
-    assert not UnmatchedSubscription.objects.filter(subscription_ref=expired).exists()  # needs no package
+    row = PendingRecord.objects.get()
+    assert (row.package_wanted, row.reference, row.client.external_id) == ("CLASS10", ref, str(member_id))
+    assert not PendingRecord.objects.filter(reference=expired).exists()  # needs no package
     Package.objects.create(alt_id="CLASS10", name="10 classes")
-    gladstone.member_put(member_id, surname="Renewed")
-    sync(integration)
-    assert held(ref).package.alt_id == "CLASS10"
-    assert not UnmatchedSubscription.objects.exists()
+    assert held(ref).package.alt_id == "CLASS10"  # at once, without a sync
+    assert not PendingRecord.objects.exists()
 
 
 def test_subscriptions_of_members_not_created_are_not_written(gladstone, integration):
     lapsed = add_member(gladstone, status_id="LAPSED")
     subscribe(gladstone, lapsed, "PTPK")
     sync(integration)
-    assert not ClientPackage.objects.exists() and not UnmatchedSubscription.objects.exists()
+    assert not ClientPackage.objects.exists() and not PendingRecord.objects.exists()
 
 
 def test_new_client_packages_wake_access_reactions(gladstone, integration, monkeypatch):

@@ -7,7 +7,7 @@ import pytest
 
 from accessctl.decisions import PAYING_KINDS
 from clients.models import Client
-from integrations.models import SyncIssue, SyncRun
+from integrations.models import PendingRecord, SyncIssue, SyncRun
 from integrations.momence.models import MomenceMember
 from packages.models import ClientPackage, Package
 from tests.integrations.momence.conftest import calls
@@ -117,13 +117,15 @@ def test_frozen_or_ended_memberships_stop_being_active(holders, run):
     assert held("1003")[0].status == "active"
 
 
-def test_unusable_bought_memberships_are_issues(holders, run):
+def test_unusable_bought_memberships_are_issues_and_those_without_a_package_wait(holders, run):
     holders.bought_add(1003, 17)  # a patron plan whose package was deleted
     Package.objects.filter(alt_id="momence_17").delete()
     holders.inject(malformed=True, path="host/members/1001/bought-memberships")
     result = run("bought-memberships")
-    assert result.failed == 2 and result.created == 1
+    assert result.failed == 1 and result.created == 2
     reasons = dict(SyncIssue.objects.values_list("record_key", "reason"))
-    assert "eventCreditsLeft" in reasons["1001"] and "momence_17" in reasons["1003"]
-    assert not held("1003") and not held("1001")  # nothing half-written for them
+    assert "eventCreditsLeft" in reasons["1001"] and "1003" not in reasons
+    assert not held("1001")  # nothing half-written for them
+    assert [p.package.alt_id for p in held("1003")] == ["momence_11"]  # the other one does not wait
+    assert PendingRecord.objects.get().package_wanted == "momence_17"
     assert Client.objects.get(external_id="1002").packages.count() == 1

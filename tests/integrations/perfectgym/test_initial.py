@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
+from django.core.management.base import CommandError
 
 from clients.models import Client, ClientIdentity
 from integrations.models import SyncIssue, SyncRun, SyncState
@@ -70,21 +71,23 @@ def test_initial_sync_of_all_locations_leaves_out_clubs_no_location_has(sandbox,
     assert not ClientPackage.objects.filter(alt_id__in=[f"contract_{i}" for i in head_office]).exists()
 
 
-def test_unmatched_plan_is_reported_then_assigned_on_a_rerun(sandbox, integration, locations):
+def test_unmatched_plan_is_reported_then_assigned_when_its_package_is_created(sandbox, integration, locations):
     PackageFactory(alt_id="payment_plan_24")
     runs = initial(integration)
     in_scope = contracts_of(sandbox, set(members(sandbox, {1, 2, 3, 4})))
     plan_25 = [i for i, c in in_scope.items() if c["paymentPlanId"] == 25]
     assert plan_25, "the seed gives some members the annual plan"
+    holders = {c["memberId"] for i, c in in_scope.items() if i in plan_25}
     assert f"payment_plan_25: {len(plan_25)} contracts without a package" in runs[1].report.splitlines()
-    assert "run the initial sync again" in runs[1].report
+    assert (f"payment_plan_25: {len(plan_25)} contract(s) without a package; creating a package with this "
+            f"alt ID (the catalogue can) assigns it to these {len(holders)} client(s) at once.") in runs[1].report
+    assert "initial sync again" not in runs[1].report
     assert not ClientPackage.objects.filter(alt_id__in=[f"contract_{i}" for i in plan_25]).exists()
-    annual = PackageFactory(alt_id="payment_plan_25")
-    again = initial(integration)
-    assert again[1].created == len(plan_25)
+    annual = PackageFactory(alt_id="payment_plan_25")  # no sync: creating it places them
     assert set(ClientPackage.objects.filter(package=annual).values_list("alt_id", flat=True)) == {
         f"contract_{i}" for i in plan_25}
-    assert "payment_plan_25" not in again[1].report
+    again = initial(integration)
+    assert again[1].created == 0 and "payment_plan_25" not in again[1].report
 
 
 def test_contract_statuses_become_package_statuses(sandbox, integration, all_packages):
@@ -170,3 +173,14 @@ def test_a_contract_whose_member_perfect_gym_deleted_becomes_an_issue(sandbox, i
     issue = SyncIssue.objects.get()
     assert issue.record_key == str(contract["id"]) and f"Member {ghost['id']} is not a client" in issue.reason
     assert ClientPackage.objects.filter(alt_id__startswith="contract_").count() == result.created > 0
+
+
+def test_only_locations_with_a_club_number_are_offered_or_accepted(sandbox, integration, admin_client):
+    from clients.models import Location
+
+    Location.objects.create(name="Pop-up", alt_id="POP")  # no Perfect Gym club number
+    page = admin_client.post("/admin/integrations/integration/", {
+        "action": "perform_initial_sync", "_selected_action": [integration.pk]}).content.decode()
+    assert 'value="MAN"' in page and 'value="POP"' not in page
+    with pytest.raises(CommandError, match="carries no Perfect Gym number"):
+        call_command("integration", "sync", integration.name, "--initial", "--location", "POP")

@@ -37,7 +37,9 @@ def test_statements_per_page_do_not_grow_with_the_page_size(sandbox, integration
     large_contracts = statements_per_page(integration, "contracts", initial=True, location="SPA")
     assert len(small) >= 2 and len(large) >= 1
     assert set(small) == set(large) and len(set(small)) == 1  # every page: the same statements
-    assert max(small_contracts) == max(large_contracts) <= max(small)
+    # A contracts page with contracts waiting for their package also reads the back-fill's
+    # look-ups and keeps them (integrations.pending): a few statements more, as constant.
+    assert max(small_contracts) == max(large_contracts) <= max(small) + 4
 
 
 def test_a_large_load_refreshes_the_planner_statistics_once_it_has_grown(sandbox, integration, monkeypatch):
