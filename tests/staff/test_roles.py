@@ -10,7 +10,7 @@ from django.contrib.auth.models import Group, Permission
 from django.db import connection
 
 pytestmark = pytest.mark.django_db
-roles_migration = importlib.import_module("integrations.migrations.0005_roles_manager_front_desk")
+roles_migration = importlib.import_module("integrations.migrations.0006_roles_manager_front_desk")
 
 
 def held(name: str) -> set[str]:

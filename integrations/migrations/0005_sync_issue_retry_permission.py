@@ -6,7 +6,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('integrations', '0003_housekeeping_schedule'),
+        ('integrations', '0004_pending_records'),
     ]
 
     operations = [

@@ -36,11 +36,11 @@ MANAGER = [
     }),
     *_perms("integrations", {
         "integration": ALL, "syncissue": ("change", "view"), "syncrun": ("view",), "webhookevent": ("view",),
+        "pendingrecord": ("view",),
     }),
     ("integrations", "retry_client_sync"),
     *_perms("glofox", {"glofoxconfiguration": ALL, "checkindelivery": ("change", "view"),
                        "checkinattempt": ("view",)}),
-    *_perms("gladstone", {"unmatchedsubscription": ("view",)}),
     *_perms("momence", {"checkindelivery": ("change", "view"), "tagpush": ("change", "view")}),
     # The admin login's lockouts: see who is locked out and unlock them (delete the attempt).
     *_perms("axes", {"accessattempt": ("view", "delete"), "accessfailurelog": ("view",), "accesslog": ("view",)}),
@@ -87,9 +87,9 @@ class Migration(migrations.Migration):
         ("clients", "0006_export_permission"),
         ("packages", "0004_export_permission"),
         ("accessctl", "0006_export_permission"),
-        ("integrations", "0004_sync_issue_retry_permission"),
+        ("integrations", "0005_sync_issue_retry_permission"),
         ("glofox", "0002_configuration_booking_window"),
-        ("gladstone", "0001_initial"),
+        ("gladstone", "0002_pending_records_replace_unmatched"),
         ("momence", "0001_initial"),
         ("axes", "0010_accessattemptexpiration"),
     ]
