@@ -222,9 +222,11 @@ class KisiClient:
 
     # role assignments ------------------------------------------------------------
     def group_assignments(self, group_id: str) -> Iterator[list[RoleAssignment]]:
-        """What Kisi holds for one group, a page at a time ([I] group filter)."""
+        """What Kisi holds for one group, a page at a time ([I] group filter: a Kisi that ignores
+        it lists other groups' roles too, which are left out here, so the answer stays right)."""
         for page in self._list_pages("role_assignments", group_id=group_id, **GROUP_ASSIGNMENTS_FILTER):
-            yield [a for raw in page.records if (a := _assignment(raw, group_id)) is not None]
+            yield [a for raw in page.records
+                   if (a := _assignment(raw, group_id)) is not None and a.group_id == str(group_id)]
 
     def user_assignments(self, user_id: str) -> list[RoleAssignment]:
         """One user's group roles ([C] user_id filter)."""

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
+import responses
 
 from integrations.kisi.client import KisiClient
 from integrations.kisi.contract import CALLS, DOCUMENTED, ID, documented, path_template
@@ -74,3 +75,15 @@ def test_path_templates_name_ids():
     assert path_template("/locks/1234/unlock") == "locks/<id>/unlock"
     assert path_template("role_assignments/77") == "role_assignments/<id>"
     assert documented("POST", "locks/9/unlock") and not documented("GET", "locks/9")
+
+
+def test_group_assignments_stay_right_when_kisi_ignores_the_group_filter():
+    # The group filter is inferred, not documented: a Kisi that lists every group's roles
+    # must not make one group's reconcile see (and delete) another group's members.
+    listed = [{"id": 1, "user_id": 10, "group_id": 7, "role_id": "group_basic"},
+              {"id": 2, "user_id": 11, "group_id": 8, "role_id": "group_basic"}]
+    with responses.RequestsMock() as vendor:
+        vendor.get(f"{KISI_TEST_URL}role_assignments", json=listed, headers={"X-Collection-Range": "0-1/2"})
+        client = KisiClient(api_key=API_KEY, base_url=KISI_TEST_URL)
+        found = [a for page in client.group_assignments("7") for a in page]
+    assert [(a.id, a.group_id) for a in found] == [("1", "7")]
