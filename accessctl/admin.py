@@ -53,7 +53,8 @@ class DoorAccessAdmin(admin.ModelAdmin):
     search_fields = ["client__first_name", "client__last_name", "client__email", "source_ref"]
     list_select_related = ["client", "door"]
     date_hierarchy = "accessed_at"
-    readonly_fields = ["client", "door", "accessed_at", "granted", "source", "source_ref", "created_at"]
+    readonly_fields = ["client", "door", "accessed_at", "granted", "source", "integration", "source_ref",
+                       "created_at"]
 
     def has_add_permission(self, request):
         return False

@@ -55,6 +55,12 @@ class DoorAccess(models.Model):
     accessed_at = models.DateTimeField(db_index=True)
     granted = models.BooleanField(default=True)
     source = models.CharField(max_length=64, help_text="Which system reported it.")
+    # A string reference, not an import: accessctl stays below integrations in the code;
+    # empty for Gatehouse's own unlocks and once the integration is deleted (history stays).
+    integration = models.ForeignKey(
+        "integrations.Integration", null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="door_accesses", help_text="The integration that reported it.",
+    )
     source_ref = models.CharField(
         "source reference", max_length=100, help_text="The system's id for this entry."
     )

@@ -32,10 +32,12 @@ class DoorEntry:
 
 @transaction.atomic
 def door_accesses_record(
-    *, source: str, entries: list[DoorEntry], before_start: timedelta = ATTENDANCE_BEFORE_START
+    *, source: str, entries: list[DoorEntry], integration_id: int | None = None,
+    before_start: timedelta = ATTENDANCE_BEFORE_START,
 ) -> list[DoorAccess]:
     """Store door accesses once each (by source reference) and mark nearby bookings attended.
 
+    `integration_id` is the integration reporting them (None for Gatehouse's own unlocks).
     A granted entry from `before_start` ahead of a booked class until its end marks the
     booking attended. Entries already stored are skipped. Returns the accesses created now.
     """
@@ -53,7 +55,7 @@ def door_accesses_record(
         [
             DoorAccess(
                 client_id=e.client_id, door=e.door, accessed_at=e.accessed_at,
-                granted=e.granted, source=source, source_ref=e.source_ref,
+                granted=e.granted, source=source, source_ref=e.source_ref, integration_id=integration_id,
             )
             for e in fresh.values()
         ],
@@ -64,7 +66,8 @@ def door_accesses_record(
         before_start=before_start,
     )
     if created:  # check-in syncs of member systems wake from this (integrations.receivers)
-        door_accesses_recorded.send(sender=DoorAccess, source=source, accesses=created)
+        door_accesses_recorded.send(sender=DoorAccess, source=source, integration_id=integration_id,
+                                    accesses=created)
     return created
 
 

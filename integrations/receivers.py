@@ -5,9 +5,10 @@ from django.dispatch import receiver
 
 from accessctl.signals import door_accesses_recorded
 from clients.models import Location, LocationTier
-from integrations.models import Integration, PendingRecord
+from integrations.models import PendingRecord
 from integrations.pending import pending_records_apply
 from integrations.reactions import door_accesses_notify
+from integrations.selectors import integration_for_source
 from packages.models import Package
 from packages.signals import packages_added
 
@@ -15,14 +16,13 @@ Waits = PendingRecord.Waits
 
 
 @receiver(door_accesses_recorded, dispatch_uid="integrations-door-accesses-recorded")
-def door_accesses_wake_checkins(sender, source: str, accesses: list, **kwargs):
+def door_accesses_wake_checkins(sender, source: str, accesses: list, integration_id: int | None = None,
+                                **kwargs):
     """New granted door accesses (from any door system, or Gatehouse's own unlocks) wake
     the member systems' check-in syncs, once per recording; never the reporter itself."""
     if not any(access.granted for access in accesses):
         return
-    kind, _, pk = source.rpartition("-")
-    origin = Integration.objects.filter(pk=int(pk), kind=kind).first() if pk.isdigit() else None
-    door_accesses_notify(origin=origin)
+    door_accesses_notify(origin=integration_for_source(source, integration_id=integration_id))
 
 
 # The back-fill (integrations.pending): whatever creates a package, a tier or a location's

@@ -14,6 +14,7 @@ from clients.models import Client
 from integrations.connectors import connector_class, connector_for
 from integrations.errors import VendorError
 from integrations.models import Integration, SyncIssue
+from integrations.selectors import integration_for_source
 from packages.models import ClientPackage
 from staff import permissions as need
 from staff.charts import sync_chart_svg
@@ -68,18 +69,13 @@ def client_detail(request, client_id: int):
 
 
 def _member_integration(client: Client) -> Integration | None:
-    integration = Integration.objects.filter(is_active=True).filter(pk=_integration_pk(client.source)).first()
-    if integration is None:
+    integration = integration_for_source(client.source)
+    if integration is None or not integration.is_active:
         return None
     try:
         return integration if connector_for(integration).offers_client_sync else None
     except VendorError:
         return None
-
-
-def _integration_pk(source: str) -> int | None:
-    pk = source.rsplit("-", 1)[-1]
-    return int(pk) if pk.isdigit() else None
 
 
 @staff_permission_required(need.MEMBER_SYNC)

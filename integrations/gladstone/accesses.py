@@ -96,7 +96,8 @@ class AccessesSync(SyncJob):
             for r in records
             if r.member_id in clients
         ]
-        created = door_accesses_record(source=source, entries=entries, before_start=self.before_start)
+        created = door_accesses_record(source=source, integration_id=self.connector.integration.pk, entries=entries,
+                                       before_start=self.before_start)
         return Counts(
             created=len(created), unchanged=len(entries) - len(created), skipped=len(records) - len(entries)
         )

@@ -74,7 +74,8 @@ def unlock_events_record(*, integration, events: list[dict]) -> Counts:
         entries.append(DoorEntry(client_id=client_id, door=door, accessed_at=parse_time(event["created_at"]),
                                  granted=True, source_ref=str(event["uuid"])[:100]))
     # Recording sends door_accesses_recorded, which wakes the check-in syncs (integrations.receivers).
-    created = door_accesses_record(source=integration.source, entries=entries) if entries else []
+    created = door_accesses_record(source=integration.source, integration_id=integration.pk,
+                                   entries=entries) if entries else []
     counts.created, counts.unchanged = len(created), len(entries) - len(created)
     counts.skipped = sum(why.values())
     return counts

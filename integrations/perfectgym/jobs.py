@@ -347,8 +347,8 @@ class VisitsSync(PerfectGymSync):
         self.members_add({v.member_id for v in visits})
         entries = [DoorEntry(client_id=self.known[str(v.member_id)], door=self.clubs.doors[v.club_id],
                              accessed_at=v.entered_at, granted=True, source_ref=v.ref) for v in visits]
-        created = door_accesses_record(source=self.source, entries=entries,
-                                       before_start=self.before_start) if entries else []
+        created = door_accesses_record(source=self.source, integration_id=self.connector.integration.pk,
+                                       entries=entries, before_start=self.before_start) if entries else []
         self.statistics_keep(len(created), [DoorAccess])
         return Counts(created=len(created), unchanged=len(entries) - len(created),
                       skipped=len(records) - len(entries))

@@ -38,6 +38,12 @@ def test_attendance_becomes_a_door_access_on_the_sites_door(gladstone, integrati
     assert run.created == 1
 
 
+def test_a_door_access_points_at_the_gladstone_integration_that_reported_it(gladstone, integration, member):
+    gladstone.attendance_add(member, "SPA", local_now() - timedelta(minutes=20))
+    sync(integration, "accesses")
+    assert DoorAccess.objects.get().integration == integration
+
+
 def test_refused_entry_is_recorded_as_not_granted(gladstone, integration, member):
     gladstone.attendance_add(member, "UB", local_now() - timedelta(minutes=5), granted=False)
     sync(integration, "accesses")

@@ -91,6 +91,16 @@ def test_signed_unlock_records_a_door_access_and_wakes_check_ins(client, kisi, k
     assert SyncRun.objects.get(integration=checkins).trigger == SyncRun.Trigger.ACCESS
 
 
+def test_an_unlock_points_at_the_kisi_integration_that_reported_it(client, kisi, kisi_integration, member,
+                                                                  entrance, tasks_inline):
+    other = Integration.objects.create(kind="kisi", name="Kisi of another club")
+    event = kisi.unlock_event(user_id=member[1], lock_id=entrance[1])
+    with tasks_inline(execute=True):
+        assert post(client, kisi_integration, *webhook_sign(KISI_WEBHOOK_SECRET, event)).status_code == 202
+    assert DoorAccess.objects.get().integration == kisi_integration
+    assert not other.door_accesses.exists()
+
+
 def test_duplicate_delivery_is_acknowledged_and_recorded_once(client, kisi, kisi_integration, member,
                                                               entrance, tasks_inline):
     event = kisi.unlock_event(user_id=member[1], lock_id=entrance[1])

@@ -52,6 +52,10 @@ def test_a_visit_becomes_a_door_access_and_marks_the_booking_attended(fresh, san
     assert (close.attended, later.attended, elsewhere.attended) == (True, False, False)
 
 
+def test_every_visit_points_at_the_perfect_gym_integration_that_reported_it(synced):
+    assert set(DoorAccess.objects.values_list("integration", flat=True)) == {synced.pk}
+
+
 @pytest.mark.parametrize("minutes, class_after_entry", [(10, 20), (0, 5)], ids=["10 minutes", "zero means zero"])
 def test_the_attendance_window_is_a_setting(fresh, sandbox, synced, locations, customer_number, minutes,
                                             class_after_entry):
