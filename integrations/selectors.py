@@ -1,4 +1,4 @@
-"""What the staff pages show: integration health at a glance."""
+"""Reads about integrations that need thought: health at a glance, open sync issues, source names."""
 
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -120,3 +120,24 @@ def offline_locks_by_system() -> dict[str, list[str]]:
             access_control=Door.AccessControl.DISABLED).values_list("access_control", "title"):
         offline[system].append(title)
     return offline
+
+
+def integration_source_names() -> dict[str, str]:
+    """{record source: integration name} of every integration (records say where they came from)."""
+    return {integration.source: integration.name for integration in Integration.objects.all()}
+
+
+def sync_issues_open_by_reason(*, integration_id: int | None = None, reasons: int = 50,
+                               per_reason: int = 500) -> list[tuple[str, int, list[SyncIssue]]]:
+    """Open sync issues grouped by reason, most frequent first: (reason, count, issues).
+
+    At most `reasons` groups, and `per_reason` issues across them, each with its integration.
+    """
+    issues = SyncIssue.objects.filter(resolved_at__isnull=True).select_related("integration")
+    if integration_id:
+        issues = issues.filter(integration_id=integration_id)
+    groups = issues.values("reason").annotate(n=Count("id")).order_by("-n")[:reasons]
+    by_reason = {g["reason"]: [] for g in groups}
+    for issue in issues.filter(reason__in=list(by_reason))[:per_reason]:
+        by_reason[issue.reason].append(issue)
+    return [(g["reason"], g["n"], by_reason[g["reason"]]) for g in groups]
