@@ -6,8 +6,7 @@ from datetime import datetime
 
 from django.db.models import Q
 
-from accessctl.log_models import UnlockAttempt
-from accessctl.models import Door, DoorAccess
+from accessctl.models import Door, DoorAccess, UnlockAttempt
 from clients.models import Client, Location
 
 GATEHOUSE_SOURCE = "gatehouse"  # door accesses the app's own unlocks recorded (shown as the attempt)

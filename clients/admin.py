@@ -22,7 +22,6 @@ from clients.rules import identity_check
 from clients.services import client_delete, client_restore, client_tags_set
 from clients.tag_admin import tag_history_html
 from clients.tokens import member_tokens_revoke_all
-from packages.models import ClientPackage
 
 
 class LocationForm(forms.ModelForm):
@@ -138,14 +137,6 @@ class ClientIdentityInline(admin.TabularInline):
     readonly_fields = ["changed_at"]
 
 
-class ClientPackageInline(admin.TabularInline):
-    model = ClientPackage
-    extra = 0
-    fields = ["package", "location", "tier", "start", "end", "status", "credits_remaining", "alt_id"]
-    autocomplete_fields = ["package"]
-    show_change_link = True
-
-
 class DeletedFilter(admin.SimpleListFilter):
     """Deleted clients are hidden unless asked for, and can be restored from there."""
 
@@ -174,7 +165,8 @@ class ClientAdmin(ClubImportExportAdmin):
     list_select_related = ["home_location"]
     readonly_fields = ["source", "external_id", "created_at", "updated_at", "deleted_at", "tag_history"]
     filter_horizontal = ["tags"]
-    inlines = [ClientIdentityInline, ClientPackageInline]
+    # packages/admin.py adds the client's packages (clients never imports packages).
+    inlines = [ClientIdentityInline]
     actions = ["restore_clients", "revoke_app_tokens"]
     fieldsets = [
         (None, {"fields": ["first_name", "last_name", "email", "phone", "date_of_birth"]}),

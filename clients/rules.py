@@ -12,12 +12,12 @@ def identity_check(*, identity, pending_same_type: int = 0) -> None:
     `pending_same_type` counts other unsaved identities of the same type being added
     together (an admin inline adding two at once).
     """
-    from clients.models import ClientIdentity
-
+    # The identity's own model: clients.models imports this module, so no import back.
+    identities = type(identity).objects
     kind = identity.identity_type
     if not kind.is_active and identity.pk is None:
         raise ValidationError({"identity_type": f"The identity type '{kind}' is not active."})
-    siblings = ClientIdentity.objects.filter(
+    siblings = identities.filter(
         client_id=identity.client_id, identity_type=kind
     ).exclude(pk=identity.pk)
     if identity.pk is None and siblings.count() + 1 + pending_same_type > kind.max_per_client:
@@ -27,7 +27,7 @@ def identity_check(*, identity, pending_same_type: int = 0) -> None:
         )
     if kind.min_days_between_changes:
         if identity.pk is not None:
-            previous = ClientIdentity.objects.filter(pk=identity.pk).first()
+            previous = identities.filter(pk=identity.pk).first()
             if previous is None or previous.value == identity.value:
                 return
             last_change = previous.changed_at

@@ -121,6 +121,7 @@ class Connector:
     syncs: list[SyncSpec] = []
     audit_minutes: int | None = None  # a daily audit sets 24 * 60
     sandbox: str = ""  # dotted path of the vendor's sandbox class
+    demo: str = ""  # dotted path of its integrations.demo_vendors.VendorDemo (how it takes part in `make demo`)
     webhook_signature_header: str = ""
     webhook_secret_field: str = ""
     single_instance: bool = False  # only one integration of this kind per organisation

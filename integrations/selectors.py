@@ -1,9 +1,147 @@
-"""Reads of integrations that other apps (staff, receivers) ask for."""
+"""Reads about integrations that need thought: health at a glance, open sync issues, source names,
+and which integration a record came from."""
 
-from django.db.models import CharField, Value
-from django.db.models.functions import Cast, Concat
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 
-from integrations.models import Integration
+from django.db.models import CharField, Count, Max, Q, Sum, Value
+from django.db.models.functions import Cast, Concat, TruncDate
+from django.utils import timezone
+
+from accessctl.models import Door
+from integrations.connectors import connector_classes
+from integrations.crypto import SECRETS_UNREADABLE
+from integrations.models import Integration, SyncIssue, SyncRun
+from integrations.scheduling import schedule_next_run
+
+
+@dataclass
+class DayBar:
+    day: date
+    synced: int = 0
+    failed: int = 0
+
+
+@dataclass
+class IntegrationHealth:
+    integration: Integration
+    label: str
+    status: str  # healthy, failing, paused, never run
+    last_success: datetime | None
+    lag: timedelta | None  # how old the freshest complete picture of the vendor is
+    next_run: datetime | None
+    errors_24h: int
+    open_issues: int
+    days: list[DayBar] = field(default_factory=list)
+    offline_locks: list[str] = field(default_factory=list)  # titles of its doors whose lock is offline
+    why: str = ""  # what stops it working, when something does (e.g. an unreadable secret)
+
+    @property
+    def lag_display(self) -> str:
+        if self.lag is None:
+            return "unknown"
+        minutes = int(self.lag.total_seconds() // 60)
+        if minutes < 1:
+            return "under a minute"
+        if minutes < 120:
+            return f"{minutes} min"
+        if minutes < 48 * 60:
+            return f"{minutes // 60} h {minutes % 60} min"
+        return f"{minutes // (24 * 60)} days"
+
+
+def integrations_health(*, now: datetime | None = None) -> list[IntegrationHealth]:
+    """One health summary per integration, with seven days of synced and failed records."""
+    now = now or timezone.now()
+    since_24h, since_7d = now - timedelta(hours=24), (now - timedelta(days=6)).date()
+    labels = {kind: cls.label for kind, cls in connector_classes().items()}
+    integrations = list(Integration.objects.annotate(
+        open_issues=Count("issues", filter=Q(issues__resolved_at__isnull=True), distinct=True),
+    ))
+    latest: dict[tuple[int, str], SyncRun] = {}
+    for run in SyncRun.objects.filter(started_at__gte=now - timedelta(days=7)).order_by("started_at"):
+        latest[(run.integration_id, run.sync_name)] = run
+    last_success = {
+        (row["integration_id"], row["sync_name"]): row["started"]
+        for row in SyncRun.objects.filter(status=SyncRun.Status.SUCCEEDED)
+        .values("integration_id", "sync_name").annotate(started=Max("started_at"))
+    }
+    errors = dict(
+        SyncRun.objects.filter(started_at__gte=since_24h, status=SyncRun.Status.FAILED)
+        .values_list("integration_id").annotate(n=Count("id"))
+    )
+    new_issues = dict(
+        SyncIssue.objects.filter(last_seen_at__gte=since_24h).values_list("integration_id")
+        .annotate(n=Count("id"))
+    )
+    series: dict[int, dict[date, DayBar]] = {}
+    for row in (SyncRun.objects.filter(started_at__date__gte=since_7d)
+                .annotate(day=TruncDate("started_at")).values("integration_id", "day")
+                .annotate(synced=Sum("created") + Sum("updated"), failed=Sum("failed"),
+                          failed_runs=Count("id", filter=Q(status=SyncRun.Status.FAILED)))):
+        series.setdefault(row["integration_id"], {})[row["day"]] = DayBar(
+            row["day"], row["synced"] or 0, (row["failed"] or 0) + row["failed_runs"])
+    offline = offline_locks_by_system()
+    health = []
+    for integration in integrations:
+        runs = [run for (pk, _), run in latest.items() if pk == integration.pk]
+        successes = [t for (pk, _), t in last_success.items() if pk == integration.pk]
+        why = "" if integration.secrets_readable else SECRETS_UNREADABLE
+        if not integration.is_active:
+            status = "paused"
+        elif why:
+            status = "failing"
+        elif not runs and not successes:
+            status = "never run"
+        elif any(run.status == SyncRun.Status.FAILED for run in runs):
+            status = "failing"
+        else:
+            status = "healthy"
+        days = series.get(integration.pk, {})
+        health.append(IntegrationHealth(
+            integration=integration, label=labels.get(integration.kind, integration.kind), status=status,
+            last_success=max(successes) if successes else None,
+            lag=now - min(successes) if successes else None,
+            next_run=schedule_next_run(integration_id=integration.pk),
+            errors_24h=errors.get(integration.pk, 0) + new_issues.get(integration.pk, 0),
+            open_issues=integration.open_issues,
+            days=[days.get(since_7d + timedelta(days=n), DayBar(since_7d + timedelta(days=n)))
+                  for n in range(7)],
+            offline_locks=offline.get(integration.kind, []),
+            why=why,
+        ))
+    return health
+
+
+def offline_locks_by_system() -> dict[str, list[str]]:
+    """Active doors whose lock the door system last reported offline: {access control: titles}."""
+    offline = defaultdict(list)
+    for system, title in Door.objects.filter(is_active=True, lock_online=False).exclude(
+            access_control=Door.AccessControl.DISABLED).values_list("access_control", "title"):
+        offline[system].append(title)
+    return offline
+
+
+def integration_source_names() -> dict[str, str]:
+    """{record source: integration name} of every integration (records say where they came from)."""
+    return {integration.source: integration.name for integration in Integration.objects.all()}
+
+
+def sync_issues_open_by_reason(*, integration_id: int | None = None, reasons: int = 50,
+                               per_reason: int = 500) -> list[tuple[str, int, list[SyncIssue]]]:
+    """Open sync issues grouped by reason, most frequent first: (reason, count, issues).
+
+    At most `reasons` groups, and `per_reason` issues across them, each with its integration.
+    """
+    issues = SyncIssue.objects.filter(resolved_at__isnull=True).select_related("integration")
+    if integration_id:
+        issues = issues.filter(integration_id=integration_id)
+    groups = issues.values("reason").annotate(n=Count("id")).order_by("-n")[:reasons]
+    by_reason = {g["reason"]: [] for g in groups}
+    for issue in issues.filter(reason__in=list(by_reason))[:per_reason]:
+        by_reason[issue.reason].append(issue)
+    return [(g["reason"], g["n"], by_reason[g["reason"]]) for g in groups]
 
 
 def integration_for_source(source: str, *, integration_id: int | None = None) -> Integration | None:

@@ -120,6 +120,12 @@ def sync_issue_retry(*, issue: SyncIssue, user: str = "") -> bool:
         resolved_at=timezone.now(), resolved_by=user or "retry"))
 
 
+def sync_issue_resolve(*, issue: SyncIssue, user: str) -> bool:
+    """Mark an open issue resolved by `user`; returns whether it was still open."""
+    return bool(SyncIssue.objects.filter(pk=issue.pk, resolved_at__isnull=True).update(
+        resolved_at=timezone.now(), resolved_by=user))
+
+
 def integrations_rotate_secrets() -> int:
     """Re-encrypt every integration's secrets under the newest key. Returns how many."""
     rotated = 0

@@ -5,7 +5,9 @@ from collections import defaultdict
 from django.contrib import admin
 from django.utils.html import format_html, format_html_join
 
+from clients.admin import ClientAdmin
 from clients.importing import ClubImportExportAdmin
+from clients.models import Client
 from packages.models import Booking, ClassSession, ClientPackage, CreditEntry, Package
 from packages.resources import ClientPackageResource, PackageResource
 
@@ -85,3 +87,20 @@ class BookingAdmin(admin.ModelAdmin):
     list_select_related = ["client", "session"]
     autocomplete_fields = ["client", "session"]
     readonly_fields = ["source", "external_id", "created_at", "updated_at"]
+
+
+class ClientPackageInline(admin.TabularInline):
+    model = ClientPackage
+    extra = 0
+    fields = ["package", "location", "tier", "start", "end", "status", "credits_remaining", "alt_id"]
+    autocomplete_fields = ["package"]
+    show_change_link = True
+
+
+# A client's page lists their packages; the inline lives here because clients never imports packages.
+admin.site.unregister(Client)
+
+
+@admin.register(Client)
+class ClientWithPackagesAdmin(ClientAdmin):
+    inlines = [*ClientAdmin.inlines, ClientPackageInline]

@@ -3,7 +3,7 @@ access log refreshes itself with a little JavaScript and works without it."""
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
+from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -14,13 +14,18 @@ from clients.models import Client
 from integrations.connectors import connector_class, connector_for
 from integrations.errors import VendorError
 from integrations.models import Integration, SyncIssue
-from integrations.selectors import integration_for_source
+from integrations.selectors import (
+    integration_for_source,
+    integration_source_names,
+    integrations_health,
+    sync_issues_open_by_reason,
+)
+from integrations.services import sync_issue_resolve
 from packages.models import ClientPackage
 from staff import permissions as need
 from staff.charts import sync_chart_svg
 from staff.filters import StaffFilters, filters_render
 from staff.permissions import refused, staff_permission_required
-from staff.selectors import integrations_health
 
 
 @staff_permission_required(need.DASHBOARD)
@@ -48,7 +53,7 @@ def client_list(request):
 def client_detail(request, client_id: int):
     """Everything about one client, and which integration each fact came from."""
     client = get_object_or_404(Client.all_objects.select_related("home_location"), pk=client_id)
-    sources = {i.source: i.name for i in Integration.objects.all()}
+    sources = integration_source_names()
     now = timezone.now()
     packages = list(client.packages.select_related("package", "location", "tier"))
     return render(request, "staff/client_detail.html", {
@@ -95,17 +100,10 @@ def client_sync_now(request, client_id: int):
 @staff_permission_required(need.ISSUES)
 def sync_issues(request):
     """Open sync issues grouped by reason, each with its record's payload."""
-    issues = SyncIssue.objects.filter(resolved_at__isnull=True).select_related("integration")
     filters = StaffFilters(request.GET)
     integration = filters.record_id("integration")
-    if integration:
-        issues = issues.filter(integration_id=integration)
-    groups = issues.values("reason").annotate(n=Count("id")).order_by("-n")[:50]
-    by_reason = {g["reason"]: [] for g in groups}
-    for issue in issues.filter(reason__in=list(by_reason))[:500]:
-        by_reason[issue.reason].append(issue)
     return filters_render(request, "staff/sync_issues.html", {
-        "groups": [(g["reason"], g["n"], by_reason[g["reason"]]) for g in groups],
+        "groups": sync_issues_open_by_reason(integration_id=integration),
         "integrations": Integration.objects.all(), "selected": str(integration or ""),
         "member_sync": {i.pk for i in Integration.objects.all() if _offers_member_sync(i)},
     }, filters)
@@ -139,7 +137,6 @@ def sync_issue_act(request, issue_id: int):
     else:
         if not request.user.has_perm(need.RESOLVE):
             return refused()
-        SyncIssue.objects.filter(pk=issue.pk, resolved_at__isnull=True).update(
-            resolved_at=timezone.now(), resolved_by=request.user.get_username())
+        sync_issue_resolve(issue=issue, user=request.user.get_username())
         messages.success(request, "Issue resolved.")
     return redirect("staff:issues")

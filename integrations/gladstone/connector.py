@@ -35,6 +35,7 @@ class GladstoneConnector(Connector):
     kind = "gladstone"
     label = "Gladstone Plus2"
     sandbox = "integrations.gladstone.sandbox.GladstoneSandbox"
+    demo = "integrations.gladstone.demo.GladstoneDemo"
     settings_fields = SETTINGS_FIELDS
     syncs = [
         SyncSpec("members", "Members and subscriptions", default_minutes=5, interval_setting="sync_minutes"),

@@ -27,6 +27,7 @@ class GlofoxConnector(Connector):
     kind = "glofox"
     label = "Glofox"
     sandbox = "integrations.glofox.sandbox.GlofoxSandbox"
+    demo = "integrations.glofox.demo.GlofoxDemo"
     single_instance = True
     webhook_signature_header = "signature"
     webhook_secret_field = "webhook_secret"  # noqa: S105 - the field's name, not a secret

@@ -22,6 +22,7 @@ class KisiConnector(Connector):
     kind = "kisi"
     label = "Kisi"
     sandbox = "integrations.kisi.sandbox.KisiSandbox"
+    demo = "integrations.kisi.demo.KisiDemo"
     webhook_signature_header = "X-Signature"
     webhook_secret_field = "webhook_secret"  # noqa: S105 - the field's name, not a secret
     settings_fields = [

@@ -32,6 +32,7 @@ class MomenceConnector(Connector):
     kind = "momence"
     label = "Momence"
     sandbox = "integrations.momence.sandbox.MomenceSandbox"
+    demo = "integrations.momence.demo.MomenceDemo"
     settings_fields = [
         SettingField("base_url", forms.URLField(label="API base URL", initial=DEFAULT_BASE_URL,
                                                 assume_scheme="https")),

@@ -20,6 +20,7 @@ class PerfectGymConnector(Connector):
     kind = KIND
     label = "Perfect Gym"
     sandbox = "integrations.perfectgym.sandbox.PerfectGymSandbox"
+    demo = "integrations.perfectgym.demo.PerfectGymDemo"
     location_number_key = CLUB_FIELD  # contracts of a club no location carries wait for its number
     initial_by_location = True
     settings_fields = [

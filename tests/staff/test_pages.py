@@ -77,7 +77,7 @@ def test_issue_retry_queues_the_sync(admin_client, sandbox, integration, monkeyp
 def test_client_page_shows_access_decisions_with_reasons(admin_client):
     from django.utils import timezone
 
-    from accessctl.log_models import UnlockAttempt
+    from accessctl.models import UnlockAttempt
     from accessctl.services import DoorEntry, door_accesses_record
     from tests.factories import ClientFactory, DoorFactory
 

@@ -39,7 +39,7 @@ class Command(BaseCommand):
         integrations = demo_integrations_ensure(sandboxes=sandboxes)
         if not no_syncs:
             self.stdout.write("Initial syncs:")
-            demo_initial_syncs(integrations=integrations, echo=self.stdout.write)
+            demo_initial_syncs(sandboxes=sandboxes, integrations=integrations, echo=self.stdout.write)
         python = sys.executable
         web_url = f"http://127.0.0.1:{port}"
         children = [

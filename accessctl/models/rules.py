@@ -7,7 +7,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 
-from accessctl.models import Door
+from accessctl.models.doors import Door
 from clients.models import Tag
 
 METRES_PER_FOOT = 0.3048

@@ -2,8 +2,8 @@
 
 from django.db import models
 
-from accessctl.models import Door
-from accessctl.rule_models import VisitType
+from accessctl.models.doors import Door
+from accessctl.models.rules import VisitType
 from clients.models import Client
 
 

@@ -1,4 +1,4 @@
-"""Doors and who went through them."""
+"""Doors, door accesses, Kisi places and groups, access rules and door-system users."""
 
 from django.db import models
 from django.db.models import Q
@@ -170,8 +170,3 @@ class DoorSystemUser(models.Model):
     def __str__(self):
         return f"{self.client} in {self.system}: {self.external_id}"
 
-
-# Door rules, the access log and booking sequences live in their own modules.
-from accessctl.rule_models import DoorRules, VisitAvailability, VisitType  # noqa: E402, F401, I001
-from accessctl.log_models import UnlockAttempt  # noqa: E402, F401
-from accessctl.sequence_models import SequenceGrant, TagSequence  # noqa: E402, F401
