@@ -69,11 +69,14 @@ def endpoint_origin(url: str | None) -> tuple[str, str, int | None] | None:
 
 @dataclass(frozen=True)
 class SyncSpec:
-    """A sync a connector offers and how often it runs unless settings say otherwise."""
+    """A sync a connector offers: the SyncJob that runs it, how often it runs unless settings
+    say otherwise, and whether "Perform initial sync" runs it (in the order of `syncs`)."""
 
     name: str
     label: str
+    job: type  # an integrations.sync.SyncJob subclass; the engine builds it (connectors never dispatch)
     default_minutes: int
+    initial: bool = False
     interval_setting: str | None = None  # settings field holding the interval in minutes
     enabled_setting: str | None = None  # settings field (bool) switching it on and off
     scheduled: bool = True
@@ -125,8 +128,6 @@ class Connector:
     webhook_signature_header: str = ""
     webhook_secret_field: str = ""
     single_instance: bool = False  # only one integration of this kind per organisation
-    # Syncs "Perform initial sync" runs, in this order (e.g. members before contracts).
-    initial_syncs: list[str] = []
     # The sync to run when another integration changed clients' access (door systems);
     # it gets options {"clients": [ids]} (None: everyone). See integrations.reactions.
     access_sync: str = ""
@@ -177,8 +178,16 @@ class Connector:
         return values
 
     def initial_sync_names(self) -> list[str]:
-        """The syncs an initial sync runs, in order."""
-        return list(self.initial_syncs) or [spec.name for spec in self.syncs]
+        """The syncs an initial sync runs (SyncSpec.initial), in the order `syncs` lists them."""
+        return [spec.name for spec in self.syncs if spec.initial]
+
+    def sync_job(self, sync_name: str, options: dict):
+        """The job of the sync named `sync_name`, built from its SyncSpec; `options` as the
+        run was asked for ({"initial": True, "location": ...}, {"clients": [...]}, ...)."""
+        spec = next((spec for spec in self.syncs if spec.name == sync_name), None)
+        if spec is None:
+            raise PermanentError(f"{self.label} has no sync named {sync_name!r}.")
+        return spec.job(connector=self, options=options, name=sync_name, fresh_start=spec.job.starts_fresh(options))
 
     def initial_locations(self):
         """The Locations an initial sync can be limited to (those carrying this vendor's
@@ -203,10 +212,6 @@ class Connector:
     def test_connection(self) -> str:
         """Call the vendor once; return a one-line description or raise VendorError."""
         raise PermanentError(f"{self.label} cannot test its connection.")
-
-    def sync_job(self, sync_name: str, options: dict):
-        """The SyncJob (integrations.sync) for `sync_name`."""
-        raise PermanentError(f"{self.label} has no sync named {sync_name!r}.")
 
     def audit(self, run) -> None:
         """The daily audit: fill `run` (counts, report); send what it must."""

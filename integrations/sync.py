@@ -64,6 +64,12 @@ class SyncJob(ABC):
     # here and the engine wakes the door systems for them (integrations.reactions).
     changed_clients: set[int] = field(default_factory=set)
 
+    @classmethod
+    def starts_fresh(cls, options: dict) -> bool:
+        """Whether a run with `options` ignores the stored cursor (e.g. an initial sync that
+        re-reads from the beginning); by default every run goes on from the cursor."""
+        return False
+
     @property
     def state_name(self) -> str:
         return self.name

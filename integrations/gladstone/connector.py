@@ -38,10 +38,12 @@ class GladstoneConnector(Connector):
     demo = "integrations.gladstone.demo.GladstoneDemo"
     settings_fields = SETTINGS_FIELDS
     syncs = [
-        SyncSpec("members", "Members and subscriptions", default_minutes=5, interval_setting="sync_minutes"),
-        SyncSpec("accesses", "Door accesses", default_minutes=5, interval_setting="sync_minutes"),
+        # Clients first: the door accesses need them (an initial sync runs them in this order).
+        SyncSpec("members", "Members and subscriptions", job=MembersSync, default_minutes=5, initial=True,
+                 interval_setting="sync_minutes"),
+        SyncSpec("accesses", "Door accesses", job=AccessesSync, default_minutes=5, initial=True,
+                 interval_setting="sync_minutes"),
     ]
-    initial_syncs = ["members", "accesses"]  # clients first: accesses need them
     initial_by_location = True  # a Location's alt id is its SiteID
     initial_sync_note = NO_MEMBER_LIST
     audit_minutes = 24 * 60
@@ -81,12 +83,6 @@ class GladstoneConnector(Connector):
     def initial_locations(self):
         """Every active Location: its alt id is the Gladstone SiteID."""
         return Location.objects.filter(is_active=True)
-
-    def sync_job(self, sync_name: str, options: dict):
-        jobs = {"members": MembersSync, "accesses": AccessesSync}
-        if sync_name not in jobs:
-            raise PermanentError(f"{self.label} has no sync named {sync_name!r}.")
-        return jobs[sync_name](connector=self, options=options, name=sync_name)
 
     def audit(self, run) -> None:
         subtype_audit(connector=self, run=run)

@@ -18,7 +18,6 @@ from integrations.sync import SyncAlreadyRunning, sync_run
 
 logger = logging.getLogger("gatehouse.glofox")
 
-JOBS = {"members": MembersSync, "bookings": BookingsSync, "member": MemberSync, "checkins": CheckinsSync}
 ONE_PER_ORGANISATION = ("Only one Glofox integration is allowed per organisation; add another "
                         "configuration to the existing one instead.")
 
@@ -54,12 +53,13 @@ class GlofoxConnector(Connector):
             help_text="Empty: every minute.")),
     ]
     syncs = [
-        SyncSpec("members", "Members and memberships", default_minutes=1, interval_setting="member_minutes"),
-        SyncSpec("bookings", "Bookings", default_minutes=1, interval_setting="booking_minutes"),
-        SyncSpec("checkins", "Check-ins to Glofox", default_minutes=1),
-        SyncSpec("member", "One member (from a webhook)", default_minutes=1, scheduled=False),
+        SyncSpec("members", "Members and memberships", job=MembersSync, default_minutes=1, initial=True,
+                 interval_setting="member_minutes"),
+        SyncSpec("bookings", "Bookings", job=BookingsSync, default_minutes=1, initial=True,
+                 interval_setting="booking_minutes"),
+        SyncSpec("checkins", "Check-ins to Glofox", job=CheckinsSync, default_minutes=1),
+        SyncSpec("member", "One member (from a webhook)", job=MemberSync, default_minutes=1, scheduled=False),
     ]
-    initial_syncs = ["members", "bookings"]
     initial_by_location = True  # a configuration maps a Glofox branch to its Kisi place's Location
     http_options: dict = {}  # tests shorten backoff and sleeping here
 
@@ -92,13 +92,6 @@ class GlofoxConnector(Connector):
         told = [f"location {c.branch_id}: {len(client.memberships(branch=c.branch_id))} membership type(s)"
                 for c in configurations]
         return "; ".join(told)
-
-    def sync_job(self, sync_name, options):
-        if sync_name not in JOBS:
-            raise PermanentError(f"Glofox has no sync named {sync_name!r}.")
-        # One location's initial sync starts only its branches afresh (syncs.branch_states).
-        fresh = bool(options.get("initial")) and not options.get("location") and sync_name in ("members", "bookings")
-        return JOBS[sync_name](connector=self, options=options, name=sync_name, fresh_start=fresh)
 
     def catalogue(self) -> list[CatalogueEntry]:
         client, entries = self.client(), {}

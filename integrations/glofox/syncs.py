@@ -80,6 +80,13 @@ def pages_walk(fetch: Callable[[int], ListPage], first: int = 1) -> Iterator[tup
 class GlofoxJob(SyncJob):
     """What the Glofox syncs share: configurations, the client, mapping rows."""
 
+    reads_all_on_initial = False  # whether an initial sync starts its branches afresh
+
+    @classmethod
+    def starts_fresh(cls, options: dict) -> bool:
+        # One location's initial sync starts only its branches afresh (branch_states).
+        return cls.reads_all_on_initial and bool(options.get("initial")) and not options.get("location")
+
     @cached_property
     def now(self):
         return timezone.now()
@@ -247,6 +254,8 @@ class MembersSync(GlofoxJob):
     access rules each configuration implies (rules_heal).
     """
 
+    reads_all_on_initial = True
+
     def pages(self, cursor):
         state = self.branch_states(cursor)
         for configuration in self.configurations.values():
@@ -288,6 +297,8 @@ class BookingsSync(GlofoxJob):
     retried issue use it, so a member placed late (their record was malformed when their
     bookings were first read) gets the bookings read before they existed.
     """
+
+    reads_all_on_initial = True
 
     def pages(self, cursor):
         if self.options.get("window_rescan"):

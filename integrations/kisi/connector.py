@@ -9,7 +9,6 @@ from django import forms
 from django.conf import settings as django_settings
 
 from integrations.connectors import Connector, SettingField, SyncSpec
-from integrations.errors import PermanentError
 from integrations.kisi.client import KISI_URL, UNLOCK_EVENT, KisiClient, parse_time
 from integrations.kisi.doors_sync import DoorsSync
 from integrations.kisi.events import EventsSync, unlock_events_record
@@ -45,12 +44,12 @@ class KisiConnector(Connector):
             help_text=f"Leave empty for {KISI_URL}; change it only to use a sandbox.")),
     ]
     syncs = [
-        SyncSpec("doors", "Places, groups and locks", default_minutes=60),
-        SyncSpec("access", "Access", default_minutes=1, interval_setting="reconcile_minutes"),
-        SyncSpec("events", "Unlock events", default_minutes=5, interval_setting="events_minutes",
+        SyncSpec("doors", "Places, groups and locks", job=DoorsSync, default_minutes=60, initial=True),
+        SyncSpec("access", "Access", job=AccessSync, default_minutes=1, initial=True,
+                 interval_setting="reconcile_minutes"),
+        SyncSpec("events", "Unlock events", job=EventsSync, default_minutes=5, interval_setting="events_minutes",
                  enabled_setting="events_polling"),
     ]
-    initial_syncs = ["doors", "access"]
     access_sync = "access"
     http_options: dict = {}  # tests shorten backoff and sleeps here
 
@@ -62,12 +61,6 @@ class KisiConnector(Connector):
 
     def test_connection(self) -> str:
         return f"{self.client().places_count()} place(s) in Kisi"
-
-    def sync_job(self, sync_name, options):
-        jobs = {"doors": DoorsSync, "access": AccessSync, "events": EventsSync}
-        if sync_name not in jobs:
-            raise PermanentError(f"Kisi has no sync named {sync_name!r}.")
-        return jobs[sync_name](connector=self, options=options, name=sync_name)
 
     def webhook_event(self, payload):
         if not isinstance(payload, dict) or not payload.get("uuid") or not payload.get("type"):

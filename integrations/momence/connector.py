@@ -11,17 +11,6 @@ from integrations.momence import jobs, mapping, outbound
 from integrations.momence.client import DEFAULT_BASE_URL, MomenceClient
 from integrations.momence.tokens import DatabaseTokenStore, account_fingerprint
 
-SYNC_JOBS = {
-    "tags": jobs.TagsSync,
-    "members": jobs.MembersSync,
-    "memberships": jobs.MembershipsSync,
-    "bought-memberships": jobs.BoughtMembershipsSync,
-    "sessions": jobs.SessionsSync,
-    "appointments": jobs.AppointmentsSync,
-    "tag-push": outbound.TagPushSync,
-    "checkins": outbound.CheckinsSync,
-}
-
 
 def _minutes(label: str, initial: int, **limits) -> forms.IntegerField:
     return forms.IntegerField(label=label, initial=initial, min_value=limits.get("min_value", 1),
@@ -57,18 +46,21 @@ class MomenceConnector(Connector):
                                                     required=False, initial=True)),
     ]
     syncs = [
-        SyncSpec("tags", "Tags", default_minutes=60),
-        SyncSpec("members", "Members", default_minutes=15, interval_setting="members_minutes"),
-        SyncSpec("memberships", "Membership catalogue", default_minutes=24 * 60),
-        SyncSpec("bought-memberships", "Bought memberships", default_minutes=15,
+        SyncSpec("tags", "Tags", job=jobs.TagsSync, default_minutes=60, initial=True),
+        SyncSpec("members", "Members", job=jobs.MembersSync, default_minutes=15, initial=True,
                  interval_setting="members_minutes"),
-        SyncSpec("sessions", "Sessions and bookings", default_minutes=15,
+        SyncSpec("memberships", "Membership catalogue", job=jobs.MembershipsSync, default_minutes=24 * 60,
+                 initial=True),
+        SyncSpec("bought-memberships", "Bought memberships", job=jobs.BoughtMembershipsSync, default_minutes=15,
+                 initial=True, interval_setting="members_minutes"),
+        SyncSpec("sessions", "Sessions and bookings", job=jobs.SessionsSync, default_minutes=15, initial=True,
                  interval_setting="sessions_minutes"),
-        SyncSpec("appointments", "Appointments", default_minutes=15, interval_setting="sessions_minutes"),
-        SyncSpec("tag-push", "Tag changes to Momence", default_minutes=1, enabled_setting="push_tags"),
-        SyncSpec("checkins", "Check-ins", default_minutes=5, enabled_setting="check_in"),
+        SyncSpec("appointments", "Appointments", job=jobs.AppointmentsSync, default_minutes=15, initial=True,
+                 interval_setting="sessions_minutes"),
+        SyncSpec("tag-push", "Tag changes to Momence", job=outbound.TagPushSync, default_minutes=1,
+                 enabled_setting="push_tags"),
+        SyncSpec("checkins", "Check-ins", job=outbound.CheckinsSync, default_minutes=5, enabled_setting="check_in"),
     ]
-    initial_syncs = ["tags", "members", "memberships", "bought-memberships", "sessions", "appointments"]
     checkin_sync = "checkins"
     offers_catalogue = True
     http_options: dict = {}  # tests shorten backoff here
@@ -118,11 +110,6 @@ class MomenceConnector(Connector):
     def test_connection(self) -> str:
         total = self.client().ping()
         return f"logged in; the host has {total if total is not None else 'some'} member(s)"
-
-    def sync_job(self, sync_name, options):
-        if sync_name not in SYNC_JOBS:
-            raise PermanentError(f"Momence has no sync named {sync_name!r}.")
-        return SYNC_JOBS[sync_name](connector=self, options=options, name=sync_name)
 
     def catalogue(self) -> list[CatalogueEntry]:
         entries = []

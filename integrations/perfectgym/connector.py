@@ -5,10 +5,10 @@ from django import forms
 from clients.models import IdentityType
 from clients.services import identity_type_ensure
 from integrations.connectors import CatalogueEntry, Connector, CredentialResult, SettingField, SyncSpec
-from integrations.errors import BadRecord, PermanentError
+from integrations.errors import BadRecord
 from integrations.perfectgym.client import BusinessError, PerfectGymClient
 from integrations.perfectgym.clubs import CLUB_FIELD, KIND, club_field_register, clubs_load, locations_with_club
-from integrations.perfectgym.jobs import SYNCS
+from integrations.perfectgym.jobs import ContractsSync, MemberProductsSync, MembersSync, VisitsSync
 from integrations.perfectgym.mapping import member_record
 from integrations.sync import records_apply
 
@@ -54,13 +54,13 @@ class PerfectGymConnector(Connector):
                       "starts until it ends.")),
     ]
     syncs = [
-        SyncSpec("members", "Members", default_minutes=10, **MEMBER_DATA),
-        SyncSpec("contracts", "Contracts", default_minutes=10, **MEMBER_DATA),
-        SyncSpec("member_products", "Member products", default_minutes=10, **MEMBER_DATA),
-        SyncSpec("visits", "Club visits (swipes)", default_minutes=5, interval_setting="swipe_minutes",
-                 enabled_setting="sync_swipes"),
+        SyncSpec("members", "Members", job=MembersSync, default_minutes=10, initial=True, **MEMBER_DATA),
+        SyncSpec("contracts", "Contracts", job=ContractsSync, default_minutes=10, initial=True, **MEMBER_DATA),
+        SyncSpec("member_products", "Member products", job=MemberProductsSync, default_minutes=10, initial=True,
+                 **MEMBER_DATA),
+        SyncSpec("visits", "Club visits (swipes)", job=VisitsSync, default_minutes=5,
+                 interval_setting="swipe_minutes", enabled_setting="sync_swipes"),
     ]
-    initial_syncs = ["members", "contracts", "member_products"]
     offers_credential_check = True
     offers_client_sync = True
     offers_catalogue = True
@@ -94,12 +94,6 @@ class PerfectGymConnector(Connector):
     def initial_locations(self):
         """Locations with a Perfect Gym club number."""
         return locations_with_club()
-
-    def sync_job(self, sync_name, options):
-        if sync_name not in SYNCS:
-            raise PermanentError(f"{self.label} has no sync named {sync_name!r}.")
-        return SYNCS[sync_name](connector=self, options=options, name=sync_name,
-                                fresh_start=bool(options.get("initial")))
 
     def credential_check(self, identifier: str, password: str) -> CredentialResult:
         """Ask Perfect Gym about an email (or member number) and password; on Success return

@@ -70,6 +70,10 @@ class PerfectGymSync(SyncJob):
     entity_set = ""
     noun = "rows"
 
+    @classmethod
+    def starts_fresh(cls, options: dict) -> bool:
+        return bool(options.get("initial"))  # an initial sync reads every row from the beginning
+
     def __post_init__(self):
         self.unmatched: Counter[str] = Counter()  # package alt id -> rows without a package
         self.unplaced: Counter[str] = Counter()  # of those, rows whose member is no client: they cannot wait
@@ -352,7 +356,3 @@ class VisitsSync(PerfectGymSync):
         self.statistics_keep(len(created), [DoorAccess])
         return Counts(created=len(created), unchanged=len(entries) - len(created),
                       skipped=len(records) - len(entries))
-
-
-SYNCS = {"members": MembersSync, "contracts": ContractsSync, "member_products": MemberProductsSync,
-         "visits": VisitsSync}

@@ -24,11 +24,8 @@ class Reconcile(SyncJob):
 class RecordingDoors(Connector):
     kind = "recordingdoors"
     label = "Recording door system"
-    syncs = [SyncSpec("reconcile", "Reconcile", default_minutes=1)]
+    syncs = [SyncSpec("reconcile", "Reconcile", job=Reconcile, default_minutes=1)]
     access_sync = "reconcile"
-
-    def sync_job(self, sync_name, options):
-        return Reconcile(connector=self, options=options, name="reconcile")
 
 
 @pytest.fixture

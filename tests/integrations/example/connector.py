@@ -60,8 +60,8 @@ class ExampleConnector(Connector):
         SettingField("member_minutes", forms.IntegerField(label="Sync members every (minutes)",
                                                           min_value=1, initial=5)),
     ]
-    syncs = [SyncSpec("members", "Members", default_minutes=5, interval_setting="member_minutes")]
-    initial_syncs = ["members"]
+    syncs = [SyncSpec("members", "Members", job=MembersSync, default_minutes=5, initial=True,
+                      interval_setting="member_minutes")]
     offers_catalogue = True
     offers_client_sync = True
     offers_credential_check = True
@@ -74,9 +74,6 @@ class ExampleConnector(Connector):
 
     def test_connection(self) -> str:
         return f"connected to {self.client().ping()}"
-
-    def sync_job(self, sync_name, options):
-        return MembersSync(connector=self, options=options, name="members")
 
     def client_sync(self, external_id):
         record = member_record(self.client().member(external_id))

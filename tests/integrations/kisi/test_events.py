@@ -35,11 +35,8 @@ class CheckingInMembers(Connector):
 
     kind = "checkingin"
     label = "Checking-in member system"
-    syncs = [SyncSpec("checkins", "Check-ins", default_minutes=1)]
+    syncs = [SyncSpec("checkins", "Check-ins", job=CheckIn, default_minutes=1)]
     checkin_sync = "checkins"
-
-    def sync_job(self, sync_name, options):
-        return CheckIn(connector=self, options=options, name="checkins")
 
 
 @pytest.fixture
