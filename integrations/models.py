@@ -10,7 +10,8 @@ class Integration(models.Model):
     """A connection to one vendor system (Settings > Integrations).
 
     `settings` holds the connector's plain fields; `secrets_token` holds its secret
-    fields, encrypted together (never shown back, never logged).
+    fields, one Fernet token per field (integrations.crypto), so one that cannot be read
+    with the current keys does not take the others with it (never shown back, never logged).
     """
 
     kind = models.CharField(max_length=32, help_text="Which connector (vendor) this is.")
