@@ -176,6 +176,8 @@ def outcomes_record(*, results: list[DeliveryResult], policy: Policy) -> Counts:
                 error=_redact(call.error, hide), duration_ms=call.duration_ms,
                 started_at=now - timedelta(milliseconds=call.duration_ms)))
         _settle(delivery, result, policy, now, hide)
+        if not result.calls and result.stop is not None:
+            continue  # released untried: neither sent nor failed
         if result.ok:
             counts.updated += 1
         else:

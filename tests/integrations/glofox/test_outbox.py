@@ -151,3 +151,21 @@ def test_a_newer_version_enqueued_while_sending_is_not_marked_sent(integration):
     outcomes_record(results=[DeliveryResult(claimed, [Call(ok=True)])], policy=Policy())
     delivery = Delivery.objects.get()
     assert (delivery.state, delivery.payload) == ("pending", {"action": "remove"})
+
+
+def test_a_sender_that_asks_to_stop_leaves_the_rest_due_and_untried(integration):
+    deliveries_enqueue(integration=integration, planned=[plan(key="a"), plan(key="b"), plan(key="c")])
+    tried, counts = [], []
+
+    def slow_down(delivery):
+        tried.append(delivery.key)
+        return DeliveryResult(delivery, [Call(ok=False, status_code=429, excerpt="slow down")],
+                              stop=RuntimeError("429"))
+
+    for results in deliveries_send_due(integration=integration, kinds=["checkin"], policy=Policy(),
+                                       sender=slow_down):
+        counts.append(outcomes_record(results=results, policy=Policy()))
+    assert tried == ["a"] and [(c.updated, c.failed) for c in counts] == [(0, 1)]
+    states = dict(Delivery.objects.values_list("key", "state"))
+    assert states == {"a": "failed", "b": "pending", "c": "pending"}
+    assert DeliveryAttempt.objects.count() == 1
