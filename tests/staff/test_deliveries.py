@@ -4,6 +4,7 @@ retried by who may."""
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.utils import timezone
 
 from integrations.models import Delivery, DeliveryAttempt, Integration
@@ -81,3 +82,13 @@ def test_a_manager_retries_a_given_up_delivery_and_a_sent_one_stays_sent(client,
     assert sent.state == "sent"
     assert client.get("/staff/deliveries/999999/retry/").status_code == 405
     assert client.post("/staff/deliveries/999999/retry/").status_code == 404
+
+
+def test_the_client_page_links_to_what_was_sent_for_them(client, sent, django_user_model):
+    log_in(client, FRONT_DESK)
+    page = client.get(f"/staff/clients/{sent.client_id}/").content.decode()
+    assert f"/staff/deliveries/?client={sent.client_id}" in page
+    clerk = django_user_model.objects.create_user("clerk", is_staff=True)
+    clerk.user_permissions.add(Permission.objects.get(codename="view_client"))
+    client.force_login(clerk)
+    assert "/staff/deliveries/" not in client.get(f"/staff/clients/{sent.client_id}/").content.decode()
