@@ -72,6 +72,33 @@ def access_expected(
     }
 
 
+@dataclass(frozen=True)
+class Entry:
+    """A door access to attribute: its id, whose it was, when."""
+
+    access_id: int
+    client_id: int
+    at: datetime
+
+
+def accesses_granted_by(*, entries: list[Entry], owners: list[str]) -> set[int]:
+    """The entries whose member the rules of `owners` gave access at that moment: the same
+    decision the door system's groups were filled from (access_expected), asked at the
+    entry's time, so a member system checks in only who came in through its rules."""
+    by_minute: dict[datetime, list[Entry]] = defaultdict(list)
+    for entry in entries:
+        by_minute[entry.at.replace(second=0, microsecond=0)].append(entry)
+    granted = set()
+    for group in by_minute.values():
+        expected = access_expected(client_ids=sorted({e.client_id for e in group}),
+                                   now=max(e.at for e in group), owners=owners)
+        for entry in group:
+            windows = expected.get(entry.client_id, {}).values()
+            if any(w.unbounded or w.valid_from <= entry.at <= w.valid_until for w in windows):
+                granted.add(entry.access_id)
+    return granted
+
+
 def _widest(windows: list[Window]) -> Window:
     if any(w.unbounded for w in windows):
         return Window()

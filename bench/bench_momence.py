@@ -17,9 +17,8 @@ from accessctl.models import Door
 from accessctl.services import DoorEntry, door_accesses_record
 from bench.support import Figure, peak_memory_mb, sandbox_process, timed
 from clients.models import Client, Location
-from integrations.models import SyncRun
+from integrations.models import Delivery, SyncRun
 from integrations.momence.connector import MomenceConnector
-from integrations.momence.models import CheckinDelivery
 from integrations.momence.sandbox import CLIENT_ID, CLIENT_SECRET, PASSWORD, USERNAME
 from integrations.services import integration_save
 from integrations.sync import sync_run
@@ -108,7 +107,7 @@ def run() -> list[Figure]:
                       granted=True, source_ref=f"evt-{b.pk}") for b in bookings])
         with timed() as checkins:
             _run(integration, "checkins")
-        sent = CheckinDelivery.objects.filter(status="sent").count()
+        sent = Delivery.objects.filter(kind="checkin", state="sent").count()
         figures += [
             Figure("check-ins after door accesses", checkins.seconds, "s",
                    f"{sent} session bookings checked in from {len(bookings)} door accesses"),

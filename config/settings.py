@@ -247,6 +247,10 @@ WEBHOOK_MAX_AGE_HOURS = env.int("WEBHOOK_MAX_AGE_HOURS", default=24)
 # frees its syncs when it runs out (integrations.sync.claim).
 SYNC_LEASE_SECONDS = env.int("SYNC_LEASE_SECONDS", default=600)
 
+# A delivery to a vendor (integrations.outbox) that failed this often is given up
+# (a vendor may give up sooner, e.g. Momence after 5).
+OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=10)
+
 # Door hardware is reached through named backends, loaded with import_string.
 ACCESS_DOOR_BACKENDS: dict[str, str] = {"kisi": "integrations.kisi.doors.KisiDoors"}
 

@@ -6,7 +6,7 @@ class IntegrationsConfig(AppConfig):
     verbose_name = "Settings > Integrations"
 
     def ready(self):
-        from integrations import pending_admin, receivers  # noqa: F401  (registers the admin, connects receivers)
+        from integrations import outbox_admin, pending_admin, receivers  # noqa: F401  (admins, receivers)
         from integrations.connectors import connector_classes
 
         for connector in connector_classes().values():

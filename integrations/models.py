@@ -230,3 +230,78 @@ class PendingRecord(models.Model):
 
     def __str__(self):
         return f"{self.reference} waits for {self.get_waits_for_display()} ({self.package_wanted})"
+
+
+class Delivery(models.Model):
+    """One thing Gatehouse sends to a vendor (a check-in, a tag change), sent through the
+    outbox (integrations.outbox): at most one per idempotency key and integration.
+
+    The record it is for is `record_type` + `record_id` (a door access, a booking, a
+    client), and `client` is the member it concerns, so staff can find what was sent for
+    whom. `payload` is what to send, never a secret.
+    """
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed (retrying)"
+        GAVE_UP = "gave_up", "Failed (gave up)"
+
+    integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="deliveries")
+    kind = models.CharField(max_length=32, help_text="What is sent, e.g. checkin or tag_push.")
+    sync_name = models.CharField(max_length=64, help_text="The sync that sends it (woken by a retry).")
+    key = models.CharField("idempotency key", max_length=200)
+    version = models.BigIntegerField(default=0, help_text="A newer version of the same key replaces it.")
+    record_type = models.CharField(max_length=32, blank=True)
+    record_id = models.BigIntegerField(null=True, blank=True)
+    client = models.ForeignKey("clients.Client", null=True, blank=True, on_delete=models.SET_NULL,
+                               related_name="+")
+    payload = models.JSONField(default=dict, blank=True)
+    resend_interrupted = models.BooleanField(
+        default=True, help_text="The vendor tolerates a repeat: a send interrupted by a crash is sent again "
+                                "(otherwise it is given up and shown).")
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    claim_token = models.CharField(max_length=32, blank=True, editable=False)
+    last_error = models.TextField(blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["integration", "key"], name="delivery_key_once"),
+        ]
+        indexes = [
+            models.Index(fields=["integration", "state", "next_attempt_at"]),
+            models.Index(fields=["record_type", "record_id"]),
+        ]
+        verbose_name_plural = "deliveries"
+
+    def __str__(self):
+        return f"{self.kind} {self.key}: {self.get_state_display()}"
+
+
+class DeliveryAttempt(models.Model):
+    """One call made for a delivery: what was asked (method and path, no secrets), what the
+    vendor answered (status, a short redacted excerpt) and how long it took."""
+
+    delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="attempt_log")
+    step = models.CharField(max_length=32, blank=True, help_text="Which call of a delivery of several.")
+    started_at = models.DateTimeField()
+    duration_ms = models.PositiveIntegerField(default=0)
+    request = models.CharField(max_length=300, blank=True, help_text="Method and path, never a secret.")
+    ok = models.BooleanField(default=False)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_excerpt = models.CharField(max_length=300, blank=True)
+    error = models.CharField(max_length=300, blank=True, help_text="The error's class and summary.")
+
+    class Meta:
+        ordering = ["started_at", "id"]
+
+    def __str__(self):
+        return f"{self.step or 'call'} {'ok' if self.ok else 'failed'}"

@@ -1,18 +1,18 @@
 """Reads about integrations that need thought: health at a glance, open sync issues, source names,
-and which integration a record came from."""
+which integration a record came from, and what was sent to vendors (the outbox)."""
 
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from django.db.models import CharField, Count, Max, Q, Sum, Value
+from django.db.models import CharField, Count, Max, Prefetch, Q, Sum, Value
 from django.db.models.functions import Cast, Concat, TruncDate
 from django.utils import timezone
 
 from accessctl.models import Door
 from integrations.connectors import connector_classes
 from integrations.crypto import SECRETS_UNREADABLE
-from integrations.models import Integration, SyncIssue, SyncRun
+from integrations.models import Delivery, DeliveryAttempt, Integration, SyncIssue, SyncRun
 from integrations.scheduling import schedule_next_run
 
 
@@ -157,3 +157,24 @@ def integration_for_source(source: str, *, integration_id: int | None = None) ->
     # Integration.source is f"{kind}-{pk}"; the same key built in SQL.
     key = Concat("kind", Value("-"), Cast("pk", CharField()), output_field=CharField())
     return Integration.objects.annotate(source_key=key).filter(source_key=source).first()
+
+
+def deliveries_for_staff(*, integration_id: int | None = None, state: str = "", kind: str = "",
+                         client_id: int | None = None, record_id: int | None = None, member: str = ""):
+    """Deliveries newest first, filtered, each with its client, integration and attempts."""
+    found = Delivery.objects.select_related("integration", "client").prefetch_related(
+        Prefetch("attempt_log", queryset=DeliveryAttempt.objects.order_by("started_at", "id")))
+    if integration_id is not None:
+        found = found.filter(integration_id=integration_id)
+    if state:
+        found = found.filter(state=state)
+    if kind:
+        found = found.filter(kind=kind)
+    if client_id is not None:
+        found = found.filter(client_id=client_id)
+    if record_id is not None:
+        found = found.filter(record_id=record_id)
+    if member:
+        found = found.filter(Q(client__first_name__icontains=member) | Q(client__last_name__icontains=member)
+                             | Q(client__email__icontains=member) | Q(client__external_id=member))
+    return found.order_by("-created_at", "-id")

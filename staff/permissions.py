@@ -16,6 +16,8 @@ ISSUES = "integrations.view_syncissue"
 RESOLVE = "integrations.change_syncissue"  # the admin's "Mark resolved"
 MEMBER_SYNC = "integrations.retry_client_sync"
 SYNC_NOW = "integrations.change_integration"  # the admin's "Sync now": a whole sync, not one member
+DELIVERIES = "integrations.view_delivery"
+DELIVERY_RETRY = "integrations.change_delivery"  # the admin's "Retry now"
 
 
 def refused() -> HttpResponseForbidden:

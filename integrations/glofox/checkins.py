@@ -1,75 +1,71 @@
 """Check-ins: door accesses of members who have access through Glofox, sent to Glofox once.
 
-The "checkins" sync has two steps, both driven by the sync engine:
+The "checkins" sync has two steps, both driven by the sync engine, the sending through
+the framework's outbox (integrations.outbox):
 
 1. Walk: a cursor walks new DoorAccess rows by id. Each granted entry at a door whose
    location is a configuration's Kisi place location, by a client of this integration
    whom one of its configurations' rules grants access at that moment, gets one
-   CheckinDelivery (unique per door access), written in the same transaction as the
-   cursor. Ids that were missing when the walk passed them (a transaction that had
-   not committed yet) are looked at again for a while, so a late commit is not lost.
-2. Send: due deliveries are claimed (one conditional UPDATE), sent (POST 2.0/access,
-   then POST 2.0/attendances when the member holds a booking close to the entry), and
-   each call is kept as a CheckinAttempt written in the same transaction as the
-   delivery's new status. A failure is retried with exponential backoff.
+   Delivery (kind "checkin", keyed by the door access), written in the same transaction
+   as the cursor. Ids that were missing when the walk passed them (a transaction that
+   had not committed yet) are looked at again for a while, so a late commit is not lost.
+2. Send: the outbox claims the due deliveries; each is sent (POST 2.0/access, then POST
+   2.0/attendances when the member holds a booking close to the entry), and each call
+   is kept as a DeliveryAttempt written in the same transaction as the delivery's new
+   state. A failure is retried with exponential backoff; a call that succeeded is not
+   made again.
 
 Delivery is at least once in one narrow case: a worker that dies after Glofox accepted
-a call and before its transaction commits leaves the claim to expire, and the call is
-sent again. Every other path sends each call exactly once.
+a call and before its transaction commits leaves the lease to expire, and the call is
+sent again (`resend_interrupted`: a doubled entry in Glofox beats a lost check-in).
+Every other path sends each call exactly once.
 """
 
-import uuid
 from collections import defaultdict
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cached_property
 
-from django.db import transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
 from accessctl.models import DoorAccess
-from accessctl.selectors import access_expected
+from accessctl.selectors import Entry, accesses_granted_by
 from integrations.glofox.client import CallResult
-from integrations.glofox.models import CheckinAttempt, CheckinDelivery
 from integrations.glofox.syncs import GlofoxJob
+from integrations.models import Delivery
+from integrations.outbox import (
+    Call,
+    DeliveryResult,
+    Planned,
+    Policy,
+    deliveries_enqueue,
+    deliveries_send_due,
+    outcomes_record,
+)
 from integrations.sync import Counts, Page
 from packages.models import Booking
 
+KIND = "checkin"
 WALK_PAGE = 500
 SEND_PAGE = 50
 GAP_PATIENCE = timedelta(minutes=10)  # how long a missing id may still commit
-CLAIM = timedelta(minutes=5)  # longer than any one delivery's calls can take
-RETRY_BASE = timedelta(minutes=1)
-RETRY_MAX = timedelta(hours=6)
-MAX_ATTEMPTS = 10
+POLICY = Policy(base=timedelta(minutes=1), cap=timedelta(hours=6))  # OUTBOX_MAX_ATTEMPTS tries
 RUN_LIMIT = timedelta(seconds=50)  # walk again while new accesses arrive, up to this
+ACCESS, ATTENDANCE = "access", "attendance"  # the two calls of a check-in (DeliveryAttempt.step)
 
 
 def retry_delay(attempts: int) -> timedelta:
     """1, 2, 4, ... minutes after the n-th failed attempt, at most 6 hours."""
-    return min(RETRY_MAX, RETRY_BASE * 2 ** max(0, attempts - 1))
-
-
-@dataclass
-class Outcome:
-    """What sending one claimed delivery produced."""
-
-    delivery: CheckinDelivery
-    attempts: list[CheckinAttempt] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return all(a.ok for a in self.attempts)  # no attempt: nothing was left to send
+    return POLICY.delay(attempts)
 
 
 class CheckinsSync(GlofoxJob):
     """Walk new door accesses into deliveries, then send the deliveries that are due."""
 
     def record_key(self, raw) -> str:
-        if isinstance(raw, Outcome):
+        if isinstance(raw, DeliveryResult):
             return str(raw.delivery.pk)
-        return str(raw.door_access_id) if isinstance(raw, CheckinDelivery) else ""
+        return raw.key if isinstance(raw, Planned) else ""
 
     def map(self, raw):
         return raw
@@ -89,7 +85,9 @@ class CheckinsSync(GlofoxJob):
             for deliveries, walked_to in self._walk(cursor):
                 walked, cursor = True, walked_to
                 yield Page(deliveries, cursor=walked_to)
-            yield from self._send(cursor)
+            for results in deliveries_send_due(integration=self.connector.integration, kinds=[KIND],
+                                               sender=self._deliver, policy=POLICY, limit=SEND_PAGE):
+                yield Page(results, cursor=cursor)
             # Accesses recorded while we sent: take them now rather than at the next run.
             if not walked or timezone.now() - started > RUN_LIMIT:
                 return
@@ -118,38 +116,32 @@ class CheckinsSync(GlofoxJob):
             if len(rows) < WALK_PAGE:
                 return
 
-    def _deliveries(self, rows: list[dict]) -> list[CheckinDelivery]:
-        """The entries that are check-ins of this integration, as unsaved deliveries."""
+    def _deliveries(self, rows: list[dict]) -> list[Planned]:
+        """The entries that are check-ins of this integration, as deliveries to enqueue."""
         candidates = [r for r in rows if r["granted"] and r["client__source"] == self.source
                       and r["door__location_id"] in self.by_location]
         if not candidates:
             return []
         granted = self._granted(candidates)
         bookings = self._close_bookings([r for r in candidates if r["pk"] in granted])
-        return [CheckinDelivery(
-            door_access_id=r["pk"], integration=self.connector.integration,
-            configuration=self.by_location[r["door__location_id"]],
-            branch_id=self.by_location[r["door__location_id"]].branch_id,
-            member_id=r["client__external_id"] or "", event_id=bookings.get(r["pk"], ""),
-            entry_at=r["accessed_at"], door_name=(r["door__title"] or "")[:200],
-            next_attempt_at=r["accessed_at"],
-        ) for r in candidates if r["pk"] in granted]
+        return [self._planned(r, self.by_location[r["door__location_id"]], bookings.get(r["pk"], ""))
+                for r in candidates if r["pk"] in granted]
+
+    def _planned(self, row: dict, configuration, event_id: str) -> Planned:
+        return Planned(
+            kind=KIND, key=f"checkin:{row['pk']}", sync_name="checkins", record_type="door_access",
+            record_id=row["pk"], client_id=row["client_id"], due_at=row["accessed_at"], payload={
+                "branch_id": configuration.branch_id, "configuration_id": configuration.pk,
+                "member_id": row["client__external_id"] or "", "event_id": event_id,
+                "entry_at": row["accessed_at"].isoformat(), "door_name": (row["door__title"] or "")[:200],
+            })
 
     def _granted(self, rows: list[dict]) -> set[int]:
-        """Door accesses whose client one of our configurations' rules grants at that moment."""
-        owners = [c.owner for c in self.configurations.values()]
-        by_minute = defaultdict(list)
-        for row in rows:
-            by_minute[row["accessed_at"].replace(second=0, microsecond=0)].append(row)
-        granted = set()
-        for group in by_minute.values():
-            expected = access_expected(client_ids=sorted({r["client_id"] for r in group}),
-                                       now=max(r["accessed_at"] for r in group), owners=owners)
-            for row in group:
-                windows = expected.get(row["client_id"], {}).values()
-                if any(w.unbounded or w.valid_from <= row["accessed_at"] <= w.valid_until for w in windows):
-                    granted.add(row["pk"])
-        return granted
+        """Door accesses whose client one of our configurations' rules grants at that moment:
+        asked of accessctl (the decision the door system's groups were filled from), not
+        decided again here."""
+        return accesses_granted_by(owners=[c.owner for c in self.configurations.values()], entries=[
+            Entry(access_id=r["pk"], client_id=r["client_id"], at=r["accessed_at"]) for r in rows])
 
     def _close_bookings(self, rows: list[dict]) -> dict[int, str]:
         """The Glofox class each entry attends: booked at that location, the entry between the
@@ -180,90 +172,35 @@ class CheckinsSync(GlofoxJob):
         return chosen
 
     # send -------------------------------------------------------------------
-    def _send(self, cursor: dict):
-        while True:
-            claimed = self._claim()
-            if not claimed:
-                return
-            yield Page([self._deliver(d) for d in claimed], cursor=cursor)
-
-    def _claim(self) -> list[CheckinDelivery]:
-        """Take up to a page of due deliveries with one conditional UPDATE (autocommitted)."""
-        now, token = timezone.now(), uuid.uuid4().hex
-        due = (CheckinDelivery.objects.filter(
-            integration=self.connector.integration,
-            status__in=[CheckinDelivery.Status.PENDING, CheckinDelivery.Status.FAILED],
-            next_attempt_at__lte=now).filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
-            .order_by("next_attempt_at", "pk").values_list("pk", flat=True)[:SEND_PAGE])
-        with transaction.atomic():
-            CheckinDelivery.objects.filter(pk__in=list(due)).filter(
-                Q(claimed_until__isnull=True) | Q(claimed_until__lt=now),
-                status__in=[CheckinDelivery.Status.PENDING, CheckinDelivery.Status.FAILED],
-            ).update(claimed_until=now + CLAIM, claim_token=token)
-        return list(CheckinDelivery.objects.filter(claim_token=token).order_by("pk"))
-
-    def _deliver(self, delivery: CheckinDelivery) -> Outcome:
+    def _deliver(self, delivery: Delivery) -> DeliveryResult:
         """Send what the delivery still lacks; the entry first, then the class attendance."""
-        outcome = Outcome(delivery)
-        if delivery.access_sent_at is None:
-            result = self.client.access_create(branch=delivery.branch_id, user_id=delivery.member_id,
-                                               entry_at=delivery.entry_at, door=delivery.door_name)
-            outcome.attempts.append(self._attempt(delivery, CheckinAttempt.Step.ACCESS, result))
-            if not result.ok:
-                return outcome
-        if delivery.event_id and delivery.attendance_sent_at is None:
-            result = self.client.attendance_create(branch=delivery.branch_id, user_id=delivery.member_id,
-                                                   event_id=delivery.event_id, attended_at=delivery.entry_at)
-            outcome.attempts.append(self._attempt(delivery, CheckinAttempt.Step.ATTENDANCE, result))
-        return outcome
-
-    @staticmethod
-    def _attempt(delivery, step: str, result: CallResult) -> CheckinAttempt:
-        return CheckinAttempt(
-            delivery=delivery, step=step, ok=result.ok, status_code=result.status_code,
-            response_excerpt=result.excerpt, duration_ms=result.duration_ms,
-            started_at=timezone.now() - timedelta(milliseconds=result.duration_ms),
-        )
+        sent = set(delivery.attempt_log.filter(ok=True).values_list("step", flat=True))
+        payload, result = delivery.payload, DeliveryResult(delivery)
+        entry_at = datetime.fromisoformat(payload["entry_at"])
+        if ACCESS not in sent:
+            call = self.client.access_create(branch=payload["branch_id"], user_id=payload["member_id"],
+                                             entry_at=entry_at, door=payload["door_name"])
+            result.calls.append(_call(ACCESS, "POST 2.0/access", call))
+            if not call.ok:
+                return result
+        if payload["event_id"] and ATTENDANCE not in sent:
+            call = self.client.attendance_create(branch=payload["branch_id"], user_id=payload["member_id"],
+                                                 event_id=payload["event_id"], attended_at=entry_at)
+            result.calls.append(_call(ATTENDANCE, "POST 2.0/attendances", call))
+        return result
 
     # apply ------------------------------------------------------------------
     def apply(self, records: list) -> Counts:
-        deliveries = [r for r in records if isinstance(r, CheckinDelivery)]
-        outcomes = [r for r in records if isinstance(r, Outcome)]
+        planned = [r for r in records if isinstance(r, Planned)]
+        results = [r for r in records if isinstance(r, DeliveryResult)]
         counts = Counts()
-        if deliveries:
-            made = CheckinDelivery.objects.bulk_create(deliveries, ignore_conflicts=True)
-            counts.created += len(made)
-        if outcomes:
-            counts += self._outcomes_record(outcomes)
+        if planned:
+            counts.created += deliveries_enqueue(integration=self.connector.integration, planned=planned)
+        if results:
+            counts += outcomes_record(results=results, policy=POLICY)
         return counts
 
-    def _outcomes_record(self, outcomes: list[Outcome]) -> Counts:
-        """Keep every attempt and the delivery's new state, in the page's transaction."""
-        now, counts = timezone.now(), Counts()
-        CheckinAttempt.objects.bulk_create([a for o in outcomes for a in o.attempts])
-        for outcome in outcomes:
-            delivery = outcome.delivery
-            delivery.attempts += 1
-            for attempt in outcome.attempts:
-                if attempt.ok and attempt.step == CheckinAttempt.Step.ACCESS:
-                    delivery.access_sent_at = attempt.started_at
-                if attempt.ok and attempt.step == CheckinAttempt.Step.ATTENDANCE:
-                    delivery.attendance_sent_at = attempt.started_at
-            delivery.claimed_until, delivery.claim_token = None, ""
-            if outcome.ok:
-                delivery.status, delivery.sent_at = CheckinDelivery.Status.SENT, now
-                delivery.next_attempt_at, delivery.last_error = None, ""
-                counts.updated += 1
-                continue
-            failed = next(a for a in outcome.attempts if not a.ok)
-            delivery.last_error = failed.response_excerpt
-            if delivery.attempts >= MAX_ATTEMPTS:
-                delivery.status, delivery.next_attempt_at = CheckinDelivery.Status.GAVE_UP, None
-            else:
-                delivery.status = CheckinDelivery.Status.FAILED
-                delivery.next_attempt_at = now + retry_delay(delivery.attempts)
-            counts.failed += 1
-        CheckinDelivery.objects.bulk_update([o.delivery for o in outcomes], [
-            "attempts", "access_sent_at", "attendance_sent_at", "claimed_until", "claim_token", "status",
-            "sent_at", "next_attempt_at", "last_error"])
-        return counts
+
+def _call(step: str, request: str, result: CallResult) -> Call:
+    return Call(ok=result.ok, request=request, status_code=result.status_code, excerpt=result.excerpt,
+                duration_ms=result.duration_ms, step=step)

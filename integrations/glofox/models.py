@@ -1,9 +1,10 @@
-"""Glofox configurations (a branch mapped to a Kisi group and place) and check-in deliveries."""
+"""Glofox configurations (a branch mapped to a Kisi group and place); check-ins to Glofox are
+kept in the outbox (integrations.models.Delivery)."""
 
 from django.core.validators import MaxValueValidator
 from django.db import models
 
-from accessctl.models import DoorAccess, KisiGroup, KisiPlace
+from accessctl.models import KisiGroup, KisiPlace
 from integrations.models import Integration
 
 # The seed: access starts one hour before the booked class (and ends with it).
@@ -85,71 +86,3 @@ class GlofoxConfiguration(models.Model):
         if self.time_zone:
             return self.time_zone
         return self.kisi_place.location.time_zone if self.kisi_place.location_id else "UTC"
-
-
-class CheckinDelivery(models.Model):
-    """One check-in to send to Glofox for one door access; created once, sent at most once.
-
-    `access_sent_at` and `attendance_sent_at` record each call that succeeded, so a
-    retry only sends what is still missing.
-    """
-
-    class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        SENT = "sent", "Sent"
-        FAILED = "failed", "Failed (retrying)"
-        GAVE_UP = "gave_up", "Failed (gave up)"
-
-    door_access = models.OneToOneField(DoorAccess, on_delete=models.CASCADE, related_name="glofox_delivery")
-    integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="glofox_deliveries")
-    configuration = models.ForeignKey(
-        GlofoxConfiguration, null=True, blank=True, on_delete=models.SET_NULL, related_name="deliveries"
-    )
-    branch_id = models.CharField("Glofox Location ID", max_length=64)
-    member_id = models.CharField("Glofox member id", max_length=64)
-    event_id = models.CharField(
-        "Glofox event id", max_length=64, blank=True,
-        help_text="The booked class whose attendance is marked (empty: entry only).",
-    )
-    entry_at = models.DateTimeField()
-    door_name = models.CharField(max_length=200, blank=True)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
-    attempts = models.PositiveIntegerField(default=0)
-    next_attempt_at = models.DateTimeField(null=True, blank=True, db_index=True)
-    claimed_until = models.DateTimeField(null=True, blank=True)
-    claim_token = models.CharField(max_length=32, blank=True)
-    access_sent_at = models.DateTimeField(null=True, blank=True)
-    attendance_sent_at = models.DateTimeField(null=True, blank=True)
-    last_error = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        verbose_name = "Glofox check-in"
-        verbose_name_plural = "Glofox check-ins"
-        ordering = ["-id"]
-
-    def __str__(self):
-        return f"check-in of {self.member_id} at {self.entry_at:%Y-%m-%d %H:%M}"
-
-
-class CheckinAttempt(models.Model):
-    """One call made for a check-in: what was sent, what Glofox answered, how long it took."""
-
-    class Step(models.TextChoices):
-        ACCESS = "access", "Entry (POST 2.0/access)"
-        ATTENDANCE = "attendance", "Attendance (POST 2.0/attendances)"
-
-    delivery = models.ForeignKey(CheckinDelivery, on_delete=models.CASCADE, related_name="attempt_log")
-    step = models.CharField(max_length=10, choices=Step.choices)
-    started_at = models.DateTimeField()
-    ok = models.BooleanField(default=False)
-    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
-    response_excerpt = models.TextField(blank=True)
-    duration_ms = models.PositiveIntegerField(default=0)
-
-    class Meta:
-        ordering = ["started_at", "id"]
-
-    def __str__(self):
-        return f"{self.get_step_display()} {'ok' if self.ok else 'failed'}"

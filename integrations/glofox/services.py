@@ -2,16 +2,13 @@
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
 
 from accessctl.models import AccessRule, KisiGroup, KisiPlace
 from accessctl.services import access_rule_packages_add, access_rule_set, access_rules_delete
 from integrations.connectors import CatalogueEntry
 from integrations.glofox.client import MembershipType
 from integrations.glofox.mapping import BOOKED_KINDS, package_alt_id, package_kind
-from integrations.glofox.models import CheckinDelivery, GlofoxConfiguration
-from integrations.models import SyncRun
-from integrations.queue import task_queue
+from integrations.glofox.models import GlofoxConfiguration
 from integrations.reactions import access_changed_notify
 from packages.models import Package
 from packages.services import packages_create_missing
@@ -120,15 +117,3 @@ def configuration_rules_delete(*, configuration: GlofoxConfiguration) -> None:
     """Remove the rules a configuration owns and wake the door system for their holders."""
     changed = access_rules_delete(owner=configuration.owner)
     access_changed_notify(client_ids=changed, origin=None)
-
-
-def deliveries_retry(*, deliveries) -> int:
-    """Send failed check-ins again now (a sent one never is); returns how many."""
-    chosen = deliveries.filter(status__in=[CheckinDelivery.Status.FAILED, CheckinDelivery.Status.GAVE_UP])
-    integration_ids = set(chosen.values_list("integration_id", flat=True))
-    count = CheckinDelivery.objects.filter(pk__in=list(chosen.values_list("pk", flat=True))).update(
-        status=CheckinDelivery.Status.FAILED, next_attempt_at=timezone.now())
-    for integration_id in integration_ids:
-        task_queue("integrations.tasks.sync_task", integration_id, "checkins", SyncRun.Trigger.MANUAL,
-                   task_name=f"integration {integration_id}: check-ins retried")
-    return count

@@ -8,9 +8,9 @@ from django.utils import timezone
 
 from accessctl.models import DoorAccess
 from clients.models import ClientTagChange
-from integrations.models import Integration
+from integrations.models import Delivery, Integration
 from integrations.momence.mapping import BOOKING_PREFIX
-from integrations.momence.models import Delivery, MomenceMember, MomenceTag, TagPush
+from integrations.momence.models import MomenceMember, MomenceTag
 from integrations.momence.services import PlannedCheckin, PlannedTagPush
 from packages.models import Booking
 
@@ -61,8 +61,9 @@ def tag_pairs_unsent(
     """
     changes = ClientTagChange.objects.filter(pk__gt=after_change, client_id__in=client_ids).exclude(
         source=integration.source).values_list("client_id", "tag_id")
-    pushes = TagPush.objects.filter(integration=integration, client_id__in=client_ids).filter(
-        Q(status=Delivery.Status.PENDING) | Q(sent_at__gte=sent_since)).values_list("client_id", "tag_id")
+    pushes = Delivery.objects.filter(integration=integration, kind="tag_push", client_id__in=client_ids).filter(
+        Q(state__in=[Delivery.State.PENDING, Delivery.State.FAILED, Delivery.State.SENDING])
+        | Q(sent_at__gte=sent_since)).values_list("client_id", "payload__tag_id")
     return set(changes) | set(pushes)
 
 
@@ -126,10 +127,3 @@ def checkins_for_accesses(
             planned.append(PlannedCheckin(booking_id=pk, booking_ref=external_id.removeprefix(BOOKING_PREFIX),
                                           door_access_id=hits[0]))
     return planned
-
-
-def deliveries_due(*, model: type[Delivery], integration: Integration, after: int, limit: int) -> list:
-    """Pending deliveries after id `after`, in id order."""
-    related = ["client", "tag"] if model is TagPush else []
-    return list(model.objects.filter(integration=integration, status=Delivery.Status.PENDING, pk__gt=after)
-                .select_related(*related).order_by("pk")[:limit])

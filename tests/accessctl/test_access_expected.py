@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from accessctl.backends import DoorBackend, UnlockResult
 from accessctl.models import AccessRule, KisiGroup
-from accessctl.selectors import Window, access_expected
+from accessctl.selectors import Entry, Window, access_expected, accesses_granted_by
 from accessctl.services import door_test_unlock
 from packages.models import Booking, ClientPackage, Package
 from tests.factories import (
@@ -96,3 +96,20 @@ def test_test_unlock_goes_through_the_configured_backend(settings):
     door = DoorFactory(access_control="kisi", kisi_lock_id="77")
     assert door_test_unlock(door=door) == UnlockResult(True, "Unlocked 77", online=True)
     assert not door_test_unlock(door=DoorFactory()).ok  # access control disabled
+
+
+def test_an_entry_is_granted_by_the_owners_whose_rules_gave_access_at_that_moment(group):
+    membership, pack, location = PackageFactory(), PackageFactory(kind=Package.Kind.CREDIT_PACK), LocationFactory()
+    rule(group, AccessRule.Reason.PACKAGE, [membership])  # owner "test"
+    AccessRule.objects.create(group=group, reason=AccessRule.Reason.BOOKING, owner="other",
+                              location=location, minutes_before=60).packages.set([pack])
+    member = ClientPackageFactory(package=membership).client
+    booker = ClientPackageFactory(package=pack).client
+    session = ClassSessionFactory(location=location, start=timezone.now() + timedelta(minutes=30))
+    BookingFactory(client=booker, session=session)
+    now = timezone.now()
+    entries = [Entry(1, member.pk, now), Entry(2, booker.pk, now), Entry(3, ClientFactory().pk, now),
+               Entry(4, booker.pk, session.start - timedelta(minutes=90))]  # before the booking's window
+    assert accesses_granted_by(entries=entries, owners=["test"]) == {1}
+    assert accesses_granted_by(entries=entries, owners=["other"]) == {2}
+    assert accesses_granted_by(entries=entries, owners=["test", "other"]) == {1, 2}

@@ -15,14 +15,13 @@ from django_q.conf import Conf
 from accessctl.models import DoorAccess, DoorSystemUser, KisiGroup, KisiPlace
 from clients.models import Client
 from integrations.glofox.connector import GlofoxConnector
-from integrations.glofox.models import CheckinDelivery
 from integrations.glofox.sandbox import PACK, PAYG, UNLIMITED, GlofoxSandbox
 from integrations.glofox.services import configuration_save
 from integrations.kisi.client import iso_utc
 from integrations.kisi.connector import KisiConnector
 from integrations.kisi.sandbox import API_KEY as KISI_KEY
 from integrations.kisi.sandbox import KisiSandbox
-from integrations.models import SyncRun
+from integrations.models import Delivery, SyncRun
 from integrations.sandbox.transports import mounted
 from integrations.services import integration_save
 from integrations.sync import sync_run
@@ -249,7 +248,7 @@ def test_an_unlock_at_an_unmapped_place_or_without_glofox_access_is_not_checked_
     kisi_unlock(client, club, kisi, member, lock="Spa Road front door")
     kisi_unlock(client, club, kisi, lapsed)
     assert DoorAccess.objects.count() == 2 and glofox.accesses == []
-    assert not CheckinDelivery.objects.exists()
+    assert not Delivery.objects.exists()
 
 
 def test_a_check_in_glofox_refused_with_a_500_is_sent_again_once(club, glofox, kisi, client):
@@ -257,11 +256,11 @@ def test_a_check_in_glofox_refused_with_a_500_is_sent_again_once(club, glofox, k
     glofox_sync(club)
     glofox.inject(status=500, path="2.0/access")
     kisi_unlock(client, club, kisi, member)
-    delivery = CheckinDelivery.objects.get()
-    assert delivery.status == CheckinDelivery.Status.FAILED and glofox.accesses == []
-    CheckinDelivery.objects.update(next_attempt_at=timezone.now())  # its backoff has passed
+    delivery = Delivery.objects.get()
+    assert delivery.state == Delivery.State.FAILED and glofox.accesses == []
+    Delivery.objects.update(next_attempt_at=timezone.now())  # its backoff has passed
     sync_run(integration=club["glofox"], sync_name="checkins")
     sync_run(integration=club["glofox"], sync_name="checkins")
     delivery.refresh_from_db()
-    assert delivery.status == CheckinDelivery.Status.SENT and len(glofox.accesses) == 1
+    assert delivery.state == Delivery.State.SENT and len(glofox.accesses) == 1
     assert [a.status_code for a in delivery.attempt_log.all()] == [500, 200]

@@ -23,12 +23,9 @@ from django_q.models import Task
 from accessctl.models import Door, DoorAccess
 from clients.models import Client
 from clients.tokens import member_token_authenticate, member_tokens_issue
-from integrations.glofox.models import CheckinDelivery as GlofoxCheckin
-from integrations.models import SyncIssue
-from integrations.momence.models import CheckinDelivery as MomenceCheckin
-from integrations.momence.models import TagPush
+from integrations.models import Delivery, SyncIssue
 from tests.accessctl.doubles import RecordingDoors
-from tests.factories import BookingFactory, ClientFactory, DoorFactory, TagFactory
+from tests.factories import ClientFactory, DoorFactory
 from tests.staff.roles import FRONT_DESK, MANAGER, OUTSIDERS, ROLES, is_login_redirect, log_in
 
 pytestmark = pytest.mark.django_db
@@ -66,15 +63,9 @@ CASES = {
     ("accessctl.door", "delete_selected"): Case(
         lambda w: [w.spare_door.pk], lambda w, o: not Door.objects.filter(pk=w.spare_door.pk).exists(),
         {MANAGER}, {FRONT_DESK, MANAGER}, {"post": "yes"}),
-    ("glofox.checkindelivery", "retry_now"): Case(
-        lambda w: [w.glofox.pk], lambda w, o: GlofoxCheckin.objects.get(pk=w.glofox.pk).status == "failed",
-        {MANAGER}, {MANAGER}),
-    ("momence.checkindelivery", "retry"): Case(
-        lambda w: [w.momence.pk], lambda w, o: MomenceCheckin.objects.get(pk=w.momence.pk).status == "pending",
-        {MANAGER}, {MANAGER}),
-    ("momence.tagpush", "retry"): Case(
-        lambda w: [w.tag_push.pk], lambda w, o: TagPush.objects.get(pk=w.tag_push.pk).status == "pending",
-        {MANAGER}, {MANAGER}),
+    ("integrations.delivery", "retry_now"): Case(
+        lambda w: [w.delivery.pk], lambda w, o: Delivery.objects.get(pk=w.delivery.pk).state == "pending",
+        {MANAGER}, {FRONT_DESK, MANAGER}),
     ("clients.client", "restore_clients"): Case(
         lambda w: [w.deleted.pk], lambda w, o: Client.all_objects.get(pk=w.deleted.pk).deleted_at is None,
         {MANAGER}, {FRONT_DESK, MANAGER}, query="?deleted=yes"),
@@ -131,12 +122,9 @@ def world(integration):
         integration=integration, door=door, spare_door=DoorFactory(title="Spare"),
         issue=SyncIssue.objects.create(integration=integration, sync_name="members", record_key="m1",
                                        reason="The member has no first name."),
-        glofox=GlofoxCheckin.objects.create(door_access=access, integration=integration, branch_id="b1",
-                                            member_id="g1", entry_at=access.accessed_at, status="gave_up"),
-        momence=MomenceCheckin.objects.create(integration=integration, booking=BookingFactory(), booking_ref="555",
-                                              status="failed", attempts=5),
-        tag_push=TagPush.objects.create(integration=integration, client=member, tag=TagFactory(), action="add",
-                                        change_id=1, status="failed", attempts=5),
+        delivery=Delivery.objects.create(integration=integration, kind="checkin", key=f"checkin:{access.pk}",
+                                         sync_name="checkins", record_type="door_access", record_id=access.pk,
+                                         client=member, payload={"member_id": "g1"}, state="gave_up", attempts=10),
         deleted=ClientFactory(deleted_at=timezone.now(), is_active=False),
         app_user=app_user, app_token=member_tokens_issue(client=app_user).access,
         success=_task(True), failure=_task(False),

@@ -12,7 +12,7 @@ from types import SimpleNamespace
 import pytest
 from django.contrib.auth.models import Permission
 
-from integrations.models import SyncIssue
+from integrations.models import Delivery, SyncIssue
 from staff.urls import urlpatterns
 from tests.factories import ClientFactory
 from tests.staff.roles import FRONT_DESK, MANAGER, OUTSIDERS, ROLES, is_login_redirect, log_in
@@ -50,13 +50,19 @@ PAGES = {
     # No record to fetch again: the retry is a whole sync, the admin's "Sync now".
     "retry a whole sync": Page("issue-act", lambda w: f"/staff/issues/{w.whole.pk}/", {MANAGER},
                                {"action": "retry"}, lambda w, o: queued(o)),
+    "deliveries": Page("deliveries", lambda w: f"/staff/deliveries/?client={w.member.pk}", DESK),
+    "retry a delivery": Page("delivery-retry", lambda w: f"/staff/deliveries/{w.delivery.pk}/retry/", {MANAGER}, {},
+                             lambda w, o: Delivery.objects.get(pk=w.delivery.pk).state == "pending" and queued(o)),
 }
 
 
 @pytest.fixture
 def world(integration):
+    member = ClientFactory(first_name="Ada", source=integration.source, external_id="m1")
     return SimpleNamespace(
-        member=ClientFactory(first_name="Ada", source=integration.source, external_id="m1"),
+        member=member,
+        delivery=Delivery.objects.create(integration=integration, kind="checkin", key="checkin:1", sync_name="checkins",
+                                         client=member, state="gave_up", attempts=10),
         issue=SyncIssue.objects.create(integration=integration, sync_name="members", record_key="m1",
                                        reason="The member has no first name."),
         whole=SyncIssue.objects.create(integration=integration, sync_name="members", record_key="",

@@ -6,10 +6,10 @@ from django.utils import timezone
 from accessctl.models import AccessRule, Door, KisiGroup, KisiPlace
 from accessctl.services import DoorEntry, door_accesses_record
 from clients.models import Client
-from integrations.glofox.models import CheckinDelivery, GlofoxConfiguration
+from integrations.glofox.models import GlofoxConfiguration
 from integrations.glofox.sandbox import API_KEY, API_TOKEN, BRANCH_ID, CLASSES, PACK, PAYG, UNLIMITED
 from integrations.glofox.services import AMBIGUOUS_GROUP
-from integrations.models import Integration
+from integrations.models import Delivery, Integration
 from integrations.sync import sync_run
 from packages.models import Package
 from tests.integrations.glofox.conftest import GLOFOX_URL
@@ -176,13 +176,13 @@ def test_check_ins_are_visible_with_each_attempt(admin_client, glofox, configura
     door_accesses_record(source="kisi-5", entries=[DoorEntry(client.pk, door, timezone.now(), True, "evt-1")])
     glofox.inject(status=500, path="2.0/access")
     sync_run(integration=configuration.integration, sync_name="checkins")
-    delivery = CheckinDelivery.objects.get()
-    listing = admin_client.get("/admin/glofox/checkindelivery/").content.decode()
+    delivery = Delivery.objects.get()
+    listing = admin_client.get("/admin/integrations/delivery/").content.decode()
     assert str(client) in listing and "Failed (retrying)" in listing
-    response = admin_client.post("/admin/glofox/checkindelivery/", {
+    response = admin_client.post("/admin/integrations/delivery/", {
         "action": "retry_now", "_selected_action": [delivery.pk]})
     assert response.status_code == 302
     sync_run(integration=configuration.integration, sync_name="checkins")
-    detail = admin_client.get(f"/admin/glofox/checkindelivery/{delivery.pk}/change/").content.decode()
-    assert "Entry (POST 2.0/access)" in detail and ">500<" in detail and ">200<" in detail
+    detail = admin_client.get(f"/admin/integrations/delivery/{delivery.pk}/change/").content.decode()
+    assert "POST 2.0/access" in detail and ">500<" in detail and ">200<" in detail
     assert API_KEY not in detail and API_TOKEN not in detail

@@ -9,9 +9,8 @@ from accessctl.models import Door, DoorAccess
 from accessctl.services import DoorEntry, door_accesses_record
 from clients.models import Client
 from integrations.glofox.checkins import retry_delay
-from integrations.glofox.models import CheckinAttempt, CheckinDelivery
 from integrations.glofox.sandbox import BRANCH_ID, PAYG, UNLIMITED
-from integrations.models import SyncRun
+from integrations.models import Delivery, DeliveryAttempt, SyncRun
 from integrations.sync import sync_run
 from tests.factories import ClientFactory, LocationFactory
 
@@ -55,12 +54,12 @@ def test_an_unlock_checks_the_member_in_at_the_mapped_branch_once(glofox, config
     assert glofox.accesses == [{"user_id": member["_id"], "branch_id": BRANCH_ID, "entry_at": int(at.timestamp()),
                                 "status": "GRANTED", "door": "Main entrance", "door_type": "kisi"}]
     assert glofox.attendances == []  # no booking close to the entry
-    delivery = CheckinDelivery.objects.get()
-    assert delivery.status == CheckinDelivery.Status.SENT and delivery.attempts == 1
+    delivery = Delivery.objects.get()
+    assert delivery.state == Delivery.State.SENT and delivery.attempts == 1
     assert delivery.attempt_log.get().status_code == 200
     checkins(configuration.integration)
     checkins(configuration.integration)
-    assert len(glofox.accesses) == 1 and CheckinDelivery.objects.count() == 1
+    assert len(glofox.accesses) == 1 and Delivery.objects.count() == 1
 
 
 def test_a_booking_close_to_the_unlock_is_marked_attended(glofox, configuration, door):
@@ -74,7 +73,7 @@ def test_a_booking_close_to_the_unlock_is_marked_attended(glofox, configuration,
     checkins(configuration.integration)
     assert len(glofox.accesses) == 1
     assert [(a["model_ids"], a["model"]) for a in glofox.attendances] == [([booking["event_id"]], "events")]
-    assert CheckinDelivery.objects.get().event_id == booking["event_id"]
+    assert Delivery.objects.get().payload["event_id"] == booking["event_id"]
 
 
 def test_no_check_in_without_access_through_glofox_or_away_from_the_mapped_place(
@@ -91,26 +90,26 @@ def test_no_check_in_without_access_through_glofox_or_away_from_the_mapped_place
     unlock(client_of(member), door, granted=False, ref="d")
     unlock(stranger, door, ref="e")
     checkins(configuration.integration)
-    assert glofox.accesses == [] and not CheckinDelivery.objects.exists()
+    assert glofox.accesses == [] and not Delivery.objects.exists()
 
 
 def test_a_glofox_500_is_retried_with_backoff_and_never_sent_twice(glofox, configuration, member, door):
     unlock(client_of(member), door)
     glofox.inject(status=500, path="2.0/access")
     checkins(configuration.integration)
-    delivery = CheckinDelivery.objects.get()
-    assert delivery.status == CheckinDelivery.Status.FAILED and delivery.attempts == 1
+    delivery = Delivery.objects.get()
+    assert delivery.state == Delivery.State.FAILED and delivery.attempts == 1
     assert delivery.next_attempt_at > timezone.now() + timedelta(seconds=50)
     assert delivery.attempt_log.get().status_code == 500 and "500" in delivery.last_error
     assert glofox.accesses == []
     checkins(configuration.integration)  # not due yet: nothing is sent
     assert len([c for c in glofox.calls if c.path == "2.0/access"]) == 1
-    CheckinDelivery.objects.update(next_attempt_at=timezone.now() - timedelta(seconds=1))  # a minute passes
+    Delivery.objects.update(next_attempt_at=timezone.now() - timedelta(seconds=1))  # a minute passes
     checkins(configuration.integration)
     delivery.refresh_from_db()
-    assert delivery.status == CheckinDelivery.Status.SENT and delivery.attempts == 2
+    assert delivery.state == Delivery.State.SENT and delivery.attempts == 2
     assert [a.status_code for a in delivery.attempt_log.all()] == [500, 200]
-    CheckinDelivery.objects.update(next_attempt_at=timezone.now() - timedelta(seconds=1))
+    Delivery.objects.update(next_attempt_at=timezone.now() - timedelta(seconds=1))
     checkins(configuration.integration)
     assert len(glofox.accesses) == 1
 
@@ -123,13 +122,13 @@ def test_a_failed_attendance_is_retried_without_sending_the_entry_again(glofox, 
     unlock(client_of(payg), door)
     glofox.fail_softly(path="2.0/attendances", message="Event is locked", code="EVENT_LOCKED")
     checkins(configuration.integration)
-    delivery = CheckinDelivery.objects.get()
-    assert delivery.status == CheckinDelivery.Status.FAILED and delivery.access_sent_at is not None
+    delivery = Delivery.objects.get()
+    assert delivery.state == Delivery.State.FAILED and delivery.attempt_log.filter(step="access", ok=True).exists()
     assert "answered success: false" in delivery.last_error and "Event is locked" not in delivery.last_error
-    CheckinDelivery.objects.update(next_attempt_at=timezone.now())
+    Delivery.objects.update(next_attempt_at=timezone.now())
     checkins(configuration.integration)
     assert len(glofox.accesses) == 1 and len(glofox.attendances) == 1
-    steps = list(CheckinAttempt.objects.values_list("step", "ok"))
+    steps = list(DeliveryAttempt.objects.values_list("step", "ok"))
     assert steps == [("access", True), ("attendance", False), ("attendance", True)]
 
 
@@ -138,10 +137,10 @@ def test_backoff_doubles_and_gives_up_after_the_last_attempt(glofox, configurati
     unlock(client_of(member), door)
     glofox.inject(status=503, path="2.0/access", times=100)
     for _ in range(10):
-        CheckinDelivery.objects.update(next_attempt_at=timezone.now())
+        Delivery.objects.update(next_attempt_at=timezone.now())
         checkins(configuration.integration)
-    delivery = CheckinDelivery.objects.get()
-    assert delivery.status == CheckinDelivery.Status.GAVE_UP and delivery.attempts == 10
+    delivery = Delivery.objects.get()
+    assert delivery.state == Delivery.State.GAVE_UP and delivery.attempts == 10
     assert delivery.next_attempt_at is None
 
 
@@ -149,11 +148,11 @@ def test_a_delivery_claimed_by_another_worker_is_not_sent(glofox, configuration,
     unlock(client_of(member), door)
     glofox.inject(status=500, path="2.0/access")
     checkins(configuration.integration)
-    CheckinDelivery.objects.update(next_attempt_at=timezone.now(), claim_token="other",
-                                   claimed_until=timezone.now() + timedelta(minutes=5))
+    Delivery.objects.update(next_attempt_at=timezone.now(), claim_token="other", state="sending",
+                            lease_until=timezone.now() + timedelta(minutes=5))
     checkins(configuration.integration)
     assert glofox.accesses == []
-    CheckinDelivery.objects.update(claimed_until=timezone.now() - timedelta(seconds=1))  # that worker died
+    Delivery.objects.update(lease_until=timezone.now() - timedelta(seconds=1))  # that worker died
     checkins(configuration.integration)
     assert len(glofox.accesses) == 1
 
@@ -176,7 +175,7 @@ def test_an_entry_committed_late_with_a_lower_id_is_still_checked_in(glofox, con
     DoorAccess.objects.create(pk=first.pk + 1, client=client, door=door, accessed_at=now,
                               source=DOOR_SOURCE, source_ref="second")  # its transaction commits now
     checkins(configuration.integration)
-    assert len(glofox.accesses) == 3 and CheckinDelivery.objects.count() == 3
+    assert len(glofox.accesses) == 3 and Delivery.objects.count() == 3
 
 
 def test_entries_from_before_the_integration_are_not_sent(glofox, configuration, member, door):

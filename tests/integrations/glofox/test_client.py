@@ -9,9 +9,9 @@ from clients.models import Client
 from integrations.connectors import connector_for
 from integrations.errors import AuthError, PermanentError, RateLimited
 from integrations.glofox.client import BURST, RATE_PER_SECOND, GlofoxClient
-from integrations.glofox.models import CheckinDelivery, GlofoxConfiguration
+from integrations.glofox.models import GlofoxConfiguration
 from integrations.glofox.sandbox import API_KEY, API_TOKEN, BRANCH_ID, GlofoxSandbox
-from integrations.models import SyncRun
+from integrations.models import Delivery, SyncRun
 from integrations.sandbox.transports import served
 from integrations.sync import sync_run
 from tests.integrations.glofox.conftest import GLOFOX_URL, configure, glofox_integration
@@ -107,6 +107,6 @@ def test_members_sync_and_check_in_over_real_http(db, group, place, glofox_sleep
         door_accesses_record(source="kisi-3", entries=[DoorEntry(holder.pk, door, timezone.now(), True, "x1")])
         sync_run(integration=integration, sync_name="checkins")
         assert [a["user_id"] for a in fake.accesses] == [holder.external_id]
-        assert CheckinDelivery.objects.get().status == CheckinDelivery.Status.SENT
+        assert Delivery.objects.get().state == Delivery.State.SENT
         assert GlofoxConfiguration.objects.get() == configuration
         assert "connected" not in connector_for(integration).test_connection()

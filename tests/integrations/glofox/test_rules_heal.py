@@ -8,8 +8,9 @@ from accessctl.models import AccessRule, Door
 from accessctl.selectors import Window, access_expected
 from accessctl.services import DoorEntry, door_accesses_record
 from clients.models import Client
-from integrations.glofox.models import CheckinDelivery, GlofoxConfiguration
+from integrations.glofox.models import GlofoxConfiguration
 from integrations.glofox.sandbox import BRANCH_ID, PACK, PAYG, UNLIMITED
+from integrations.models import Delivery
 from integrations.sync import sync_run
 from tests.integrations.glofox.conftest import configure
 from tests.integrations.glofox.test_admin import CHANGELIST, change
@@ -148,5 +149,5 @@ def test_check_ins_mark_attendance_within_the_configurations_window(admin_client
         client_id=Client.objects.get(external_id=member["_id"]).pk, door=door, accessed_at=datetime.now(UTC),
         granted=True, source_ref="u-1")])
     sync(configuration.integration, "checkins")
-    assert CheckinDelivery.objects.get().event_id == booking["event_id"]
+    assert Delivery.objects.get().payload["event_id"] == booking["event_id"]
     assert [a["model_ids"] for a in glofox.attendances] == [[booking["event_id"]]]

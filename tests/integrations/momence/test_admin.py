@@ -3,8 +3,7 @@ page, the delivery logs."""
 
 import pytest
 
-from integrations.models import Integration
-from integrations.momence.models import CheckinDelivery
+from integrations.models import Delivery, Integration
 from integrations.momence.sandbox import CLIENT_ID, CLIENT_SECRET, PASSWORD, USERNAME
 from packages.models import Package
 from tests.factories import BookingFactory
@@ -82,10 +81,12 @@ def test_catalogue_page_lists_memberships_with_their_kinds_and_creates_packages(
 
 def test_check_in_log_is_shown_to_staff_and_failed_ones_can_be_retried(admin_client, integration):
     booking = BookingFactory(source=integration.source, external_id="booking:555")
-    delivery = CheckinDelivery.objects.create(integration=integration, booking=booking, booking_ref="555",
-                                              status="failed", attempts=5, last_error="momence: answered 500")
-    page = admin_client.get("/admin/momence/checkindelivery/").content.decode()
+    delivery = Delivery.objects.create(integration=integration, kind="checkin", key=f"checkin:booking:{booking.pk}",
+                                       sync_name="checkins", record_type="booking", record_id=booking.pk,
+                                       payload={"booking_ref": "555"}, state="gave_up", attempts=5,
+                                       last_error="momence: answered 500")
+    page = admin_client.get("/admin/integrations/delivery/").content.decode()
     assert "555" in page and "answered 500" in page and "Failed (gave up)" in page
-    admin_client.post("/admin/momence/checkindelivery/", {"action": "retry", "_selected_action": [delivery.pk]})
+    admin_client.post("/admin/integrations/delivery/", {"action": "retry_now", "_selected_action": [delivery.pk]})
     delivery.refresh_from_db()
-    assert (delivery.status, delivery.attempts) == ("pending", 0)
+    assert (delivery.state, delivery.attempts) == ("pending", 0)

@@ -6,9 +6,8 @@ import pytest
 
 from accessctl.services import DoorEntry, door_accesses_record
 from clients.models import Client
-from integrations.models import SyncRun
+from integrations.models import Delivery, SyncRun
 from integrations.momence.connector import MomenceConnector
-from integrations.momence.models import CheckinDelivery
 from tests.factories import DoorFactory, LocationFactory
 from tests.integrations.momence.conftest import calls
 
@@ -49,8 +48,8 @@ def test_door_access_before_the_start_checks_the_booking_in_once(studio, run, do
     result = run("checkins")
     assert (result.status, result.created, result.updated) == (SyncRun.Status.SUCCEEDED, 1, 1)
     assert studio.checkins == [booking["id"]] and studio.bookings[booking["id"]]["checkedIn"]
-    delivery = CheckinDelivery.objects.get()
-    assert (delivery.booking_ref, delivery.status, delivery.attempts) == (str(booking["id"]), "sent", 1)
+    delivery = Delivery.objects.get()
+    assert (delivery.payload["booking_ref"], delivery.state, delivery.attempts) == (str(booking["id"]), "sent", 1)
     opens(door, "1001", at=NOW + timedelta(minutes=5))  # out for a coffee and back
     run("checkins")
     run("checkins")
@@ -89,7 +88,7 @@ def test_refused_access_other_location_cancelled_booking_and_appointments_check_
     opens(DoorFactory(location=LocationFactory()), "1001", ref="elsewhere")
     opens(door, "1002")
     result = run("checkins")
-    assert studio.checkins == [] and not CheckinDelivery.objects.exists()
+    assert studio.checkins == [] and not Delivery.objects.exists()
     assert result.status == SyncRun.Status.SUCCEEDED
 
 
@@ -99,11 +98,11 @@ def test_failed_check_in_is_retried_and_given_up_after_five_attempts(studio, run
     studio.inject(status=503, times=5, path="check-in")
     opens(door, "1001")
     run("checkins")
-    delivery = CheckinDelivery.objects.get()
-    assert (delivery.status, delivery.attempts) == ("pending", 1) and "503" in delivery.last_error
+    delivery = Delivery.objects.get()
+    assert (delivery.state, delivery.attempts) == ("failed", 1) and "503" in delivery.last_error
     run("checkins")
     delivery.refresh_from_db()
-    assert (delivery.status, delivery.attempts) == ("sent", 2)
+    assert (delivery.state, delivery.attempts) == ("sent", 2)
     assert studio.checkins == [booking["id"]]
 
     other = booked(studio, 1002, starts_in=timedelta(minutes=10))
@@ -112,8 +111,8 @@ def test_failed_check_in_is_retried_and_given_up_after_five_attempts(studio, run
     opens(door, "1002")
     for _ in range(6):
         run("checkins")
-    given_up = CheckinDelivery.objects.get(booking_ref=str(other["id"]))
-    assert (given_up.status, given_up.attempts) == ("failed", 5)
+    given_up = Delivery.objects.get(payload__booking_ref=str(other["id"]))
+    assert (given_up.state, given_up.attempts) == ("gave_up", 5)
     assert len(calls(studio, "POST", f"session-bookings/{other['id']}/check-in")) == 5
 
 

@@ -4,8 +4,7 @@ import pytest
 
 from clients.models import Client, Tag
 from clients.services import client_tags_change
-from integrations.models import SyncRun
-from integrations.momence.models import TagPush
+from integrations.models import Delivery, SyncRun
 from tests.factories import ClientFactory, TagFactory
 from tests.integrations.momence.conftest import calls
 
@@ -54,7 +53,7 @@ def test_tag_removed_after_the_visit_is_unassigned_once(studio, run):
     run("tag-push")
     assert pushes(studio) == [("POST", "host/members/1001/tags/2"), ("DELETE", "host/members/1001/tags/2")]
     assert studio.member_tag_ids(1001) == {1}
-    assert TagPush.objects.get().status == "sent"
+    assert Delivery.objects.get(kind="tag_push").state == "sent"
 
 
 def test_add_then_remove_before_a_run_sends_only_the_latest(studio, run):
@@ -62,7 +61,7 @@ def test_add_then_remove_before_a_run_sends_only_the_latest(studio, run):
     sequence("door-access", "1002", add=False)
     run("tag-push")
     assert pushes(studio) == [("DELETE", "host/members/1002/tags/2")]  # 404 there: already without it
-    assert TagPush.objects.get().status == "sent"
+    assert Delivery.objects.get(kind="tag_push").state == "sent"
 
 
 def test_only_this_integrations_clients_and_momences_tags_are_pushed(studio, run):
@@ -73,19 +72,19 @@ def test_only_this_integrations_clients_and_momences_tags_are_pushed(studio, run
     client_tags_change(client_ids={Client.objects.get(external_id="1001").pk}, tag=gym_floor, add=True,
                        reason="Sequence", source="sequence")
     run("tag-push")
-    assert pushes(studio) == [] and not TagPush.objects.exists()
+    assert pushes(studio) == [] and not Delivery.objects.exists()
 
 
 def test_failed_push_is_retried_on_the_next_run(studio, run):
     studio.inject(status=503, times=5, path="tags/2")
     sequence("door-access", "1001")
     failed = run("tag-push")
-    push = TagPush.objects.get()
-    assert (failed.status, failed.failed, push.status, push.attempts) == (SyncRun.Status.SUCCEEDED, 1, "pending", 1)
+    push = Delivery.objects.get(kind="tag_push")
+    assert (failed.status, failed.failed, push.state, push.attempts) == (SyncRun.Status.SUCCEEDED, 1, "failed", 1)
     assert "503" in push.last_error
     run("tag-push")
     push.refresh_from_db()
-    assert (push.status, push.attempts) == ("sent", 2) and studio.member_tag_ids(1001) == {1, 2}
+    assert (push.state, push.attempts) == ("sent", 2) and studio.member_tag_ids(1001) == {1, 2}
 
 
 def test_push_for_a_member_momence_does_not_have_is_given_up(studio, run):
@@ -93,8 +92,8 @@ def test_push_for_a_member_momence_does_not_have_is_given_up(studio, run):
     studio.member_delete(1001)
     run("tag-push")
     run("tag-push")
-    push = TagPush.objects.get()
-    assert (push.status, push.attempts) == ("failed", 1) and "404" in push.last_error
+    push = Delivery.objects.get(kind="tag_push")
+    assert (push.state, push.attempts) == ("gave_up", 1) and "404" in push.last_error
     assert len(calls(studio, "POST", "tags/2")) == 1
 
 
