@@ -74,3 +74,17 @@ def test_the_daily_schedule_exists_after_migrate():
     schedule = Schedule.objects.get(name=SCHEDULE_NAME)
     assert (schedule.func, schedule.schedule_type, schedule.repeats) == (
         "integrations.tasks.housekeeping_task", Schedule.DAILY, -1)
+
+
+def test_sent_deliveries_go_after_the_keep_days_and_failed_ones_stay(integration):
+    from integrations.models import Delivery
+
+    def delivery(key, state, sent_at=None):
+        return Delivery.objects.create(integration=integration, kind="checkin", sync_name="checkins", key=key,
+                                       state=state, sent_at=sent_at).pk
+
+    delivery("old-sent", Delivery.State.SENT, OLD)
+    kept = {delivery("new-sent", Delivery.State.SENT, timezone.now()), delivery("old-gave-up", Delivery.State.GAVE_UP),
+            delivery("pending", Delivery.State.PENDING)}
+    housekeeping_task()
+    assert set(Delivery.objects.values_list("pk", flat=True)) == kept
