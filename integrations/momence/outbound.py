@@ -20,7 +20,6 @@ from django.utils import timezone
 
 from clients.models import ClientTagChange
 from integrations.errors import AuthError, PermanentError, RateLimited, VendorError
-from integrations.momence.jobs import MomenceJob, outbox_position
 from integrations.momence.models import CheckinDelivery, Delivery, TagPush
 from integrations.momence.selectors import (
     checkins_for_accesses,
@@ -31,6 +30,7 @@ from integrations.momence.selectors import (
     tag_changes_after,
 )
 from integrations.momence.services import Outcome, checkins_plan, deliveries_record, tag_pushes_plan
+from integrations.momence.syncs import MomenceJob, outbox_position
 from integrations.sync import Counts, Page
 
 LOOKBACK_IDS = 500
