@@ -9,12 +9,12 @@ dashboard show it), since `GET /locks` is the contract's only way to read it.
 """
 
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
 
 from accessctl.models import Door, KisiPlace
 from accessctl.records import DoorGroupRecord, DoorLockRecord, DoorPlaceRecord
 from accessctl.services import kisi_doors_upsert, kisi_groups_upsert, kisi_places_upsert
 from integrations.errors import BadRecord
+from integrations.kisi.mapping import group_record, lock_place, lock_record, place_record, record_id
 from integrations.sync import Counts, Page, SyncJob
 
 
@@ -24,28 +24,6 @@ class Item:
 
     kind: str  # place, group, lock
     raw: dict
-
-
-def _coordinate(value) -> Decimal | None:
-    if value is None or value == "":
-        return None
-    try:
-        return round(Decimal(str(value)), 6)
-    except InvalidOperation:
-        return None
-
-
-def _online(raw: dict) -> bool | None:
-    """The lock's `online` flag; None when Kisi left it out or sent something else."""
-    value = raw.get("online")
-    return value if isinstance(value, bool) else None
-
-
-def _name(raw: dict) -> str:
-    name = raw.get("name")
-    if not isinstance(name, str) or not name.strip():
-        raise BadRecord("It has no name.", payload=raw)
-    return name.strip()
 
 
 class DoorsSync(SyncJob):
@@ -74,18 +52,13 @@ class DoorsSync(SyncJob):
 
     def map(self, item: Item):
         raw = item.raw
-        if not isinstance(raw, dict) or raw.get("id") in (None, ""):
-            raise BadRecord(f"The {item.kind} has no id.", payload=raw if isinstance(raw, dict) else str(raw))
-        kisi_id = str(raw["id"])
+        kisi_id = record_id(item.kind, raw)
         if item.kind == "place":
-            return DoorPlaceRecord(kisi_id=kisi_id, name=_name(raw),
-                                   time_zone=str(raw.get("time_zone") or ""))
+            return place_record(raw)
         if item.kind == "group":
-            place = raw.get("place_id")
-            return DoorGroupRecord(kisi_id=kisi_id, name=_name(raw),
-                                   description=str(raw.get("description") or ""),
-                                   place_kisi_id=str(place) if place not in (None, "") else None)
-        place = str(raw.get("place_id") or "")
+            return group_record(raw)
+        # A new lock becomes a door only at a place mapped to a location (a door has one).
+        place = lock_place(raw)
         name, location_id = self.places.get(place, (None, None))
         if kisi_id not in self.known_locks:
             if name is None:
@@ -96,9 +69,7 @@ class DoorsSync(SyncJob):
                     f"The lock's place '{name}' is not mapped to a location, so the lock cannot become "
                     "a door. Map the place under Kisi places, then sync doors again.",
                     payload=raw, key=f"lock-{kisi_id}")
-        return DoorLockRecord(lock_id=kisi_id, title=_name(raw), place_kisi_id=place,
-                              latitude=_coordinate(raw.get("latitude")),
-                              longitude=_coordinate(raw.get("longitude")), online=_online(raw))
+        return lock_record(raw)
 
     def apply(self, records) -> Counts:
         if not records:
