@@ -6,10 +6,12 @@ import importlib
 from pathlib import Path
 
 import pytest
+from django.utils.module_loading import import_string
 
 from integrations.connectors import Connector, connector_classes
 from integrations.errors import PermanentError
 from integrations.models import Integration
+from integrations.sandbox import Sandbox
 from integrations.sync import SyncJob
 
 CONNECTORS = sorted(connector_classes().items())
@@ -64,7 +66,10 @@ def test_each_vendor_package_has_the_template_layout(kind, cls):
     assert REQUIRED - modules == set(), f"{kind} lacks {sorted(REQUIRED - modules)}"
     extra = modules - REQUIRED - OPTIONAL - set(HELPERS.get(kind, {}))
     assert extra == set(), f"{kind} has {sorted(extra)}: rename to the layout, or list it in HELPERS with why"
+    # `manage.py sandbox KIND` finds the vendor's fake through the connector
+    sandbox = import_string(cls.sandbox)
     assert cls.sandbox.startswith(cls.__module__.rpartition(".")[0] + ".sandbox."), f"{kind}: {cls.sandbox}"
+    assert issubclass(sandbox, Sandbox) and sandbox.kind == kind, f"{kind}: {cls.sandbox}"
 
 
 def test_the_helpers_listed_are_there():
