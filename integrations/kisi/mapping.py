@@ -1,6 +1,7 @@
 """Kisi's records as neutral Gatehouse records: pure functions, no I/O.
 
-Kisi's client returns its JSON objects as dicts; these functions read them. What needs
+The client hands over places, groups and locks as its typed records (unlock events stay
+the webhook's dicts, which the poll shares); these functions judge and convert them. What needs
 the database (is a lock's place mapped to a location? is an unlock's user ours?) stays in
 the syncs, which call these once those questions are answered.
 """
@@ -9,37 +10,30 @@ from decimal import Decimal, InvalidOperation
 
 from accessctl.records import DoorGroupRecord, DoorLockRecord, DoorPlaceRecord
 from integrations.errors import BadRecord
-from integrations.kisi.client import UNLOCK_EVENT, parse_time
+from integrations.kisi.client import UNLOCK_EVENT, Group, Lock, Place, parse_time
 
 
-def record_id(kind: str, raw) -> str:
+def record_id(kind: str, record: Place | Group | Lock) -> str:
     """A place's, group's or lock's Kisi id (BadRecord when it has none)."""
-    if not isinstance(raw, dict) or raw.get("id") in (None, ""):
-        raise BadRecord(f"The {kind} has no id.", payload=raw if isinstance(raw, dict) else str(raw))
-    return str(raw["id"])
+    if not isinstance(record.payload, dict) or not record.id:
+        raise BadRecord(f"The {kind} has no id.",
+                        payload=record.payload if isinstance(record.payload, dict) else str(record.payload))
+    return record.id
 
 
-def place_record(raw: dict) -> DoorPlaceRecord:
-    return DoorPlaceRecord(kisi_id=record_id("place", raw), name=_name(raw),
-                           time_zone=str(raw.get("time_zone") or ""))
+def place_record(place: Place) -> DoorPlaceRecord:
+    return DoorPlaceRecord(kisi_id=record_id("place", place), name=_name(place), time_zone=place.time_zone)
 
 
-def group_record(raw: dict) -> DoorGroupRecord:
-    place = raw.get("place_id")
-    return DoorGroupRecord(kisi_id=record_id("group", raw), name=_name(raw),
-                           description=str(raw.get("description") or ""),
-                           place_kisi_id=str(place) if place not in (None, "") else None)
+def group_record(group: Group) -> DoorGroupRecord:
+    return DoorGroupRecord(kisi_id=record_id("group", group), name=_name(group),
+                           description=group.description, place_kisi_id=group.place_id)
 
 
-def lock_place(raw: dict) -> str:
-    """The Kisi id of the place a lock belongs to ("" when Kisi names none)."""
-    return str(raw.get("place_id") or "")
-
-
-def lock_record(raw: dict) -> DoorLockRecord:
-    return DoorLockRecord(lock_id=record_id("lock", raw), title=_name(raw), place_kisi_id=lock_place(raw),
-                          latitude=_coordinate(raw.get("latitude")),
-                          longitude=_coordinate(raw.get("longitude")), online=_online(raw))
+def lock_record(lock: Lock) -> DoorLockRecord:
+    return DoorLockRecord(lock_id=record_id("lock", lock), title=_name(lock), place_kisi_id=lock.place_id,
+                          latitude=_coordinate(lock.latitude), longitude=_coordinate(lock.longitude),
+                          online=lock.online)
 
 
 def unlock_ignored_reason(event) -> str:
@@ -71,14 +65,8 @@ def _coordinate(value) -> Decimal | None:
         return None
 
 
-def _online(raw: dict) -> bool | None:
-    """The lock's `online` flag; None when Kisi left it out or sent something else."""
-    value = raw.get("online")
-    return value if isinstance(value, bool) else None
-
-
-def _name(raw: dict) -> str:
-    name = raw.get("name")
+def _name(record: Place | Group | Lock) -> str:
+    name = record.name
     if not isinstance(name, str) or not name.strip():
-        raise BadRecord("It has no name.", payload=raw)
+        raise BadRecord("It has no name.", payload=record.payload)
     return name.strip()

@@ -14,7 +14,8 @@ from accessctl.models import Door, KisiPlace
 from accessctl.records import DoorGroupRecord, DoorLockRecord, DoorPlaceRecord
 from accessctl.services import kisi_doors_upsert, kisi_groups_upsert, kisi_places_upsert
 from integrations.errors import BadRecord
-from integrations.kisi.mapping import group_record, lock_place, lock_record, place_record, record_id
+from integrations.kisi.client import Group, Lock, Place
+from integrations.kisi.mapping import group_record, lock_record, place_record, record_id
 from integrations.sync import Counts, Page, SyncJob
 
 
@@ -23,15 +24,15 @@ class Item:
     """One Kisi record and what it is (the engine keeps pages of one kind)."""
 
     kind: str  # place, group, lock
-    raw: dict
+    record: Place | Group | Lock
 
 
 class DoorsSync(SyncJob):
     """Import the organisation's places, groups and locks; one bulk write per page."""
 
     def record_key(self, raw) -> str:
-        if isinstance(raw, Item) and isinstance(raw.raw, dict):
-            return f"{raw.kind}-{raw.raw.get('id', '')}"
+        if isinstance(raw, Item) and isinstance(raw.record.payload, dict):
+            return f"{raw.kind}-{raw.record.payload.get('id', '')}"
         return ""
 
     def pages(self, cursor):
@@ -40,25 +41,25 @@ class DoorsSync(SyncJob):
             for page in pages():
                 if kind == "lock":
                     self._prepare_locks(page.records)
-                yield Page([Item(kind, raw) for raw in page.records], cursor=None, total=page.total)
+                yield Page([Item(kind, record) for record in page.records], cursor=None, total=page.total)
 
     def _prepare_locks(self, records: list) -> None:
         """What map() needs to know about a page of locks: places' locations, known lock ids."""
-        ids = [str(r.get("id")) for r in records if isinstance(r, dict)]
+        ids = [lock.id for lock in records if lock.id]
         self.known_locks = set(Door.objects.filter(kisi_lock_id__in=ids)
                                .values_list("kisi_lock_id", flat=True))
         self.places = {kisi_id: (name, location_id) for kisi_id, name, location_id in
                        KisiPlace.objects.values_list("kisi_id", "name", "location_id")}
 
     def map(self, item: Item):
-        raw = item.raw
-        kisi_id = record_id(item.kind, raw)
+        record = item.record
+        kisi_id = record_id(item.kind, record)
         if item.kind == "place":
-            return place_record(raw)
+            return place_record(record)
         if item.kind == "group":
-            return group_record(raw)
+            return group_record(record)
         # A new lock becomes a door only at a place mapped to a location (a door has one).
-        place = lock_place(raw)
+        place, raw = record.place_id, record.payload
         name, location_id = self.places.get(place, (None, None))
         if kisi_id not in self.known_locks:
             if name is None:
@@ -69,7 +70,7 @@ class DoorsSync(SyncJob):
                     f"The lock's place '{name}' is not mapped to a location, so the lock cannot become "
                     "a door. Map the place under Kisi places, then sync doors again.",
                     payload=raw, key=f"lock-{kisi_id}")
-        return lock_record(raw)
+        return lock_record(record)
 
     def apply(self, records) -> Counts:
         if not records:
