@@ -17,8 +17,8 @@ from accessctl.models import Door
 from bench.support import Figure, peak_memory_mb, sandbox_process, timed
 from clients.models import Client, Location, LocationTier
 from integrations.gladstone import client as gladstone_client
-from integrations.gladstone.members import FETCH_THREADS, PAGE_SIZE
 from integrations.gladstone.sandbox import APP_NAME, PASSWORD, SITES, USERNAME
+from integrations.gladstone.syncs import FETCH_THREADS, PAGE_SIZE
 from integrations.models import SyncRun
 from integrations.services import integration_save
 from integrations.sync import sync_run

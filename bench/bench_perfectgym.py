@@ -19,8 +19,8 @@ from accessctl.models import Door
 from bench.support import Figure, peak_memory_mb, sandbox_process, timed
 from clients.models import Client, IdentityType, Location
 from integrations.models import SyncRun
-from integrations.perfectgym.jobs import ROWS_PER_COMMIT
 from integrations.perfectgym.sandbox import CLIENT_ID, CLIENT_SECRET, CLUBS, PLANS, PRODUCTS
+from integrations.perfectgym.syncs import ROWS_PER_COMMIT
 from integrations.services import integration_save
 from integrations.sync import sync_run
 from packages.models import ClientPackage, Package

@@ -276,7 +276,11 @@ INTEGRATION_CONNECTORS: list[str] = env.list("INTEGRATION_CONNECTORS", default=[
     "integrations.perfectgym.connector.PerfectGymConnector",
     "integrations.momence.connector.MomenceConnector",
     "integrations.glofox.connector.GlofoxConnector",
+    "integrations.example.connector.ExampleConnector",  # the template to copy; hidden below
 ])
+# Whether Settings > Integrations offers hidden connectors (the example vendor) when adding
+# one; DEBUG always does.
+INTEGRATION_SHOW_HIDDEN = env.bool("INTEGRATION_SHOW_HIDDEN", default=False)
 
 # Whether an integration's Base URL may be http:// (its secrets then cross the network in
 # clear): on here for the sandboxes at http://127.0.0.1, off in config.production.

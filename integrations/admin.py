@@ -1,6 +1,7 @@
 """Settings > Integrations: add by type, edit exactly that type's fields, run and watch syncs."""
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Max, Q
@@ -87,11 +88,13 @@ class IntegrationAdmin(admin.ModelAdmin):
         if not self.has_add_permission(request):  # the type picker is the first page of adding
             raise PermissionDenied
         if kind not in connector_classes():
+            show_hidden = settings.DEBUG or settings.INTEGRATION_SHOW_HIDDEN
             return TemplateResponse(request, "admin/integrations/integration/pick_kind.html", {
                 **self.admin_site.each_context(request), "opts": self.model._meta,
                 "title": "Add integration: choose its type",
                 # Plain pairs: templates would call a class they are given.
-                "connectors": sorted((c.label, c.kind) for c in connector_classes().values()),
+                "connectors": sorted((c.label, c.kind) for c in connector_classes().values()
+                                     if not c.hidden or show_hidden),
             })
         return super().add_view(request, form_url, extra_context)
 

@@ -128,6 +128,9 @@ class Connector:
     webhook_signature_header: str = ""
     webhook_secret_field: str = ""
     single_instance: bool = False  # only one integration of this kind per organisation
+    # Left out of Settings > Integrations' type list unless DEBUG or INTEGRATION_SHOW_HIDDEN
+    # (the example vendor); still added by ?kind= or `manage.py integration add KIND`.
+    hidden: bool = False
     # The sync to run when another integration changed clients' access (door systems);
     # it gets options {"clients": [ids]} (None: everyone). See integrations.reactions.
     access_sync: str = ""

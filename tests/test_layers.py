@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[1]
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 APPS = ["config", "clients", "packages", "accessctl", "integrations", "staff",
         "integrations/perfectgym", "integrations/gladstone", "integrations/glofox", "integrations/kisi",
-        "integrations/momence"]
+        "integrations/momence", "integrations/example"]
 
 
 def lint_imports(cwd: Path) -> subprocess.CompletedProcess:
@@ -33,6 +33,10 @@ def test_the_project_keeps_its_layers():
      "integrations.glofox is not allowed to import integrations.kisi"),
     ("integrations/demo_vendors.py", "from integrations.glofox import models\n",
      "integrations.demo_vendors is not allowed to import integrations.glofox"),
+    ("integrations/admin.py", "from integrations.example import connector\n",
+     "integrations.admin is not allowed to import integrations.example"),
+    ("integrations/example/syncs.py", "from integrations.momence import client\n",
+     "integrations.example is not allowed to import integrations.momence"),
     ("accessctl/models/doors.py", "from accessctl.models import rules\n", "No cycles are allowed in accessctl"),
 ])
 def test_the_contracts_catch_an_import_against_the_layers(tmp_path, module, source, broken):

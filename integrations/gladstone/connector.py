@@ -9,7 +9,6 @@ from clients.models import Client, Location
 from clients.records import ClientRecord
 from integrations.connectors import CatalogueEntry, Connector, CredentialResult, SyncSpec
 from integrations.errors import BadRecord, PermanentError
-from integrations.gladstone.accesses import AccessesSync
 from integrations.gladstone.audit import subtype_audit
 from integrations.gladstone.client import GladstoneClient
 from integrations.gladstone.contract import NO_MEMBER_LIST
@@ -25,8 +24,8 @@ from integrations.gladstone.mapping import (
     login_id_kind,
     member_record,
 )
-from integrations.gladstone.members import MemberFetch, MembersSync
 from integrations.gladstone.services import member_token_use
+from integrations.gladstone.syncs import AccessesSync, MemberFetch, MembersSync
 from integrations.gladstone.tokens import TokenRefused, member_token_expiry, member_token_read
 from integrations.sync import records_apply
 

@@ -92,7 +92,7 @@ GET_MEMBER_ATTENDANCES = Operation(  # [I] the capability is documented, the nam
 # Service reads one member by MemberID, and the change queue names those that changed
 # since the subscriber's last acknowledgement. So an initial sync cannot load members
 # Gatehouse has never seen unless Gladstone queues them; it reads the queue and re-reads
-# every member Gatehouse already holds (integrations.gladstone.members).
+# every member Gatehouse already holds (integrations.gladstone.syncs).
 NO_MEMBER_LIST = (
     "Gladstone's Member Web Service has no call that lists every member: an initial sync reads the "
     "change queue (members Gladstone queued for this system name) and re-reads every member Gatehouse "

@@ -6,8 +6,8 @@ from django.core.validators import validate_email
 
 from integrations.connectors import SettingField
 from integrations.gladstone import contract
-from integrations.gladstone.accesses import ATTENDANCE_MINUTES, FIRST_LOOKBACK_DAYS
 from integrations.gladstone.mapping import comma_list
+from integrations.gladstone.syncs import ATTENDANCE_MINUTES, FIRST_LOOKBACK_DAYS
 from integrations.gladstone.tokens import key_bytes
 
 GROUP_ID_MAX = 5  # Gladstone's SubscriptionTypeGroupID is at most 5 characters

@@ -17,7 +17,7 @@ production code, [I] inferred. What the vendor file leaves open is gathered here
 
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
@@ -64,11 +64,74 @@ class RoleAssignment:
     valid_until: datetime | None = None
 
 
+def _kisi_id(value) -> str:
+    """A record's id as text; "" when Kisi sent none."""
+    return "" if value in (None, "") else str(value)
+
+
+@dataclass(frozen=True)
+class Place:
+    """A Kisi place as sent. Its name is checked by mapping.py (a place without one is a
+    SyncIssue); `payload` keeps the body for that issue."""
+
+    id: str
+    name: object = None
+    time_zone: str = ""
+    payload: object = field(default=None, compare=False, repr=False)
+
+    @classmethod
+    def from_api(cls, raw) -> "Place":
+        if not isinstance(raw, dict):
+            return cls("", payload=raw)
+        return cls(_kisi_id(raw.get("id")), raw.get("name"), str(raw.get("time_zone") or ""), payload=raw)
+
+
+@dataclass(frozen=True)
+class Group:
+    """A Kisi group as sent; `place_id` is None for an organisation-wide group."""
+
+    id: str
+    name: object = None
+    description: str = ""
+    place_id: str | None = None
+    payload: object = field(default=None, compare=False, repr=False)
+
+    @classmethod
+    def from_api(cls, raw) -> "Group":
+        if not isinstance(raw, dict):
+            return cls("", payload=raw)
+        return cls(_kisi_id(raw.get("id")), raw.get("name"), str(raw.get("description") or ""),
+                   _kisi_id(raw.get("place_id")) or None, payload=raw)
+
+
+@dataclass(frozen=True)
+class Lock:
+    """A Kisi lock as sent; `online` is None when Kisi left it out or sent something else.
+    The coordinates are as sent (mapping.py reads them)."""
+
+    id: str
+    name: object = None
+    place_id: str = ""
+    latitude: object = None
+    longitude: object = None
+    online: bool | None = None
+    payload: object = field(default=None, compare=False, repr=False)
+
+    @classmethod
+    def from_api(cls, raw) -> "Lock":
+        if not isinstance(raw, dict):
+            return cls("", payload=raw)
+        online = raw.get("online")
+        return cls(_kisi_id(raw.get("id")), raw.get("name"), str(raw.get("place_id") or ""),
+                   raw.get("latitude"), raw.get("longitude"), online if isinstance(online, bool) else None,
+                   payload=raw)
+
+
 @dataclass(frozen=True)
 class ListPage:
     """One page of a list: its records and the total X-Collection-Range reports."""
 
-    records: list[dict]
+    records: list
     offset: int
     total: int | None
 
@@ -171,8 +234,13 @@ class KisiClient:
                 return
 
     # places, groups, locks ------------------------------------------------------
+    def _typed_pages(self, path: str, record: Callable, **params) -> Iterator[ListPage]:
+        for page in self._list_pages(path, **params):
+            yield ListPage([record(raw) for raw in page.records], page.offset, page.total)
+
     def places(self) -> Iterator[ListPage]:
-        return self._list_pages("places")
+        """Pages of Place."""
+        return self._typed_pages("places", Place.from_api)
 
     def places_count(self) -> int:
         """How many places the organisation has (one call: the first page and its total)."""
@@ -181,14 +249,14 @@ class KisiClient:
 
     def groups(self, *, ids: list[str] | None = None, place_id: str | None = None, query: str = "",
                scope: str = "") -> Iterator[ListPage]:
-        """Groups, optionally filtered by ids, place, name query or scope ("organization"/"place")."""
+        """Pages of Group, optionally filtered by ids, place, name query or scope ("organization"/"place")."""
         filters = {"ids": ",".join(ids) if ids else None, "place_id": place_id, "query": query or None,
                    "scope": scope or None}
-        return self._list_pages("groups", **{k: v for k, v in filters.items() if v is not None})
+        return self._typed_pages("groups", Group.from_api, **{k: v for k, v in filters.items() if v is not None})
 
     def locks(self, *, place_id: str | None = None) -> Iterator[ListPage]:
-        """Locks with their `online` state; the only documented way to read it ([C])."""
-        return self._list_pages("locks", **({"place_id": place_id} if place_id else {}))
+        """Pages of Lock, with their `online` state: the only documented way to read it ([C])."""
+        return self._typed_pages("locks", Lock.from_api, **({"place_id": place_id} if place_id else {}))
 
     def lock_unlock(self, lock_id: str, *, latitude: float | None = None,
                     longitude: float | None = None) -> str:

@@ -10,9 +10,7 @@ from django.conf import settings as django_settings
 
 from integrations.connectors import Connector, SettingField, SyncSpec
 from integrations.kisi.client import KISI_URL, UNLOCK_EVENT, KisiClient, parse_time
-from integrations.kisi.doors_sync import DoorsSync
-from integrations.kisi.events import EventsSync, unlock_events_record
-from integrations.kisi.reconcile import AccessSync
+from integrations.kisi.syncs import AccessSync, DoorsSync, EventsSync, unlock_events_record
 
 logger = logging.getLogger("gatehouse.kisi")
 

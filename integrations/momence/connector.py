@@ -7,8 +7,16 @@ from django import forms
 from clients.models import Location
 from integrations.connectors import CatalogueEntry, Connector, SettingField, SyncSpec
 from integrations.errors import BadRecord, PermanentError
-from integrations.momence import jobs, mapping, outbound
+from integrations.momence import mapping, outbound
 from integrations.momence.client import DEFAULT_BASE_URL, MomenceClient
+from integrations.momence.syncs import (
+    AppointmentsSync,
+    BoughtMembershipsSync,
+    MembershipsSync,
+    MembersSync,
+    SessionsSync,
+    TagsSync,
+)
 from integrations.momence.tokens import DatabaseTokenStore, account_fingerprint
 
 
@@ -46,16 +54,16 @@ class MomenceConnector(Connector):
                                                     required=False, initial=True)),
     ]
     syncs = [
-        SyncSpec("tags", "Tags", job=jobs.TagsSync, default_minutes=60, initial=True),
-        SyncSpec("members", "Members", job=jobs.MembersSync, default_minutes=15, initial=True,
+        SyncSpec("tags", "Tags", job=TagsSync, default_minutes=60, initial=True),
+        SyncSpec("members", "Members", job=MembersSync, default_minutes=15, initial=True,
                  interval_setting="members_minutes"),
-        SyncSpec("memberships", "Membership catalogue", job=jobs.MembershipsSync, default_minutes=24 * 60,
+        SyncSpec("memberships", "Membership catalogue", job=MembershipsSync, default_minutes=24 * 60,
                  initial=True),
-        SyncSpec("bought-memberships", "Bought memberships", job=jobs.BoughtMembershipsSync, default_minutes=15,
+        SyncSpec("bought-memberships", "Bought memberships", job=BoughtMembershipsSync, default_minutes=15,
                  initial=True, interval_setting="members_minutes"),
-        SyncSpec("sessions", "Sessions and bookings", job=jobs.SessionsSync, default_minutes=15, initial=True,
+        SyncSpec("sessions", "Sessions and bookings", job=SessionsSync, default_minutes=15, initial=True,
                  interval_setting="sessions_minutes"),
-        SyncSpec("appointments", "Appointments", job=jobs.AppointmentsSync, default_minutes=15, initial=True,
+        SyncSpec("appointments", "Appointments", job=AppointmentsSync, default_minutes=15, initial=True,
                  interval_setting="sessions_minutes"),
         SyncSpec("tag-push", "Tag changes to Momence", job=outbound.TagPushSync, default_minutes=1,
                  enabled_setting="push_tags"),

@@ -22,7 +22,6 @@ from django.utils import timezone
 from clients.models import ClientTagChange, Tag
 from integrations.errors import AuthError, PermanentError, RateLimited, VendorError
 from integrations.models import Delivery
-from integrations.momence.jobs import MomenceJob, outbox_position
 from integrations.momence.selectors import (
     checkins_for_accesses,
     door_access_start,
@@ -30,6 +29,7 @@ from integrations.momence.selectors import (
     momence_tags_by_tag,
     tag_changes_after,
 )
+from integrations.momence.syncs import MomenceJob, outbox_position
 from integrations.outbox import (
     Call,
     DeliveryResult,

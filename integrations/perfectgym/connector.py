@@ -8,8 +8,8 @@ from integrations.connectors import CatalogueEntry, Connector, CredentialResult,
 from integrations.errors import BadRecord
 from integrations.perfectgym.client import BusinessError, PerfectGymClient
 from integrations.perfectgym.clubs import CLUB_FIELD, KIND, club_field_register, clubs_load, locations_with_club
-from integrations.perfectgym.jobs import ContractsSync, MemberProductsSync, MembersSync, VisitsSync
 from integrations.perfectgym.mapping import member_record
+from integrations.perfectgym.syncs import ContractsSync, MemberProductsSync, MembersSync, VisitsSync
 from integrations.sync import records_apply
 
 CUSTOMER_NUMBER = "Perfect Gym Customer Number"

@@ -3,10 +3,10 @@
 import pytest
 from django_q.conf import Conf
 
+from integrations.example.sandbox import API_KEY, ExampleSandbox
 from integrations.models import Integration
 from integrations.sandbox.transports import served
 from tests.integrations.conftest import example_connector  # noqa: F401
-from tests.integrations.example.sandbox import API_KEY, ExampleSandbox
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -18,8 +18,9 @@ def vendor():
 
 
 def test_manager_adds_an_integration_syncs_and_opens_a_client(page, live_server, staff_login, vendor,
-                                                              monkeypatch):
+                                                              monkeypatch, settings):
     monkeypatch.setattr(Conf, "SYNC", True)  # "Sync now" runs in the server thread
+    settings.INTEGRATION_SHOW_HIDDEN = True  # the example vendor is offered when asked
     staff_login("/admin/integrations/integration/")
     page.click("text=Add integration")
     page.click("text=Example member system")

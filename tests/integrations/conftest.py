@@ -2,10 +2,10 @@
 
 import pytest
 
+from integrations.example.connector import ExampleConnector
+from integrations.example.sandbox import API_KEY, ExampleSandbox
 from integrations.sandbox.transports import mounted
 from integrations.services import integration_save
-from tests.integrations.example.connector import ExampleConnector
-from tests.integrations.example.sandbox import API_KEY, ExampleSandbox
 from tests.integrations.helpers import sleeps_recorded
 
 EXAMPLE_URL = "https://example.test/api/"
@@ -13,10 +13,8 @@ WEBHOOK_SECRET = "whsec-example-7781"
 
 
 @pytest.fixture(autouse=True)
-def example_connector(settings, monkeypatch):
-    settings.INTEGRATION_CONNECTORS = [
-        *settings.INTEGRATION_CONNECTORS, "tests.integrations.example.connector.ExampleConnector"
-    ]
+def example_connector(monkeypatch):
+    """The example vendor (registered by default) with its HTTP waits recorded, not slept."""
     return sleeps_recorded(monkeypatch, ExampleConnector)
 
 

@@ -4,9 +4,9 @@ import pytest
 from django_q.conf import Conf
 
 from clients.models import Client
+from integrations.example.sandbox import API_KEY
 from integrations.models import Integration, SyncIssue, SyncRun
 from tests.integrations.conftest import EXAMPLE_URL
-from tests.integrations.example.sandbox import API_KEY
 
 pytestmark = pytest.mark.django_db
 CHANGELIST = "/admin/integrations/integration/"
@@ -17,9 +17,19 @@ def tasks_inline(monkeypatch):
     monkeypatch.setattr(Conf, "SYNC", True)
 
 
-def test_add_starts_by_picking_the_type(admin_client):
+def test_add_starts_by_picking_the_type(admin_client, settings):
+    settings.INTEGRATION_SHOW_HIDDEN = True
     page = admin_client.get(CHANGELIST + "add/").content.decode()
     assert "choose its type" in page and "?kind=example" in page and "Example member system" in page
+
+
+def test_the_example_vendor_is_left_out_of_the_type_list_unless_debug_or_asked(admin_client, settings):
+    page = admin_client.get(CHANGELIST + "add/").content.decode()
+    assert "?kind=perfectgym" in page and "?kind=example" not in page and "Example member system" not in page
+    settings.DEBUG = True
+    assert "?kind=example" in admin_client.get(CHANGELIST + "add/").content.decode()
+    # a hidden type is registered all the same: adding it by kind works
+    assert "API key" in admin_client.get(CHANGELIST + "add/?kind=example").content.decode()
 
 
 def test_add_form_shows_exactly_the_types_fields(admin_client):

@@ -4,9 +4,9 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from clients.models import Client
+from integrations.example.sandbox import API_KEY
 from integrations.models import Integration
 from tests.integrations.conftest import EXAMPLE_URL
-from tests.integrations.example.sandbox import API_KEY
 
 pytestmark = pytest.mark.django_db
 

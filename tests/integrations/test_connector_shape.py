@@ -1,15 +1,86 @@
-"""Every registered connector declares its syncs the one way: a SyncSpec naming its SyncJob,
-which the engine builds; no connector dispatches by sync name."""
+"""Every registered connector has the one vendor layout (integrations/example/ is the one to
+copy) and declares its syncs the one way: a SyncSpec naming its SyncJob, which the engine
+builds; no connector dispatches by sync name."""
+
+import importlib
+from pathlib import Path
 
 import pytest
+from django.utils.module_loading import import_string
 
 from integrations.connectors import Connector, connector_classes
 from integrations.errors import PermanentError
 from integrations.models import Integration
+from integrations.sandbox import Sandbox
 from integrations.sync import SyncJob
 
 CONNECTORS = sorted(connector_classes().items())
 pytestmark = pytest.mark.django_db  # some jobs read the club records as they are built
+
+# Every vendor package has these (a module, or a package of modules: Kisi's syncs/).
+REQUIRED = {"client", "mapping", "syncs", "connector", "sandbox"}
+# ... and may have these, with the meaning they have in every Django app.
+OPTIONAL = {"models", "services", "selectors", "admin", "webhooks", "demo", "apps", "migrations"}
+# Anything else is a vendor's own helper, listed here with why it is not one of the above.
+HELPERS = {
+    "perfectgym": {
+        "clubs": "club number <-> Location lookups, shared by the syncs and the location form",
+        "sandbox_odata": "the OData query subset the sandbox answers ($filter, paging)",
+    },
+    "gladstone": {
+        "audit": "the daily SubTypeID audit and its e-mail (Connector.audit)",
+        "contract": "the SOAP operations and field names the client, sandbox and tests share",
+        "fields": "the settings form's many fields and their validation",
+        "lookups": "club records the mapping looks things up in (sites, packages, tiers)",
+        "tokens": "the partner app's encrypted member-id tokens (member login)",
+    },
+    "glofox": {
+        "checkins": "check-ins sent to Glofox after door accesses (outbound)",
+        "forms": "the configuration inline form listing Glofox's membership types",
+        "signals": "a configuration's access rules deleted with it",
+    },
+    "kisi": {
+        "contract": "the exact REST calls the client may make and the sandbox serves",
+        "doors": "the door backend accessctl opens doors through (ACCESS_DOOR_BACKENDS)",
+    },
+    "momence": {
+        "outbound": "tag changes and check-ins sent to Momence (outbound)",
+        "tokens": "Momence's OAuth tokens kept encrypted for every worker",
+    },
+    "example": {},
+}
+
+
+def _package_modules(cls) -> set[str]:
+    """The modules and subpackages of the package holding the connector's module."""
+    package = importlib.import_module(cls.__module__.rpartition(".")[0])
+    folder = Path(package.__file__).parent
+    return ({p.stem for p in folder.glob("*.py") if p.stem != "__init__"}
+            | {p.name for p in folder.iterdir() if (p / "__init__.py").is_file()})
+
+
+@pytest.mark.parametrize("kind, cls", CONNECTORS, ids=[kind for kind, _ in CONNECTORS])
+def test_each_vendor_package_has_the_template_layout(kind, cls):
+    assert cls.__module__.endswith(".connector"), f"{kind}: the connector lives in connector.py"
+    modules = _package_modules(cls)
+    assert REQUIRED - modules == set(), f"{kind} lacks {sorted(REQUIRED - modules)}"
+    extra = modules - REQUIRED - OPTIONAL - set(HELPERS.get(kind, {}))
+    assert extra == set(), f"{kind} has {sorted(extra)}: rename to the layout, or list it in HELPERS with why"
+    # `manage.py sandbox KIND` finds the vendor's fake through the connector
+    sandbox = import_string(cls.sandbox)
+    assert cls.sandbox.startswith(cls.__module__.rpartition(".")[0] + ".sandbox."), f"{kind}: {cls.sandbox}"
+    assert issubclass(sandbox, Sandbox) and sandbox.kind == kind, f"{kind}: {cls.sandbox}"
+
+
+def test_the_helpers_listed_are_there():
+    """An exception that no longer exists is deleted here too, so the list stays the truth."""
+    for kind, cls in CONNECTORS:
+        assert set(HELPERS.get(kind, {})) <= _package_modules(cls), kind
+
+
+def test_the_example_vendor_is_registered_and_hidden():
+    example = connector_classes()["example"]
+    assert example.hidden and not any(cls.hidden for kind, cls in CONNECTORS if kind != "example")
 
 
 @pytest.mark.parametrize("kind, cls", CONNECTORS, ids=[kind for kind, _ in CONNECTORS])

@@ -64,8 +64,8 @@ def test_the_integration_may_be_named_by_id_or_kind(client, sandbox, integration
 
 
 def test_with_two_token_integrations_the_app_must_name_one(client, sandbox, integration):
+    from integrations.example.sandbox import API_KEY
     from tests.integrations.conftest import EXAMPLE_URL
-    from tests.integrations.example.sandbox import API_KEY
 
     other = integration_save(kind="example", name="Twin", settings={"base_url": EXAMPLE_URL, "member_minutes": 5},
                              secrets={"api_key": API_KEY})

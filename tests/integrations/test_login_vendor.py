@@ -7,13 +7,13 @@ import pytest
 
 from clients.models import Client, LoginCounter
 from clients.services import client_delete
+from integrations.example.connector import ExampleConnector
+from integrations.example.sandbox import API_KEY, ExampleSandbox
 from integrations.models import Integration
 from integrations.sandbox.transports import mounted, served
 from integrations.services import integration_save
 from tests.api.helpers import PASSWORD, bearer, login, member_create
 from tests.integrations.conftest import EXAMPLE_URL
-from tests.integrations.example.connector import ExampleConnector
-from tests.integrations.example.sandbox import API_KEY, ExampleSandbox
 
 REFUSED = {"detail": "Invalid identifier or password."}
 VENDOR_PASSWORD = "Vendor-Pass-31"

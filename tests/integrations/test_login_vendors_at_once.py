@@ -6,10 +6,10 @@ from types import SimpleNamespace
 import pytest
 
 from clients.models import Client, LoginCounter
+from integrations.example.sandbox import API_KEY, ExampleSandbox
 from integrations.sandbox.transports import mounted, served
 from integrations.services import integration_save
 from tests.api.helpers import PASSWORD, login, member_create
-from tests.integrations.example.sandbox import API_KEY, ExampleSandbox
 
 VENDOR_PASSWORD = "Vendor-Pass-31"
 UNAVAILABLE = {"detail": "The member systems cannot be reached. Try again later."}

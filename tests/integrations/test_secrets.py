@@ -8,10 +8,10 @@ from django.core.management import call_command
 from django.db import connection
 
 from integrations.crypto import SecretDecryptError
+from integrations.example.sandbox import API_KEY
 from integrations.models import Integration
 from integrations.services import integration_save
 from integrations.sync import sync_run
-from tests.integrations.example.sandbox import API_KEY
 
 pytestmark = pytest.mark.django_db
 

@@ -18,6 +18,7 @@ from django.core.management import CommandError, call_command
 from django_q.conf import Conf
 
 from integrations.errors import VendorError
+from integrations.example.sandbox import API_KEY
 from integrations.gladstone.client import GladstoneClient
 from integrations.glofox.client import GlofoxClient
 from integrations.kisi.client import KisiClient
@@ -26,7 +27,6 @@ from integrations.momence.client import MomenceClient
 from integrations.perfectgym.client import PerfectGymClient
 from integrations.services import ENDPOINT_CHANGED, HTTP_REFUSED, integration_save
 from tests.integrations.conftest import EXAMPLE_URL, WEBHOOK_SECRET
-from tests.integrations.example.sandbox import API_KEY
 
 pytestmark = pytest.mark.django_db
 CHANGELIST = "/admin/integrations/integration/"

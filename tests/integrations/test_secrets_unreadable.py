@@ -10,10 +10,10 @@ from django.core.management import CommandError, call_command
 from django.utils.html import escape
 
 from integrations.crypto import SECRETS_UNREADABLE, secrets_encrypt
+from integrations.example.sandbox import API_KEY
 from integrations.models import Integration, SyncRun, WebhookEvent
 from integrations.sync import sync_run
 from tests.integrations.conftest import EXAMPLE_URL, WEBHOOK_SECRET
-from tests.integrations.example.sandbox import API_KEY
 
 pytestmark = pytest.mark.django_db
 CHANGELIST = "/admin/integrations/integration/"

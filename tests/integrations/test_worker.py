@@ -10,10 +10,10 @@ from django.conf import settings
 from django.db import connection
 
 from clients.models import Client
+from integrations.example.sandbox import API_KEY, ExampleSandbox
 from integrations.models import SyncRun
 from integrations.sandbox.transports import served
 from integrations.services import integration_save
-from tests.integrations.example.sandbox import API_KEY, ExampleSandbox
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 

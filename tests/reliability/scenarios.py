@@ -41,7 +41,7 @@ class Scenario:
 
 
 def example_scenario() -> Scenario:
-    from tests.integrations.example.sandbox import API_KEY, ExampleSandbox
+    from integrations.example.sandbox import API_KEY, ExampleSandbox
 
     return Scenario(
         name="example", kind="example", make_sandbox=lambda: ExampleSandbox(members=300, seed=7),

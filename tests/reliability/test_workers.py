@@ -16,10 +16,10 @@ from django_q.models import Schedule, Task
 from django_q.tasks import async_task
 
 from clients.models import Client
+from integrations.example.sandbox import API_KEY, ExampleSandbox
 from integrations.models import SyncRun, SyncState
 from integrations.sandbox.transports import served
 from integrations.services import integration_save
-from tests.integrations.example.sandbox import API_KEY, ExampleSandbox
 from tests.integrations.test_worker import worker_env
 from tests.reliability.scenarios import SCENARIOS
 from tests.reliability.test_faults import assert_same_records, run_until_done

@@ -1,9 +1,9 @@
 import pytest
 
+from integrations.example.sandbox import ExampleSandbox
 from integrations.sandbox.transports import mounted
 from tests.accessctl.conftest import doors_backend  # noqa: F401
 from tests.integrations.conftest import EXAMPLE_URL, example_connector, integration, sandbox  # noqa: F401
-from tests.integrations.example.sandbox import ExampleSandbox
 from tests.staff.roles import Outside
 
 

@@ -97,7 +97,7 @@ def test_sites_without_a_door_are_not_read(gladstone, integration, member, club)
 
 
 def test_a_long_gap_is_read_in_windows_of_a_day(gladstone, integration, member):
-    from integrations.gladstone.accesses import WINDOW
+    from integrations.gladstone.syncs import WINDOW
 
     three_days = (datetime.now(UTC) - timedelta(days=3, minutes=-1)).isoformat()  # just under 3 days
     SyncState.objects.create(integration=integration, sync_name="accesses", cursor={"UB": three_days})

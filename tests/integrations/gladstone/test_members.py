@@ -182,9 +182,9 @@ def test_each_subscriber_has_its_own_queue(gladstone, club):
 
 
 def test_a_batch_is_acknowledged_only_after_its_last_page_is_committed(gladstone, integration, monkeypatch):
-    from integrations.gladstone import members
+    from integrations.gladstone import syncs
 
-    monkeypatch.setattr(members, "PAGE_SIZE", 2)
+    monkeypatch.setattr(syncs, "PAGE_SIZE", 2)
     gladstone.change_batch = 5
     ids = [add_member(gladstone, surname=f"M{n}") for n in range(7)]
     run = sync(integration)
@@ -197,7 +197,7 @@ def test_a_batch_is_acknowledged_only_after_its_last_page_is_committed(gladstone
 
 
 def test_a_crash_before_commit_replays_the_changes(gladstone, integration, monkeypatch):
-    from integrations.gladstone.members import MembersSync
+    from integrations.gladstone.syncs import MembersSync
 
     member_id = add_member(gladstone, surname="Before")
     sync(integration)
@@ -224,9 +224,9 @@ def test_a_crash_before_commit_replays_the_changes(gladstone, integration, monke
 def test_a_vendor_failure_mid_batch_keeps_committed_pages_and_replays_the_rest(
     gladstone, integration, monkeypatch
 ):
-    from integrations.gladstone import members
+    from integrations.gladstone import syncs
 
-    monkeypatch.setattr(members, "PAGE_SIZE", 2)
+    monkeypatch.setattr(syncs, "PAGE_SIZE", 2)
     ids = [add_member(gladstone, surname=f"M{n}") for n in range(4)]
     # Page 2's first call fails (read + 2 members x 2 calls come first); a 500 is not retried.
     gladstone.inject(status=500, path="Members", skip=5, times=1)

@@ -4,7 +4,7 @@ import pytest
 from django_q.models import Schedule
 
 from integrations.errors import AuthError
-from integrations.kisi.client import collection_total
+from integrations.kisi.client import Group, Lock, Place, collection_total
 from integrations.kisi.connector import KisiConnector
 from integrations.kisi.sandbox import API_KEY
 from integrations.models import Integration
@@ -75,6 +75,19 @@ def test_rate_limited_list_waits_as_kisi_asks(kisi, kisi_integration, kisi_sleep
 def test_groups_can_be_filtered_by_scope_and_place(kisi, kisi_integration):
     client = KisiConnector(kisi_integration).client()
     uxbridge = next(p["id"] for p in kisi.places.values() if p["name"] == "Uxbridge")
-    assert [g["name"] for page in client.groups(scope="organization") for g in page.records] == ["Members"]
-    assert [g["name"] for page in client.groups(place_id=str(uxbridge)) for g in page.records] == [
+    assert [g.name for page in client.groups(scope="organization") for g in page.records] == ["Members"]
+    assert [g.name for page in client.groups(place_id=str(uxbridge)) for g in page.records] == [
         "Uxbridge staff"]
+
+
+def test_places_groups_and_locks_come_as_typed_records(kisi, kisi_integration):
+    client = KisiConnector(kisi_integration).client()
+    place = kisi.place_add("Ealing")
+    lock = kisi.lock_add("Ealing front", place_id=place["id"], online=False)
+    odd = kisi.lock_add("Ealing back", place_id=place["id"], online="yes")  # not a bool: unknown
+    places = {p.id: p for page in client.places() for p in page.records}
+    locks = {item.id: item for page in client.locks(place_id=str(place["id"])) for item in page.records}
+    assert isinstance(places[str(place["id"])], Place) and places[str(place["id"])].name == "Ealing"
+    assert locks[str(lock["id"])] == Lock(str(lock["id"]), "Ealing front", str(place["id"]), None, None, False)
+    assert locks[str(odd["id"])].online is None and locks[str(odd["id"])].payload == odd
+    assert all(isinstance(g, Group) for page in client.groups() for g in page.records)

@@ -179,7 +179,7 @@ def test_a_malformed_contract_becomes_an_issue(sandbox, synced):
 
 def test_vendor_pages_are_written_several_to_a_transaction(sandbox, integration, monkeypatch):
     monkeypatch.setattr(sandbox_odata, "PAGE_SIZE", 7)
-    monkeypatch.setattr("integrations.perfectgym.jobs.ROWS_PER_COMMIT", 14)
+    monkeypatch.setattr("integrations.perfectgym.syncs.ROWS_PER_COMMIT", 14)
     result = run(integration, "members")
     vendor_pages = len([c for c in sandbox.calls if c.path == "odata/Members" and "version gt" in c.query["$filter"]])
     assert vendor_pages == 6  # 40 members, 7 a page

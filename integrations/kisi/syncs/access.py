@@ -286,7 +286,7 @@ class AccessSync(SyncJob):
     def _check_groups(self, kisi, group_ids: set[str]) -> None:
         """Before giving roles in groups, make sure Kisi still has them (one call per 100 groups)."""
         if group_ids:
-            found = {str(g.get("id")) for page in kisi.groups(ids=sorted(group_ids)) for g in page.records}
+            found = {g.id for page in kisi.groups(ids=sorted(group_ids)) for g in page.records}
             self.missing |= group_ids - found
 
     def _held(self, kisi, group_ids: set[str], user_ids: set[str]) -> dict[tuple, list[RoleAssignment]]:

@@ -15,32 +15,14 @@ from django.utils import timezone
 
 from accessctl.models import Door, DoorSystemUser
 from accessctl.services import DoorEntry, door_accesses_record
-from integrations.kisi.client import UNLOCK_EVENT, iso_utc, parse_time
+from integrations.kisi.client import iso_utc, parse_time
+from integrations.kisi.mapping import unlock_ignored_reason
 from integrations.sync import Counts, Page, SyncJob
 
 logger = logging.getLogger("gatehouse.kisi")
 
 FIRST_LOOKBACK = timedelta(hours=1)  # the first poll reads the last hour
 OVERLAP = timedelta(minutes=5)  # each poll re-reads a little, for events logged late
-
-
-def _ignored_reason(event) -> str:
-    if not isinstance(event, dict) or not event.get("uuid"):
-        return "no uuid"
-    if event.get("type") != UNLOCK_EVENT:
-        return f"type {event.get('type')!r}"
-    if event.get("success") is not True:
-        return "unlock refused"
-    if event.get("actor_id") is None:
-        return "no actor (link or exit button)"
-    if event.get("object_id") is None:
-        return "no lock"
-    try:
-        if parse_time(event.get("created_at")) is None:
-            return "no time"
-    except (ValueError, OverflowError):  # OverflowError: a time that leaves years 1-9999 in UTC
-        return "unreadable time"
-    return ""
 
 
 def unlock_events_record(*, integration, events: list[dict]) -> Counts:
@@ -52,7 +34,7 @@ def unlock_events_record(*, integration, events: list[dict]) -> Counts:
     counts, why = Counts(), Counter()
     usable = []
     for event in events:
-        if reason := _ignored_reason(event):
+        if reason := unlock_ignored_reason(event):
             _ignore(integration, event, reason, why)
         else:
             usable.append(event)

@@ -9,12 +9,13 @@ dashboard show it), since `GET /locks` is the contract's only way to read it.
 """
 
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
 
 from accessctl.models import Door, KisiPlace
 from accessctl.records import DoorGroupRecord, DoorLockRecord, DoorPlaceRecord
 from accessctl.services import kisi_doors_upsert, kisi_groups_upsert, kisi_places_upsert
 from integrations.errors import BadRecord
+from integrations.kisi.client import Group, Lock, Place
+from integrations.kisi.mapping import group_record, lock_record, place_record, record_id
 from integrations.sync import Counts, Page, SyncJob
 
 
@@ -23,37 +24,15 @@ class Item:
     """One Kisi record and what it is (the engine keeps pages of one kind)."""
 
     kind: str  # place, group, lock
-    raw: dict
-
-
-def _coordinate(value) -> Decimal | None:
-    if value is None or value == "":
-        return None
-    try:
-        return round(Decimal(str(value)), 6)
-    except InvalidOperation:
-        return None
-
-
-def _online(raw: dict) -> bool | None:
-    """The lock's `online` flag; None when Kisi left it out or sent something else."""
-    value = raw.get("online")
-    return value if isinstance(value, bool) else None
-
-
-def _name(raw: dict) -> str:
-    name = raw.get("name")
-    if not isinstance(name, str) or not name.strip():
-        raise BadRecord("It has no name.", payload=raw)
-    return name.strip()
+    record: Place | Group | Lock
 
 
 class DoorsSync(SyncJob):
     """Import the organisation's places, groups and locks; one bulk write per page."""
 
     def record_key(self, raw) -> str:
-        if isinstance(raw, Item) and isinstance(raw.raw, dict):
-            return f"{raw.kind}-{raw.raw.get('id', '')}"
+        if isinstance(raw, Item) and isinstance(raw.record.payload, dict):
+            return f"{raw.kind}-{raw.record.payload.get('id', '')}"
         return ""
 
     def pages(self, cursor):
@@ -62,30 +41,25 @@ class DoorsSync(SyncJob):
             for page in pages():
                 if kind == "lock":
                     self._prepare_locks(page.records)
-                yield Page([Item(kind, raw) for raw in page.records], cursor=None, total=page.total)
+                yield Page([Item(kind, record) for record in page.records], cursor=None, total=page.total)
 
     def _prepare_locks(self, records: list) -> None:
         """What map() needs to know about a page of locks: places' locations, known lock ids."""
-        ids = [str(r.get("id")) for r in records if isinstance(r, dict)]
+        ids = [lock.id for lock in records if lock.id]
         self.known_locks = set(Door.objects.filter(kisi_lock_id__in=ids)
                                .values_list("kisi_lock_id", flat=True))
         self.places = {kisi_id: (name, location_id) for kisi_id, name, location_id in
                        KisiPlace.objects.values_list("kisi_id", "name", "location_id")}
 
     def map(self, item: Item):
-        raw = item.raw
-        if not isinstance(raw, dict) or raw.get("id") in (None, ""):
-            raise BadRecord(f"The {item.kind} has no id.", payload=raw if isinstance(raw, dict) else str(raw))
-        kisi_id = str(raw["id"])
+        record = item.record
+        kisi_id = record_id(item.kind, record)
         if item.kind == "place":
-            return DoorPlaceRecord(kisi_id=kisi_id, name=_name(raw),
-                                   time_zone=str(raw.get("time_zone") or ""))
+            return place_record(record)
         if item.kind == "group":
-            place = raw.get("place_id")
-            return DoorGroupRecord(kisi_id=kisi_id, name=_name(raw),
-                                   description=str(raw.get("description") or ""),
-                                   place_kisi_id=str(place) if place not in (None, "") else None)
-        place = str(raw.get("place_id") or "")
+            return group_record(record)
+        # A new lock becomes a door only at a place mapped to a location (a door has one).
+        place, raw = record.place_id, record.payload
         name, location_id = self.places.get(place, (None, None))
         if kisi_id not in self.known_locks:
             if name is None:
@@ -96,9 +70,7 @@ class DoorsSync(SyncJob):
                     f"The lock's place '{name}' is not mapped to a location, so the lock cannot become "
                     "a door. Map the place under Kisi places, then sync doors again.",
                     payload=raw, key=f"lock-{kisi_id}")
-        return DoorLockRecord(lock_id=kisi_id, title=_name(raw), place_kisi_id=place,
-                              latitude=_coordinate(raw.get("latitude")),
-                              longitude=_coordinate(raw.get("longitude")), online=_online(raw))
+        return lock_record(record)
 
     def apply(self, records) -> Counts:
         if not records:

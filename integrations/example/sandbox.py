@@ -1,4 +1,8 @@
-"""The example vendor's fake: members with a change sequence, paged, with faults."""
+"""The example vendor's fake: members with a change sequence, paged, with faults.
+
+A sandbox implements just enough of the vendor's API, with the same URLs and bodies, for the
+connector to run against it: under `responses` in tests, over HTTP with `manage.py sandbox
+example --port N`. Faults (errors, slowness, malformed records) are injected by tests."""
 
 import hashlib
 import hmac
