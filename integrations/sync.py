@@ -3,7 +3,9 @@ transaction per page; one run at a time per sync, claimed atomically.
 
 A connector's sync is a `SyncJob`: `pages(cursor)` yields `Page`s from the vendor,
 `map(raw)` turns one vendor record into a neutral record (or raises BadRecord),
-`apply(records)` writes a page through the upsert services and returns `Counts`.
+`apply(records)` writes a page through the upsert services and returns `Counts`, whose
+`changed_clients` (the clients whose access may have changed) the engine hands to the
+door systems (integrations.reactions) once the page is committed.
 """
 
 import logging
@@ -42,14 +44,22 @@ class Page:
 
 @dataclass
 class Counts:
+    """What a page did: the run's counters (COUNTERS, added to its SyncRun) and the
+    clients whose access may have changed (the door systems are woken for them)."""
+
     created: int = 0
     updated: int = 0
     unchanged: int = 0
     skipped: int = 0
     failed: int = 0
+    changed_clients: set[int] = field(default_factory=set)
 
     def __add__(self, other: "Counts") -> "Counts":
-        return Counts(**{k: getattr(self, k) + getattr(other, k) for k in self.__dataclass_fields__})
+        return Counts(**{k: getattr(self, k) + getattr(other, k) for k in COUNTERS},
+                      changed_clients=self.changed_clients | other.changed_clients)
+
+
+COUNTERS = ("created", "updated", "unchanged", "skipped", "failed")  # Counts' SyncRun columns
 
 
 @dataclass
@@ -60,9 +70,6 @@ class SyncJob(ABC):
     options: dict = field(default_factory=dict)
     name: str = ""
     fresh_start: bool = False  # ignore the stored cursor (initial syncs)
-    # Clients whose access may have changed; apply() adds UpsertResult.changed_client_ids
-    # here and the engine wakes the door systems for them (integrations.reactions).
-    changed_clients: set[int] = field(default_factory=set)
 
     @classmethod
     def starts_fresh(cls, options: dict) -> bool:
@@ -86,10 +93,12 @@ class SyncJob(ABC):
 
     @abstractmethod
     def apply(self, records: list) -> Counts:
-        """Write one page of mapped records through the upsert services."""
+        """Write one page of mapped records through the upsert services; the Counts name
+        the clients whose access may have changed (UpsertResult.changed_client_ids)."""
 
-    def finish(self, run: SyncRun) -> None:  # noqa: B027 - optional hook, empty by default
-        """Called once after the last page (e.g. to write a report)."""
+    def finish(self, run: SyncRun) -> set[int] | None:  # noqa: B027 - optional hook, empty by default
+        """Called once after the last page (e.g. to write a report); returns the clients
+        whose access it changed, if any."""
 
 
 class SyncAlreadyRunning(Exception):
@@ -198,7 +207,7 @@ def sync_run(
             error="The worker running it stopped; this run's lease ran out.",
         )
     cursor = run.cursor_before
-    done = 0
+    done, changed = 0, set()
     try:
         for page in job.pages(cursor):
             good, keys, bad = [], [], []
@@ -221,14 +230,15 @@ def sync_run(
                     raise SyncAlreadyRunning("Another run took over this sync (lease expired).")
                 SyncRun.objects.filter(pk=run.pk).update(
                     pages=F("pages") + 1, cursor_after=page.cursor,
-                    **{k: F(k) + getattr(counts, k) for k in Counts.__dataclass_fields__},
+                    **{k: F(k) + getattr(counts, k) for k in COUNTERS},
                 )
+            changed |= counts.changed_clients  # committed with its page
             cursor = page.cursor
             done += len(page.records)
             if progress:
                 progress(done, page.total)
         run.refresh_from_db()
-        job.finish(run)
+        changed |= job.finish(run) or set()
         run.status, run.finished_at = SyncRun.Status.SUCCEEDED, timezone.now()
         run.cursor_after = cursor
         run.save()
@@ -243,7 +253,7 @@ def sync_run(
         raise
     finally:
         # Committed pages count even when a later page failed.
-        access_changed_notify(client_ids=job.changed_clients, origin=integration)
+        access_changed_notify(client_ids=changed, origin=integration)
     logger.info("integration=%s %s", integration.pk, run.summary())
     return run
 
@@ -274,5 +284,5 @@ def records_apply(*, job: SyncJob, raws: list) -> Counts:
     records = [job.map(raw) for raw in raws]
     with transaction.atomic():
         counts = job.apply(records)
-    access_changed_notify(client_ids=job.changed_clients, origin=job.connector.integration)
+    access_changed_notify(client_ids=counts.changed_clients, origin=job.connector.integration)
     return counts

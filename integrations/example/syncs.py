@@ -28,6 +28,6 @@ class MembersSync(SyncJob):
 
     def apply(self, records):
         result = clients_upsert(source=self.connector.integration.source, records=records)
-        self.changed_clients |= result.changed_client_ids  # wakes the door systems
         return Counts(created=result.created, updated=result.updated,
-                      unchanged=result.unchanged, skipped=result.skipped)
+                      unchanged=result.unchanged, skipped=result.skipped,
+                      changed_clients=result.changed_client_ids)  # wakes the door systems

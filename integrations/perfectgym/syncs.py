@@ -157,14 +157,16 @@ class PerfectGymSync(SyncJob):
             raise BadRecord(f"Member {member_id} is not a client and Perfect Gym did not return them "
                             "(deleted or unreadable).", key=key)
 
-    def members_add(self, member_ids: set[int]) -> None:
-        """Create the clients of fetched members this page needs (one upsert)."""
+    def members_add(self, member_ids: set[int]) -> set[int]:
+        """Create the clients of fetched members this page needs (one upsert); returns the
+        clients whose access changed."""
         new = [self.fetched[m] for m in member_ids if str(m) not in self.known and m in self.fetched]
-        if new:
-            result = clients_upsert(source=self.source, records=new)
-            self.changed_clients |= result.changed_client_ids
-            self.clients_added += result.created
-            self.known.update(result.ids)
+        if not new:
+            return set()
+        result = clients_upsert(source=self.source, records=new)
+        self.clients_added += result.created
+        self.known.update(result.ids)
+        return set(result.changed_client_ids)
 
     def statistics_keep(self, written: int, models: list) -> None:
         """After the first thousands of rows of a load, let PostgreSQL plan for a full table."""
@@ -223,10 +225,9 @@ class MembersSync(PerfectGymSync):
         commit_unflushed()
         live = [r for r in records if isinstance(r, ClientRecord)]
         result = clients_upsert(source=self.source, records=live)
-        self.changed_clients |= result.changed_client_ids
         self.statistics_keep(result.created + result.updated, [Client, ClientIdentity])
         return Counts(created=result.created, updated=result.updated, unchanged=result.unchanged,
-                      skipped=result.skipped + len(records) - len(live))
+                      skipped=result.skipped + len(records) - len(live), changed_clients=result.changed_client_ids)
 
 
 class HoldingsSync(PerfectGymSync):
@@ -267,12 +268,11 @@ class HoldingsSync(PerfectGymSync):
         commit_unflushed()
         holdings = [r for r in records if isinstance(r, Holding)]
         live = [h for h in holdings if not h.deleted]
-        self.members_add({h.member_id for h in live})
+        changed = self.members_add({h.member_id for h in live})
         # Without a package, or at a club no location carries yet: the back-fill keeps them.
         waiting = [self._waiting(h) for h in live if self._waits(h)]
         placed = pending_records_replace(integration=self.connector.integration, waiting=waiting,
                                          references=[h.alt_id for h in holdings])
-        self.changed_clients |= placed.changed_client_ids
         writes = [self._record(h) for h in live if not self._waits(h)]
         gone = [h.alt_id for h in holdings if h.deleted]
         if gone:  # a deleted contract expires the client package it made, if any
@@ -281,10 +281,10 @@ class HoldingsSync(PerfectGymSync):
                            "alt_id", "client_id", "package_id", "start", "end", "location_id", "tier_id",
                            "credits_remaining")]
         result = client_packages_upsert(source=self.source, records=writes)
-        self.changed_clients |= result.changed_client_ids
         self.statistics_keep(result.created + result.updated, [ClientPackage])
         return Counts(created=result.created, updated=result.updated, unchanged=result.unchanged,
-                      skipped=len(records) - len(writes))
+                      skipped=len(records) - len(writes),
+                      changed_clients=changed | placed.changed_client_ids | result.changed_client_ids)
 
     def _waits(self, holding: Holding) -> bool:
         return holding.package_alt_id not in self.packages or (
@@ -348,11 +348,11 @@ class VisitsSync(PerfectGymSync):
     def apply(self, records):
         commit_unflushed()
         visits = [r for r in records if isinstance(r, Visit)]
-        self.members_add({v.member_id for v in visits})
+        changed = self.members_add({v.member_id for v in visits})
         entries = [DoorEntry(client_id=self.known[str(v.member_id)], door=self.clubs.doors[v.club_id],
                              accessed_at=v.entered_at, granted=True, source_ref=v.ref) for v in visits]
         created = door_accesses_record(source=self.source, integration_id=self.connector.integration.pk,
                                        entries=entries, before_start=self.before_start) if entries else []
         self.statistics_keep(len(created), [DoorAccess])
         return Counts(created=len(created), unchanged=len(entries) - len(created),
-                      skipped=len(records) - len(entries))
+                      skipped=len(records) - len(entries), changed_clients=changed)

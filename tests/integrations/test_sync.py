@@ -3,8 +3,10 @@
 import pytest
 
 from clients.models import Client
-from integrations.models import SyncIssue, SyncRun, SyncState
-from integrations.sync import sync_run
+from integrations import sync
+from integrations.connectors import Connector, SyncSpec
+from integrations.models import Integration, SyncIssue, SyncRun, SyncState
+from integrations.sync import Counts, Page, SyncJob, records_apply, sync_run
 
 pytestmark = pytest.mark.django_db
 
@@ -112,3 +114,65 @@ def test_bad_credentials_fail_the_run_without_showing_the_key(sandbox, integrati
     run = run_members(integration)
     assert run.status == SyncRun.Status.FAILED
     assert "AuthError" in run.error and "wrong-key-secret-99" not in run.error
+
+
+# The engine's shared steps, with a tiny job: options["pages"] are its vendor pages of
+# client ids; apply says each one changed.
+CALLS: list = []
+
+
+class TinyJob(SyncJob):
+    def pages(self, cursor):
+        for number, records in enumerate(self.options["pages"], start=1):
+            CALLS.append(("page", number))
+            yield Page(list(records), cursor=number, total=number * 10)
+
+    def map(self, raw):
+        CALLS.append(("map", raw))
+        return raw
+
+    def apply(self, records):
+        CALLS.append(("apply", list(records)))
+        return Counts(created=len(records), changed_clients=set(records))
+
+
+class Tiny(Connector):
+    kind = "tinyengine"
+    label = "Tiny engine test vendor"
+    syncs = [SyncSpec("tiny", "Tiny", job=TinyJob, default_minutes=1)]
+
+
+@pytest.fixture
+def tiny(settings, monkeypatch):
+    settings.INTEGRATION_CONNECTORS = [*settings.INTEGRATION_CONNECTORS, "tests.integrations.test_sync.Tiny"]
+    CALLS.clear()
+    return Integration.objects.create(kind="tinyengine", name="Tiny")
+
+
+@pytest.fixture
+def woken(monkeypatch):
+    """The client ids each access_changed_notify call of the engine was given."""
+    calls = []
+    monkeypatch.setattr(sync, "access_changed_notify", lambda *, client_ids, origin: calls.append(set(client_ids)))
+    return calls
+
+
+def tiny_run(integration, pages):
+    return sync_run(integration=integration, sync_name="tiny", options={"pages": pages})
+
+
+def test_the_clients_apply_returns_wake_the_door_systems_once_per_run(tiny, woken):
+    run = tiny_run(tiny, [[1, 2], [3], [2, 4]])
+    assert woken == [{1, 2, 3, 4}]
+    assert (run.created, run.pages) == (5, 3)
+
+
+def test_counts_add_up_and_join_their_changed_clients():
+    total = Counts(created=1, changed_clients={1}) + Counts(updated=2, changed_clients={2})
+    assert (total.created, total.updated, total.changed_clients) == (1, 2, {1, 2})
+
+
+def test_records_apply_wakes_the_door_systems_for_what_apply_changed(tiny, woken):
+    job = Tiny(tiny).sync_job("tiny", {})
+    counts = records_apply(job=job, raws=[7, 8])
+    assert (counts.created, woken) == (2, [{7, 8}])
