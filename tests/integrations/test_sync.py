@@ -127,6 +127,9 @@ class TinyJob(SyncJob):
             CALLS.append(("page", number))
             yield Page(list(records), cursor=number, total=number * 10)
 
+    def prepare(self, raws):
+        CALLS.append(("prepare", list(raws)))
+
     def map(self, raw):
         CALLS.append(("map", raw))
         return raw
@@ -136,10 +139,15 @@ class TinyJob(SyncJob):
         return Counts(created=len(records), changed_clients=set(records))
 
 
+class MergedJob(TinyJob):
+    page_rows = 3
+
+
 class Tiny(Connector):
     kind = "tinyengine"
     label = "Tiny engine test vendor"
-    syncs = [SyncSpec("tiny", "Tiny", job=TinyJob, default_minutes=1)]
+    syncs = [SyncSpec("tiny", "Tiny", job=TinyJob, default_minutes=1),
+             SyncSpec("merged", "Merged", job=MergedJob, default_minutes=1)]
 
 
 @pytest.fixture
@@ -176,3 +184,24 @@ def test_records_apply_wakes_the_door_systems_for_what_apply_changed(tiny, woken
     job = Tiny(tiny).sync_job("tiny", {})
     counts = records_apply(job=job, raws=[7, 8])
     assert (counts.created, woken) == (2, [{7, 8}])
+
+
+def test_prepare_reads_each_page_once_before_it_is_mapped(tiny, woken):
+    tiny_run(tiny, [[1, 2], [3]])
+    assert CALLS == [("page", 1), ("prepare", [1, 2]), ("map", 1), ("map", 2), ("apply", [1, 2]),
+                     ("page", 2), ("prepare", [3]), ("map", 3), ("apply", [3])]
+
+
+def test_records_apply_prepares_the_records_before_mapping_them(tiny, woken):
+    records_apply(job=Tiny(tiny).sync_job("tiny", {}), raws=[7])
+    assert CALLS == [("prepare", [7]), ("map", 7), ("apply", [7])]
+
+
+def test_pages_merge_up_to_page_rows_with_the_last_cursor(tiny, woken):
+    progress = []
+    run = sync_run(integration=tiny, sync_name="merged", options={"pages": [[1, 2], [3], [4], [5, 6, 7], [8]]},
+                   progress=lambda done, total: progress.append((done, total)))
+    assert [c[1] for c in CALLS if c[0] == "apply"] == [[1, 2, 3], [4, 5, 6, 7], [8]]
+    assert (run.pages, run.created, run.cursor_after) == (3, 8, 5)
+    assert SyncState.objects.get(integration=tiny, sync_name="merged").cursor == 5
+    assert progress == [(3, 20), (7, 40), (8, 50)]
