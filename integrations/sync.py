@@ -20,6 +20,7 @@ from django.db import DatabaseError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from clients.bulk import commit_unflushed
 from integrations.connectors import connector_for
 from integrations.errors import BadRecord, VendorError
 from integrations.models import Integration, SyncIssue, SyncRun, SyncState
@@ -245,6 +246,7 @@ def sync_run(
                 except BadRecord as error:
                     bad.append(BadRecord(error.reason, key=error.key or key, payload=error.payload or raw))
             with transaction.atomic():
+                commit_unflushed()  # safe: the page commits with its cursor (clients.bulk)
                 counts, refused = _apply_page(job, good, keys)
                 bad += refused
                 _issues_record(integration, run, job, bad)

@@ -13,7 +13,7 @@ from datetime import timedelta
 from accessctl.models import DoorAccess
 from accessctl.services import DoorEntry, door_accesses_record
 from clients import lookups  # noqa: F401 - registers field__any (one array parameter)
-from clients.bulk import commit_unflushed, tables_analyze
+from clients.bulk import tables_analyze
 from clients.models import Client, ClientIdentity, IdentityType
 from clients.records import ClientRecord
 from clients.services import clients_upsert
@@ -217,7 +217,6 @@ class MembersSync(PerfectGymSync):
         return record
 
     def apply(self, records):
-        commit_unflushed()
         live = [r for r in records if isinstance(r, ClientRecord)]
         result = clients_upsert(source=self.source, records=live)
         self.statistics_keep(result.created + result.updated, [Client, ClientIdentity])
@@ -260,7 +259,6 @@ class HoldingsSync(PerfectGymSync):
         return holding
 
     def apply(self, records):
-        commit_unflushed()
         holdings = [r for r in records if isinstance(r, Holding)]
         live = [h for h in holdings if not h.deleted]
         changed = self.members_add({h.member_id for h in live})
@@ -341,7 +339,6 @@ class VisitsSync(PerfectGymSync):
         return visit
 
     def apply(self, records):
-        commit_unflushed()
         visits = [r for r in records if isinstance(r, Visit)]
         changed = self.members_add({v.member_id for v in visits})
         entries = [DoorEntry(client_id=self.known[str(v.member_id)], door=self.clubs.doors[v.club_id],

@@ -1,6 +1,7 @@
 """The sync engine against the example vendor: create, update, skip, issues, faults, resume."""
 
 import pytest
+from django.db import connection
 
 from clients.models import Client
 from integrations import sync
@@ -143,11 +144,20 @@ class MergedJob(TinyJob):
     page_rows = 3
 
 
+class SettingJob(TinyJob):
+    def apply(self, records):
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW synchronous_commit")
+            CALLS.append(("synchronous_commit", cursor.fetchone()[0]))
+        return super().apply(records)
+
+
 class Tiny(Connector):
     kind = "tinyengine"
     label = "Tiny engine test vendor"
     syncs = [SyncSpec("tiny", "Tiny", job=TinyJob, default_minutes=1),
-             SyncSpec("merged", "Merged", job=MergedJob, default_minutes=1)]
+             SyncSpec("merged", "Merged", job=MergedJob, default_minutes=1),
+             SyncSpec("setting", "Setting", job=SettingJob, default_minutes=1)]
 
 
 @pytest.fixture
@@ -205,3 +215,9 @@ def test_pages_merge_up_to_page_rows_with_the_last_cursor(tiny, woken):
     assert (run.pages, run.created, run.cursor_after) == (3, 8, 5)
     assert SyncState.objects.get(integration=tiny, sync_name="merged").cursor == 5
     assert progress == [(3, 20), (7, 40), (8, 50)]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="synchronous_commit is PostgreSQL's")
+def test_every_page_commits_without_waiting_for_its_wal_flush(tiny, woken):
+    sync_run(integration=tiny, sync_name="setting", options={"pages": [[1], [2]]})
+    assert [c[1] for c in CALLS if c[0] == "synchronous_commit"] == ["off", "off"]
