@@ -20,13 +20,14 @@ from django.db import DatabaseError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from clients.bulk import commit_unflushed
+from clients.bulk import commit_unflushed, tables_analyze
 from integrations.connectors import connector_for
 from integrations.errors import BadRecord, VendorError
 from integrations.models import Integration, SyncIssue, SyncRun, SyncState
 from integrations.reactions import access_changed_notify
 
 logger = logging.getLogger("gatehouse.sync")
+ANALYZE_AT = (1_000, 10_000)  # rows one run has written: refresh the planner's statistics
 
 
 def _lease() -> timedelta:
@@ -74,6 +75,9 @@ class SyncJob(ABC):
     # Merge consecutive vendor pages until at least this many records (or the end) are
     # written in one transaction: the per-commit work then costs less per record.
     page_rows: ClassVar[int | None] = None
+    # The models apply() bulk-writes: once a run has written ANALYZE_AT rows, PostgreSQL's
+    # statistics of their tables are refreshed, so a load is planned for a full table.
+    written_models: ClassVar[tuple] = ()
 
     @classmethod
     def starts_fresh(cls, options: dict) -> bool:
@@ -233,7 +237,7 @@ def sync_run(
             error="The worker running it stopped; this run's lease ran out.",
         )
     cursor = run.cursor_before
-    done, changed = 0, set()
+    done, changed, written = 0, set(), 0
     try:
         for page in _pages_merged(job, cursor):
             job.prepare(page.records)
@@ -248,6 +252,9 @@ def sync_run(
             with transaction.atomic():
                 commit_unflushed()  # safe: the page commits with its cursor (clients.bulk)
                 counts, refused = _apply_page(job, good, keys)
+                before, written = written, written + counts.created + counts.updated
+                if job.written_models and any(before < mark <= written for mark in ANALYZE_AT):
+                    tables_analyze(models=job.written_models)
                 bad += refused
                 _issues_record(integration, run, job, bad)
                 counts.failed += len(bad)

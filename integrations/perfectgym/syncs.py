@@ -13,7 +13,6 @@ from datetime import timedelta
 from accessctl.models import DoorAccess
 from accessctl.services import DoorEntry, door_accesses_record
 from clients import lookups  # noqa: F401 - registers field__any (one array parameter)
-from clients.bulk import tables_analyze
 from clients.models import Client, ClientIdentity, IdentityType
 from clients.records import ClientRecord
 from clients.services import clients_upsert
@@ -39,7 +38,6 @@ from packages.services import client_packages_upsert
 # Vendor pages (500 rows) are written four to a transaction (SyncJob.page_rows): the
 # per-commit work (look-ups, cursor, counters, the commit itself) then costs a quarter as much per row.
 ROWS_PER_COMMIT = 2_000
-ANALYZE_AT = (1_000, 10_000)  # rows one run has written: refresh the planner's statistics
 NO_CLUBS = "No location has a Perfect Gym club number yet: enter it in each Location's Integrations section."
 
 
@@ -80,7 +78,6 @@ class PerfectGymSync(SyncJob):
         self.outside: Counter = Counter()  # club id -> rows of clubs on no location
         self.clients_added = 0
         self.high_water: int | None = None
-        self.written = 0
         self.known: dict[str, int] = {}  # member id -> client id, for the current page
         self.fetched: dict[int, ClientRecord] = {}  # members fetched for the current page
 
@@ -163,12 +160,6 @@ class PerfectGymSync(SyncJob):
         self.known.update(result.ids)
         return set(result.changed_client_ids)
 
-    def statistics_keep(self, written: int, models: list) -> None:
-        """After the first thousands of rows of a load, let PostgreSQL plan for a full table."""
-        before, self.written = self.written, self.written + written
-        if any(before < mark <= self.written for mark in ANALYZE_AT):
-            tables_analyze(models=models)
-
     # the report -------------------------------------------------------------------
     def finish(self, run) -> None:
         lines = [f"{alt_id}: {n} {self.noun} without a package" for alt_id, n in sorted(self.unmatched.items())]
@@ -196,6 +187,7 @@ class MembersSync(PerfectGymSync):
     """Members -> clients (deleted members are deleted recoverably, so inactive)."""
 
     entity_set, noun = "Members", "members"
+    written_models = (Client, ClientIdentity)
 
     def server_filter(self) -> str:
         if self.initial:
@@ -219,7 +211,6 @@ class MembersSync(PerfectGymSync):
     def apply(self, records):
         live = [r for r in records if isinstance(r, ClientRecord)]
         result = clients_upsert(source=self.source, records=live)
-        self.statistics_keep(result.created + result.updated, [Client, ClientIdentity])
         return Counts(created=result.created, updated=result.updated, unchanged=result.unchanged,
                       skipped=result.skipped + len(records) - len(live), changed_clients=result.changed_client_ids)
 
@@ -228,6 +219,7 @@ class HoldingsSync(PerfectGymSync):
     """Contracts or member products -> client packages, matched to packages by alt id."""
 
     holding_of = staticmethod(contract_holding)  # the row -> Holding mapping
+    written_models = (ClientPackage,)
     package_field, package_prefix = "paymentPlanId", "payment_plan_"
 
     def start(self):
@@ -274,7 +266,6 @@ class HoldingsSync(PerfectGymSync):
                            "alt_id", "client_id", "package_id", "start", "end", "location_id", "tier_id",
                            "credits_remaining")]
         result = client_packages_upsert(source=self.source, records=writes)
-        self.statistics_keep(result.created + result.updated, [ClientPackage])
         return Counts(created=result.created, updated=result.updated, unchanged=result.unchanged,
                       skipped=len(records) - len(writes),
                       changed_clients=changed | placed.changed_client_ids | result.changed_client_ids)
@@ -316,6 +307,7 @@ class VisitsSync(PerfectGymSync):
     """MemberClubVisits -> door accesses at the club's door, marking nearby bookings attended."""
 
     entity_set, noun = "MemberClubVisits", "visits"
+    written_models = (DoorAccess,)
 
     def start(self):
         super().start()
@@ -345,6 +337,5 @@ class VisitsSync(PerfectGymSync):
                              accessed_at=v.entered_at, granted=True, source_ref=v.ref) for v in visits]
         created = door_accesses_record(source=self.source, integration_id=self.connector.integration.pk,
                                        entries=entries, before_start=self.before_start) if entries else []
-        self.statistics_keep(len(created), [DoorAccess])
         return Counts(created=len(created), unchanged=len(entries) - len(created),
                       skipped=len(records) - len(entries), changed_clients=changed)

@@ -221,3 +221,11 @@ def test_pages_merge_up_to_page_rows_with_the_last_cursor(tiny, woken):
 def test_every_page_commits_without_waiting_for_its_wal_flush(tiny, woken):
     sync_run(integration=tiny, sync_name="setting", options={"pages": [[1], [2]]})
     assert [c[1] for c in CALLS if c[0] == "synchronous_commit"] == ["off", "off"]
+
+
+def test_a_run_refreshes_the_statistics_of_what_it_wrote_as_it_grows(sandbox, integration, monkeypatch):
+    analyzed = []
+    monkeypatch.setattr(sync, "ANALYZE_AT", (2, 4))
+    monkeypatch.setattr(sync, "tables_analyze", lambda *, models: analyzed.append([m.__name__ for m in models]))
+    run_members(integration, limit=1)  # five members, one a page
+    assert analyzed == [["Client", "ClientIdentity"]] * 2  # at 2 and at 4 clients written
