@@ -3,7 +3,9 @@ transaction per page; one run at a time per sync, claimed atomically.
 
 A connector's sync is a `SyncJob`: `pages(cursor)` yields `Page`s from the vendor,
 `map(raw)` turns one vendor record into a neutral record (or raises BadRecord),
-`apply(records)` writes a page through the upsert services and returns `Counts`.
+`apply(records)` writes a page through the upsert services and returns `Counts`, whose
+`changed_clients` (the clients whose access may have changed) the engine hands to the
+door systems (integrations.reactions) once the page is committed.
 """
 
 import logging
@@ -11,19 +13,21 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field, is_dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from clients.bulk import commit_unflushed, tables_analyze
 from integrations.connectors import connector_for
 from integrations.errors import BadRecord, VendorError
 from integrations.models import Integration, SyncIssue, SyncRun, SyncState
 from integrations.reactions import access_changed_notify
 
 logger = logging.getLogger("gatehouse.sync")
+ANALYZE_AT = (1_000, 10_000)  # rows one run has written: refresh the planner's statistics
 
 
 def _lease() -> timedelta:
@@ -42,14 +46,22 @@ class Page:
 
 @dataclass
 class Counts:
+    """What a page did: the run's counters (COUNTERS, added to its SyncRun) and the
+    clients whose access may have changed (the door systems are woken for them)."""
+
     created: int = 0
     updated: int = 0
     unchanged: int = 0
     skipped: int = 0
     failed: int = 0
+    changed_clients: set[int] = field(default_factory=set)
 
     def __add__(self, other: "Counts") -> "Counts":
-        return Counts(**{k: getattr(self, k) + getattr(other, k) for k in self.__dataclass_fields__})
+        return Counts(**{k: getattr(self, k) + getattr(other, k) for k in COUNTERS},
+                      changed_clients=self.changed_clients | other.changed_clients)
+
+
+COUNTERS = ("created", "updated", "unchanged", "skipped", "failed")  # Counts' SyncRun columns
 
 
 @dataclass
@@ -60,9 +72,12 @@ class SyncJob(ABC):
     options: dict = field(default_factory=dict)
     name: str = ""
     fresh_start: bool = False  # ignore the stored cursor (initial syncs)
-    # Clients whose access may have changed; apply() adds UpsertResult.changed_client_ids
-    # here and the engine wakes the door systems for them (integrations.reactions).
-    changed_clients: set[int] = field(default_factory=set)
+    # Merge consecutive vendor pages until at least this many records (or the end) are
+    # written in one transaction: the per-commit work then costs less per record.
+    page_rows: ClassVar[int | None] = None
+    # The models apply() bulk-writes: once a run has written ANALYZE_AT rows, PostgreSQL's
+    # statistics of their tables are refreshed, so a load is planned for a full table.
+    written_models: ClassVar[tuple] = ()
 
     @classmethod
     def starts_fresh(cls, options: dict) -> bool:
@@ -78,6 +93,10 @@ class SyncJob(ABC):
     def pages(self, cursor) -> Iterator[Page]:
         """Yield pages from the vendor, starting after `cursor` (None: the beginning)."""
 
+    def prepare(self, raws: list) -> None:  # noqa: B027 - optional hook, empty by default
+        """Read what mapping this page's records needs (e.g. the members they refer to),
+        once per page, before map() runs on them."""
+
     def map(self, raw):
         return raw
 
@@ -86,10 +105,12 @@ class SyncJob(ABC):
 
     @abstractmethod
     def apply(self, records: list) -> Counts:
-        """Write one page of mapped records through the upsert services."""
+        """Write one page of mapped records through the upsert services; the Counts name
+        the clients whose access may have changed (UpsertResult.changed_client_ids)."""
 
-    def finish(self, run: SyncRun) -> None:  # noqa: B027 - optional hook, empty by default
-        """Called once after the last page (e.g. to write a report)."""
+    def finish(self, run: SyncRun) -> set[int] | None:  # noqa: B027 - optional hook, empty by default
+        """Called once after the last page (e.g. to write a report); returns the clients
+        whose access it changed, if any."""
 
 
 class SyncAlreadyRunning(Exception):
@@ -138,6 +159,24 @@ def _issues_record(integration, run, job, bad: list[BadRecord]) -> None:
             seen.append(issue)
     SyncIssue.objects.bulk_create(fresh)
     SyncIssue.objects.bulk_update(seen, ["run", "payload", "last_seen_at", "occurrences"])
+
+
+def _pages_merged(job: SyncJob, cursor) -> Iterator[Page]:
+    """The job's pages, consecutive ones merged up to job.page_rows records; a merged
+    page's cursor is its last page's, its total the last one known."""
+    if not job.page_rows:
+        yield from job.pages(cursor)
+        return
+    records, total = [], None
+    for page in job.pages(cursor):
+        records += page.records
+        total = page.total if page.total is not None else total
+        if len(records) >= job.page_rows:
+            yield Page(records, cursor=page.cursor, total=total)
+            records = []
+        cursor = page.cursor
+    if records:
+        yield Page(records, cursor=cursor, total=total)
 
 
 def _apply_page(job: SyncJob, records: list, keys: list[str]) -> tuple[Counts, list[BadRecord]]:
@@ -198,9 +237,10 @@ def sync_run(
             error="The worker running it stopped; this run's lease ran out.",
         )
     cursor = run.cursor_before
-    done = 0
+    done, changed, written = 0, set(), 0
     try:
-        for page in job.pages(cursor):
+        for page in _pages_merged(job, cursor):
+            job.prepare(page.records)
             good, keys, bad = [], [], []
             for raw in page.records:
                 key = job.record_key(raw)
@@ -210,7 +250,11 @@ def sync_run(
                 except BadRecord as error:
                     bad.append(BadRecord(error.reason, key=error.key or key, payload=error.payload or raw))
             with transaction.atomic():
+                commit_unflushed()  # safe: the page commits with its cursor (clients.bulk)
                 counts, refused = _apply_page(job, good, keys)
+                before, written = written, written + counts.created + counts.updated
+                if job.written_models and any(before < mark <= written for mark in ANALYZE_AT):
+                    tables_analyze(models=job.written_models)
                 bad += refused
                 _issues_record(integration, run, job, bad)
                 counts.failed += len(bad)
@@ -221,14 +265,15 @@ def sync_run(
                     raise SyncAlreadyRunning("Another run took over this sync (lease expired).")
                 SyncRun.objects.filter(pk=run.pk).update(
                     pages=F("pages") + 1, cursor_after=page.cursor,
-                    **{k: F(k) + getattr(counts, k) for k in Counts.__dataclass_fields__},
+                    **{k: F(k) + getattr(counts, k) for k in COUNTERS},
                 )
+            changed |= counts.changed_clients  # committed with its page
             cursor = page.cursor
             done += len(page.records)
             if progress:
                 progress(done, page.total)
         run.refresh_from_db()
-        job.finish(run)
+        changed |= job.finish(run) or set()
         run.status, run.finished_at = SyncRun.Status.SUCCEEDED, timezone.now()
         run.cursor_after = cursor
         run.save()
@@ -243,7 +288,7 @@ def sync_run(
         raise
     finally:
         # Committed pages count even when a later page failed.
-        access_changed_notify(client_ids=job.changed_clients, origin=integration)
+        access_changed_notify(client_ids=changed, origin=integration)
     logger.info("integration=%s %s", integration.pk, run.summary())
     return run
 
@@ -271,8 +316,9 @@ def records_apply(*, job: SyncJob, raws: list) -> Counts:
 
     A bad record raises BadRecord; door systems are woken for the clients that changed.
     """
+    job.prepare(raws)
     records = [job.map(raw) for raw in raws]
     with transaction.atomic():
         counts = job.apply(records)
-    access_changed_notify(client_ids=job.changed_clients, origin=job.connector.integration)
+    access_changed_notify(client_ids=counts.changed_clients, origin=job.connector.integration)
     return counts

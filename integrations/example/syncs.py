@@ -5,6 +5,7 @@ record, and apply(records) once per page in one transaction, then saves the page
 A connector's SyncSpec names the job class; the engine builds it.
 """
 
+from clients.models import Client, ClientIdentity
 from clients.services import clients_upsert
 from integrations.example.client import Member
 from integrations.example.mapping import member_record
@@ -13,6 +14,8 @@ from integrations.sync import Counts, Page, SyncJob
 
 class MembersSync(SyncJob):
     """Members changed since the last run, by the vendor's change sequence number."""
+
+    written_models = (Client, ClientIdentity)  # their statistics are refreshed as a load grows
 
     def pages(self, cursor):
         client = self.connector.client()
@@ -28,6 +31,6 @@ class MembersSync(SyncJob):
 
     def apply(self, records):
         result = clients_upsert(source=self.connector.integration.source, records=records)
-        self.changed_clients |= result.changed_client_ids  # wakes the door systems
         return Counts(created=result.created, updated=result.updated,
-                      unchanged=result.unchanged, skipped=result.skipped)
+                      unchanged=result.unchanged, skipped=result.skipped,
+                      changed_clients=result.changed_client_ids)  # wakes the door systems

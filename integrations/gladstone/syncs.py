@@ -208,7 +208,6 @@ class MembersSync(SyncJob):
         # Under the minimum age: not created, but an existing client is kept up to date.
         kept = [u for u in records if not u.under_age or u.client.external_id in known_young]
         result = clients_upsert(source=source, records=[u.client for u in kept], create_inactive=False)
-        self.changed_clients |= result.changed_client_ids
         packages, waiting = [], []
         for update in kept:
             client_id = result.ids.get(update.client.external_id)
@@ -224,13 +223,11 @@ class MembersSync(SyncJob):
                 else:
                     packages.append(sub.record(client_id=client_id, now=self.now))
         held = client_packages_upsert(source=source, records=packages)
-        self.changed_clients |= held.changed_client_ids
         # What this page read replaces what was waiting for these members.
         placed = pending_records_replace(
             integration=self.connector.integration, waiting=waiting,
             client_ids=[result.ids[u.client.external_id] for u in records if u.client.external_id in result.ids],
         )
-        self.changed_clients |= placed.changed_client_ids
         self.tally.created += held.created
         self.tally.updated += held.updated
         self.tally.unchanged += held.unchanged
@@ -240,6 +237,7 @@ class MembersSync(SyncJob):
             updated=result.updated,
             unchanged=result.unchanged,
             skipped=result.skipped + len(records) - len(kept),
+            changed_clients=result.changed_client_ids | held.changed_client_ids | placed.changed_client_ids,
         )
 
     def finish(self, run) -> None:

@@ -11,7 +11,7 @@ import time
 import zoneinfo
 from collections import defaultdict
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import cached_property
 from typing import Any
@@ -77,10 +77,12 @@ def pages_walk(fetch: Callable[[int], ListPage], first: int = 1) -> Iterator[tup
         number = following
 
 
+@dataclass
 class GlofoxJob(SyncJob):
     """What the Glofox syncs share: configurations, the client, mapping rows."""
 
     reads_all_on_initial = False  # whether an initial sync starts its branches afresh
+    healed: set[int] = field(default_factory=set)  # clients whose access rules_heal changed, not yet reported
 
     @classmethod
     def starts_fresh(cls, options: dict) -> bool:
@@ -149,7 +151,14 @@ class GlofoxJob(SyncJob):
         members = [r for r in records if isinstance(r, MemberMapped)]
         bookings = [r for r in records if isinstance(r, BookingMapped)]
         counts = self.members_write(members) if members else Counts()
-        return counts + self.bookings_write(bookings) if bookings else counts
+        counts = counts + self.bookings_write(bookings) if bookings else counts
+        # Rules healed while the pages were read: their clients go with the next page.
+        counts.changed_clients |= self.healed
+        self.healed = set()
+        return counts
+
+    def finish(self, run) -> set[int]:
+        return self.healed  # healed rules no page took along
 
     # writers ----------------------------------------------------------------
     def members_write(self, rows: list[MemberMapped]) -> Counts:
@@ -166,7 +175,7 @@ class GlofoxJob(SyncJob):
             kind=r.membership.package_kind) for r in held}
         packages_create_missing(entries=list(entries.values()))
         package_ids = dict(Package.objects.filter(alt_id__in=entries).values_list("alt_id", "pk"))
-        self._booking_rules_extend(held, package_ids)
+        booked = self._booking_rules_extend(held, package_ids)
         credits = dict(ClientPackage.objects.filter(
             source=self.source, alt_id__in=[r.membership.alt_id for r in held],
         ).values_list("alt_id", "credits_remaining"))
@@ -178,22 +187,25 @@ class GlofoxJob(SyncJob):
             credits_remaining=r.credits if r.credits is not None else credits.get(r.membership.alt_id),
         ) for r in held])
         expired = self._older_packages_expire(rows, clients.ids, {r.membership.alt_id for r in held})
-        self.changed_clients |= clients.changed_client_ids | written.changed_client_ids | expired
         others = (written.changed_client_ids | expired) - clients.changed_client_ids
         updated = clients.updated + len(others)
         return Counts(created=clients.created, updated=updated, skipped=clients.skipped,
-                      unchanged=max(0, len(rows) - clients.created - updated - clients.skipped))
+                      unchanged=max(0, len(rows) - clients.created - updated - clients.skipped),
+                      changed_clients=clients.changed_client_ids | written.changed_client_ids | expired | booked)
 
-    def _booking_rules_extend(self, held: list[MemberMapped], package_ids: dict[str, int]) -> None:
-        """Credit packs and PAYG memberships seen on members join their branch's booking rule."""
+    def _booking_rules_extend(self, held: list[MemberMapped], package_ids: dict[str, int]) -> set[int]:
+        """Credit packs and PAYG memberships seen on members join their branch's booking rule;
+        returns the clients whose access changed."""
         wanted = defaultdict(set)
         for row in held:
             configuration = self.configurations[row.configuration_id]
             if configuration.bookings_enabled and row.membership.package_kind in BOOKED_KINDS:
                 wanted[configuration.pk].add(package_ids[row.membership.package_alt_id])
+        changed = set()
         for configuration_id, ids in wanted.items():
-            self.changed_clients |= configuration_booked_packages_add(
+            changed |= configuration_booked_packages_add(
                 configuration=self.configurations[configuration_id], package_ids=ids)
+        return changed
 
     def rules_heal(self, configuration: GlofoxConfiguration) -> None:
         """Set the access rules the configuration implies, as its save does, so a save made
@@ -205,7 +217,7 @@ class GlofoxJob(SyncJob):
             except VendorError as error:
                 logger.warning("integration=%s branch=%s catalogue unreadable, rules kept from what is known: %s",
                                self.connector.integration.pk, configuration.branch_id, error)
-        self.changed_clients |= configuration_rules_apply(configuration=configuration, memberships=memberships)
+        self.healed |= configuration_rules_apply(configuration=configuration, memberships=memberships)
 
     def _older_packages_expire(self, rows: list[MemberMapped], client_ids: dict[str, int],
                                current: set[str]) -> set[int]:
@@ -230,17 +242,17 @@ class GlofoxJob(SyncJob):
             source=self.source, external_id__in=sessions).values_list("external_id", "start", "end")}
         class_sessions_upsert(source=self.source, records=list(sessions.values()))
         moved = [ext for ext, s in sessions.items() if ext in before and before[ext] != (s.start, s.end)]
+        changed = set()
         if moved:
-            self.changed_clients |= set(Booking.objects.filter(
+            changed = set(Booking.objects.filter(
                 source=self.source, session__source=self.source, session__external_id__in=moved,
             ).values_list("client_id", flat=True))
         records = [BookingRecord(external_id=r.external_id, session_external_id=r.session_id,
                                  client_id=clients[r.member_id], status=r.status, attended=r.attended)
                    for r in rows if r.member_id in clients]
         result = bookings_upsert(source=self.source, records=records)
-        self.changed_clients |= result.changed_client_ids
         return Counts(created=result.created, updated=result.updated, unchanged=result.unchanged,
-                      skipped=len(rows) - len(records))
+                      skipped=len(rows) - len(records), changed_clients=changed | result.changed_client_ids)
 
 
 class MembersSync(GlofoxJob):

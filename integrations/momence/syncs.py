@@ -100,7 +100,6 @@ class MembersSync(MomenceJob):
 
     def apply(self, records):
         result = clients_upsert(source=self.source, records=[r.record for r in records])
-        self.changed_clients |= result.changed_client_ids
         seen_tags = {tag_id: name for r in records for tag_id, name in r.tags.items()}
         momence_tags_upsert(integration=self.integration, tags=seen_tags)
         tag_of = momence_tag_ids(integration=self.integration)
@@ -114,12 +113,12 @@ class MembersSync(MomenceJob):
                   for r in records if r.record.external_id in result.ids},
             managed=set(tag_of.values()), keep=keep, reason="Momence customer tags", source=self.source,
         )
-        self.changed_clients |= tagged
         momence_members_upsert(integration=self.integration, members={
             r.record.external_id: (result.ids[r.record.external_id], r.last_seen)
             for r in records if r.record.external_id in result.ids
         })
         counts = _counts(result)
+        counts.changed_clients = result.changed_client_ids | tagged
         retagged_only = len(tagged - result.changed_client_ids)  # a tag change updates the client too
         counts.updated += retagged_only
         counts.unchanged -= retagged_only
@@ -216,10 +215,10 @@ class BoughtMembershipsSync(MomenceJob):
         ).values_list("alt_id", flat=True)
         gone = [alt_id for alt_id in active if alt_id not in listed]
         expired = client_packages_expire(source=self.source, alt_ids=gone)
-        self.changed_clients |= result.changed_client_ids | expired | placed.changed_client_ids
         momence_members_checked(integration=self.integration,
                                 last_seen={member_id: last_seen for member_id, _, last_seen, _ in records})
         counts = _counts(result)
+        counts.changed_clients = result.changed_client_ids | expired | placed.changed_client_ids
         counts.updated += len(gone)
         counts.skipped += len(waiting)
         return counts
@@ -278,19 +277,19 @@ class WindowSync(MomenceJob):
                                client_id=clients[b.member_id], status=b.status, attended=b.attended)
                  for b in bookings if b.member_id in clients]
         result = bookings_upsert(source=self.source, records=known)
-        self.changed_clients |= result.changed_client_ids
         counts = _counts(sessions, result)
+        counts.changed_clients = set(result.changed_client_ids)
         counts.skipped += len(bookings) - len(known)  # members not synced yet: next run
         return counts
 
     def finish(self, run):
         if not getattr(self, "complete", False):
-            return
+            return set()
         gone = bookings_cancel_missing(source=self.source, prefix=self.prefix, start_from=self.span[0],
                                        start_until=self.span[1], seen=self.seen)
-        self.changed_clients |= gone
         if gone:
             run.report = f"Cancelled the bookings of {len(gone)} client(s) that Momence no longer lists."
+        return gone
 
 
 class SessionsSync(WindowSync):

@@ -127,7 +127,6 @@ class PerfectGymConnector(Connector):
             job = self.sync_job(sync_name, {})
             job.start()
             rows = job.client.rows(entity_set, filter=f"{field} eq {member_id}")
-            job.prepare(rows)
             records_apply(job=job, raws=rows)
 
     def catalogue(self) -> list[CatalogueEntry]:

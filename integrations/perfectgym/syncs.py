@@ -13,7 +13,6 @@ from datetime import timedelta
 from accessctl.models import DoorAccess
 from accessctl.services import DoorEntry, door_accesses_record
 from clients import lookups  # noqa: F401 - registers field__any (one array parameter)
-from clients.bulk import commit_unflushed, tables_analyze
 from clients.models import Client, ClientIdentity, IdentityType
 from clients.records import ClientRecord
 from clients.services import clients_upsert
@@ -36,10 +35,9 @@ from packages.models import ClientPackage, Package
 from packages.records import ClientPackageRecord
 from packages.services import client_packages_upsert
 
-# Vendor pages (500 rows) are written four to a transaction: the per-commit work (look-ups,
-# cursor, counters, the commit itself) then costs a quarter as much per row.
+# Vendor pages (500 rows) are written four to a transaction (SyncJob.page_rows): the
+# per-commit work (look-ups, cursor, counters, the commit itself) then costs a quarter as much per row.
 ROWS_PER_COMMIT = 2_000
-ANALYZE_AT = (1_000, 10_000)  # rows one run has written: refresh the planner's statistics
 NO_CLUBS = "No location has a Perfect Gym club number yet: enter it in each Location's Integrations section."
 
 
@@ -80,9 +78,12 @@ class PerfectGymSync(SyncJob):
         self.outside: Counter = Counter()  # club id -> rows of clubs on no location
         self.clients_added = 0
         self.high_water: int | None = None
-        self.written = 0
         self.known: dict[str, int] = {}  # member id -> client id, for the current page
         self.fetched: dict[int, ClientRecord] = {}  # members fetched for the current page
+
+    @property
+    def page_rows(self) -> int:
+        return ROWS_PER_COMMIT  # read when the run starts: a test may change it
 
     @property
     def initial(self) -> bool:
@@ -123,19 +124,10 @@ class PerfectGymSync(SyncJob):
         self.start()
         if self.initial:
             self.high_water = self.client.latest_version(self.entity_set)
-        total, rows = None, []
         for page in self.client.changes(self.entity_set, after=cursor, filter=self.server_filter()):
-            total = page.count if page.count is not None else total
             versions = [r.get("version") for r in page.rows if isinstance(r, dict)]
             cursor = max([cursor or 0, *(v for v in versions if isinstance(v, int))])
-            rows += page.rows
-            if len(rows) >= ROWS_PER_COMMIT or (rows and not page.next_link):
-                self.prepare(rows)
-                yield Page(rows, cursor=cursor, total=total)
-                rows = []
-
-    def prepare(self, rows: list) -> None:
-        """Read what mapping this page needs (before map() runs on its rows)."""
+            yield Page(page.rows, cursor=cursor, total=page.count)
 
     # members behind contracts, products and visits ---------------------------------
     def members_prepare(self, wanted: dict[int, bool]) -> None:
@@ -157,20 +149,16 @@ class PerfectGymSync(SyncJob):
             raise BadRecord(f"Member {member_id} is not a client and Perfect Gym did not return them "
                             "(deleted or unreadable).", key=key)
 
-    def members_add(self, member_ids: set[int]) -> None:
-        """Create the clients of fetched members this page needs (one upsert)."""
+    def members_add(self, member_ids: set[int]) -> set[int]:
+        """Create the clients of fetched members this page needs (one upsert); returns the
+        clients whose access changed."""
         new = [self.fetched[m] for m in member_ids if str(m) not in self.known and m in self.fetched]
-        if new:
-            result = clients_upsert(source=self.source, records=new)
-            self.changed_clients |= result.changed_client_ids
-            self.clients_added += result.created
-            self.known.update(result.ids)
-
-    def statistics_keep(self, written: int, models: list) -> None:
-        """After the first thousands of rows of a load, let PostgreSQL plan for a full table."""
-        before, self.written = self.written, self.written + written
-        if any(before < mark <= self.written for mark in ANALYZE_AT):
-            tables_analyze(models=models)
+        if not new:
+            return set()
+        result = clients_upsert(source=self.source, records=new)
+        self.clients_added += result.created
+        self.known.update(result.ids)
+        return set(result.changed_client_ids)
 
     # the report -------------------------------------------------------------------
     def finish(self, run) -> None:
@@ -199,6 +187,7 @@ class MembersSync(PerfectGymSync):
     """Members -> clients (deleted members are deleted recoverably, so inactive)."""
 
     entity_set, noun = "Members", "members"
+    written_models = (Client, ClientIdentity)
 
     def server_filter(self) -> str:
         if self.initial:
@@ -220,19 +209,17 @@ class MembersSync(PerfectGymSync):
         return record
 
     def apply(self, records):
-        commit_unflushed()
         live = [r for r in records if isinstance(r, ClientRecord)]
         result = clients_upsert(source=self.source, records=live)
-        self.changed_clients |= result.changed_client_ids
-        self.statistics_keep(result.created + result.updated, [Client, ClientIdentity])
         return Counts(created=result.created, updated=result.updated, unchanged=result.unchanged,
-                      skipped=result.skipped + len(records) - len(live))
+                      skipped=result.skipped + len(records) - len(live), changed_clients=result.changed_client_ids)
 
 
 class HoldingsSync(PerfectGymSync):
     """Contracts or member products -> client packages, matched to packages by alt id."""
 
     holding_of = staticmethod(contract_holding)  # the row -> Holding mapping
+    written_models = (ClientPackage,)
     package_field, package_prefix = "paymentPlanId", "payment_plan_"
 
     def start(self):
@@ -264,15 +251,13 @@ class HoldingsSync(PerfectGymSync):
         return holding
 
     def apply(self, records):
-        commit_unflushed()
         holdings = [r for r in records if isinstance(r, Holding)]
         live = [h for h in holdings if not h.deleted]
-        self.members_add({h.member_id for h in live})
+        changed = self.members_add({h.member_id for h in live})
         # Without a package, or at a club no location carries yet: the back-fill keeps them.
         waiting = [self._waiting(h) for h in live if self._waits(h)]
         placed = pending_records_replace(integration=self.connector.integration, waiting=waiting,
                                          references=[h.alt_id for h in holdings])
-        self.changed_clients |= placed.changed_client_ids
         writes = [self._record(h) for h in live if not self._waits(h)]
         gone = [h.alt_id for h in holdings if h.deleted]
         if gone:  # a deleted contract expires the client package it made, if any
@@ -281,10 +266,9 @@ class HoldingsSync(PerfectGymSync):
                            "alt_id", "client_id", "package_id", "start", "end", "location_id", "tier_id",
                            "credits_remaining")]
         result = client_packages_upsert(source=self.source, records=writes)
-        self.changed_clients |= result.changed_client_ids
-        self.statistics_keep(result.created + result.updated, [ClientPackage])
         return Counts(created=result.created, updated=result.updated, unchanged=result.unchanged,
-                      skipped=len(records) - len(writes))
+                      skipped=len(records) - len(writes),
+                      changed_clients=changed | placed.changed_client_ids | result.changed_client_ids)
 
     def _waits(self, holding: Holding) -> bool:
         return holding.package_alt_id not in self.packages or (
@@ -323,6 +307,7 @@ class VisitsSync(PerfectGymSync):
     """MemberClubVisits -> door accesses at the club's door, marking nearby bookings attended."""
 
     entity_set, noun = "MemberClubVisits", "visits"
+    written_models = (DoorAccess,)
 
     def start(self):
         super().start()
@@ -346,13 +331,11 @@ class VisitsSync(PerfectGymSync):
         return visit
 
     def apply(self, records):
-        commit_unflushed()
         visits = [r for r in records if isinstance(r, Visit)]
-        self.members_add({v.member_id for v in visits})
+        changed = self.members_add({v.member_id for v in visits})
         entries = [DoorEntry(client_id=self.known[str(v.member_id)], door=self.clubs.doors[v.club_id],
                              accessed_at=v.entered_at, granted=True, source_ref=v.ref) for v in visits]
         created = door_accesses_record(source=self.source, integration_id=self.connector.integration.pk,
                                        entries=entries, before_start=self.before_start) if entries else []
-        self.statistics_keep(len(created), [DoorAccess])
         return Counts(created=len(created), unchanged=len(entries) - len(created),
-                      skipped=len(records) - len(entries))
+                      skipped=len(records) - len(entries), changed_clients=changed)

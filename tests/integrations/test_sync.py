@@ -1,10 +1,13 @@
 """The sync engine against the example vendor: create, update, skip, issues, faults, resume."""
 
 import pytest
+from django.db import connection
 
 from clients.models import Client
-from integrations.models import SyncIssue, SyncRun, SyncState
-from integrations.sync import sync_run
+from integrations import sync
+from integrations.connectors import Connector, SyncSpec
+from integrations.models import Integration, SyncIssue, SyncRun, SyncState
+from integrations.sync import Counts, Page, SyncJob, records_apply, sync_run
 
 pytestmark = pytest.mark.django_db
 
@@ -112,3 +115,117 @@ def test_bad_credentials_fail_the_run_without_showing_the_key(sandbox, integrati
     run = run_members(integration)
     assert run.status == SyncRun.Status.FAILED
     assert "AuthError" in run.error and "wrong-key-secret-99" not in run.error
+
+
+# The engine's shared steps, with a tiny job: options["pages"] are its vendor pages of
+# client ids; apply says each one changed.
+CALLS: list = []
+
+
+class TinyJob(SyncJob):
+    def pages(self, cursor):
+        for number, records in enumerate(self.options["pages"], start=1):
+            CALLS.append(("page", number))
+            yield Page(list(records), cursor=number, total=number * 10)
+
+    def prepare(self, raws):
+        CALLS.append(("prepare", list(raws)))
+
+    def map(self, raw):
+        CALLS.append(("map", raw))
+        return raw
+
+    def apply(self, records):
+        CALLS.append(("apply", list(records)))
+        return Counts(created=len(records), changed_clients=set(records))
+
+
+class MergedJob(TinyJob):
+    page_rows = 3
+
+
+class SettingJob(TinyJob):
+    def apply(self, records):
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW synchronous_commit")
+            CALLS.append(("synchronous_commit", cursor.fetchone()[0]))
+        return super().apply(records)
+
+
+class Tiny(Connector):
+    kind = "tinyengine"
+    label = "Tiny engine test vendor"
+    syncs = [SyncSpec("tiny", "Tiny", job=TinyJob, default_minutes=1),
+             SyncSpec("merged", "Merged", job=MergedJob, default_minutes=1),
+             SyncSpec("setting", "Setting", job=SettingJob, default_minutes=1)]
+
+
+@pytest.fixture
+def tiny(settings, monkeypatch):
+    settings.INTEGRATION_CONNECTORS = [*settings.INTEGRATION_CONNECTORS, "tests.integrations.test_sync.Tiny"]
+    CALLS.clear()
+    return Integration.objects.create(kind="tinyengine", name="Tiny")
+
+
+@pytest.fixture
+def woken(monkeypatch):
+    """The client ids each access_changed_notify call of the engine was given."""
+    calls = []
+    monkeypatch.setattr(sync, "access_changed_notify", lambda *, client_ids, origin: calls.append(set(client_ids)))
+    return calls
+
+
+def tiny_run(integration, pages):
+    return sync_run(integration=integration, sync_name="tiny", options={"pages": pages})
+
+
+def test_the_clients_apply_returns_wake_the_door_systems_once_per_run(tiny, woken):
+    run = tiny_run(tiny, [[1, 2], [3], [2, 4]])
+    assert woken == [{1, 2, 3, 4}]
+    assert (run.created, run.pages) == (5, 3)
+
+
+def test_counts_add_up_and_join_their_changed_clients():
+    total = Counts(created=1, changed_clients={1}) + Counts(updated=2, changed_clients={2})
+    assert (total.created, total.updated, total.changed_clients) == (1, 2, {1, 2})
+
+
+def test_records_apply_wakes_the_door_systems_for_what_apply_changed(tiny, woken):
+    job = Tiny(tiny).sync_job("tiny", {})
+    counts = records_apply(job=job, raws=[7, 8])
+    assert (counts.created, woken) == (2, [{7, 8}])
+
+
+def test_prepare_reads_each_page_once_before_it_is_mapped(tiny, woken):
+    tiny_run(tiny, [[1, 2], [3]])
+    assert CALLS == [("page", 1), ("prepare", [1, 2]), ("map", 1), ("map", 2), ("apply", [1, 2]),
+                     ("page", 2), ("prepare", [3]), ("map", 3), ("apply", [3])]
+
+
+def test_records_apply_prepares_the_records_before_mapping_them(tiny, woken):
+    records_apply(job=Tiny(tiny).sync_job("tiny", {}), raws=[7])
+    assert CALLS == [("prepare", [7]), ("map", 7), ("apply", [7])]
+
+
+def test_pages_merge_up_to_page_rows_with_the_last_cursor(tiny, woken):
+    progress = []
+    run = sync_run(integration=tiny, sync_name="merged", options={"pages": [[1, 2], [3], [4], [5, 6, 7], [8]]},
+                   progress=lambda done, total: progress.append((done, total)))
+    assert [c[1] for c in CALLS if c[0] == "apply"] == [[1, 2, 3], [4, 5, 6, 7], [8]]
+    assert (run.pages, run.created, run.cursor_after) == (3, 8, 5)
+    assert SyncState.objects.get(integration=tiny, sync_name="merged").cursor == 5
+    assert progress == [(3, 20), (7, 40), (8, 50)]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="synchronous_commit is PostgreSQL's")
+def test_every_page_commits_without_waiting_for_its_wal_flush(tiny, woken):
+    sync_run(integration=tiny, sync_name="setting", options={"pages": [[1], [2]]})
+    assert [c[1] for c in CALLS if c[0] == "synchronous_commit"] == ["off", "off"]
+
+
+def test_a_run_refreshes_the_statistics_of_what_it_wrote_as_it_grows(sandbox, integration, monkeypatch):
+    analyzed = []
+    monkeypatch.setattr(sync, "ANALYZE_AT", (2, 4))
+    monkeypatch.setattr(sync, "tables_analyze", lambda *, models: analyzed.append([m.__name__ for m in models]))
+    run_members(integration, limit=1)  # five members, one a page
+    assert analyzed == [["Client", "ClientIdentity"]] * 2  # at 2 and at 4 clients written

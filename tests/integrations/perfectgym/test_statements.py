@@ -44,10 +44,10 @@ def test_statements_per_page_do_not_grow_with_the_page_size(sandbox, integration
 
 def test_a_large_load_refreshes_the_planner_statistics_once_it_has_grown(sandbox, integration, monkeypatch):
     analyzed = []
-    monkeypatch.setattr("integrations.perfectgym.syncs.ANALYZE_AT", (10, 30))
+    monkeypatch.setattr("integrations.sync.ANALYZE_AT", (10, 30))
     monkeypatch.setattr("integrations.perfectgym.syncs.ROWS_PER_COMMIT", 1)
     monkeypatch.setattr(sandbox_odata, "PAGE_SIZE", 8)
-    monkeypatch.setattr("integrations.perfectgym.syncs.tables_analyze",
+    monkeypatch.setattr("integrations.sync.tables_analyze",
                         lambda *, models: analyzed.append([m.__name__ for m in models]))
     sync_run(integration=integration, sync_name="members")
     assert analyzed == [["Client", "ClientIdentity"]] * 2  # at 10 and at 30 clients written
