@@ -6,6 +6,7 @@ subclass in `Connector.demo` (as it names its sandbox), usually `<vendor>/demo.p
 """
 
 import random
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -18,7 +19,7 @@ from integrations.services import integration_save
 from integrations.sync import sync_run
 
 
-class VendorDemo:
+class VendorDemo(ABC):
     """How one vendor takes part in `make demo`; one instance holds its running sandbox.
 
     The hooks run in this order: `settings` when its integration is made, `prepare`
@@ -32,11 +33,11 @@ class VendorDemo:
     def __init__(self, *, fake):
         self.fake = fake
 
+    @abstractmethod
     def settings(self, *, url: str) -> tuple[dict, dict]:
         """(settings, secrets) of the demo integration pointing at the sandbox's `url`."""
-        raise NotImplementedError(f"{type(self).__name__} must say how its demo integration is set up")
 
-    def prepare(self, *, integration: Integration) -> None:
+    def prepare(self, *, integration: Integration) -> None:  # noqa: B027 - optional hook, empty by default
         """Wiring the vendor needs before its initial syncs (e.g. a mapping onto door groups)."""
 
     def traffic(self, *, integration: Integration, web_url: str, rng: random.Random) -> str:
