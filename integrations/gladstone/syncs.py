@@ -28,7 +28,7 @@ from datetime import date, datetime, timedelta
 from django.db.models import F
 from django.utils import timezone
 
-from accessctl.models import Door
+from accessctl.models import Door, DoorAccess
 from accessctl.services import DoorEntry, door_accesses_record
 from clients.models import Client, Location
 from clients.records import ClientRecord
@@ -47,6 +47,7 @@ from integrations.gladstone.mapping import (
 )
 from integrations.pending import Waiting, pending_records_replace, pending_report
 from integrations.sync import Counts, Page, SyncJob
+from packages.models import ClientPackage
 from packages.services import ATTENDANCE_BEFORE_START, client_packages_upsert
 
 PAGE_SIZE = 200  # members written per transaction
@@ -91,6 +92,8 @@ class PackageTally:
 @dataclass
 class MembersSync(SyncJob):
     """Cursor: {"run_id": the runId of the last change-queue read committed}."""
+
+    written_models = (Client, ClientPackage)  # their statistics are refreshed as a load grows
 
     tally: PackageTally = field(default_factory=PackageTally)
     today: date = field(default_factory=timezone.localdate)  # for the minimum age
@@ -279,6 +282,8 @@ def door_sites(*, only: str | None = None) -> dict[str, Door]:
 @dataclass
 class AccessesSync(SyncJob):
     """Cursor: {SiteID: ISO time up to which that site's attendances were read}."""
+
+    written_models = (DoorAccess,)  # their statistics are refreshed as a load grows
 
     doors: dict[str, Door] = field(init=False)
     first_lookback: timedelta = field(init=False)

@@ -266,6 +266,8 @@ class MembersSync(GlofoxJob):
     access rules each configuration implies (rules_heal).
     """
 
+    written_models = (Client, ClientPackage)  # their statistics are refreshed as a load grows
+
     reads_all_on_initial = True
 
     def pages(self, cursor):
@@ -309,6 +311,8 @@ class BookingsSync(GlofoxJob):
     retried issue use it, so a member placed late (their record was malformed when their
     bookings were first read) gets the bookings read before they existed.
     """
+
+    written_models = (ClassSession, Booking)  # their statistics are refreshed as a load grows
 
     reads_all_on_initial = True
 

@@ -20,7 +20,7 @@ from integrations.momence.selectors import members_due_for_memberships, momence_
 from integrations.momence.services import momence_members_checked, momence_members_upsert, momence_tags_upsert
 from integrations.pending import Waiting, pending_records_replace, pending_report
 from integrations.sync import Counts, Page, SyncJob
-from packages.models import ClientPackage, Package
+from packages.models import Booking, ClassSession, ClientPackage, Package
 from packages.records import BookingRecord
 from packages.services import (
     bookings_cancel_missing,
@@ -80,6 +80,8 @@ class TagsSync(MomenceJob):
 
 class MembersSync(MomenceJob):
     """Members -> clients, with their customer tags; remembers when Momence last saw each."""
+
+    written_models = (Client,)  # their statistics are refreshed as a load grows
 
     fetched_at: datetime | None = None
 
@@ -162,6 +164,8 @@ class BoughtMembershipsSync(MomenceJob):
     reads everyone. A package Momence no longer lists as active is expired.
     """
 
+    written_models = (ClientPackage,)  # their statistics are refreshed as a load grows
+
     packages: dict[str, tuple[int, str]] | None = None
     waited: int = 0  # bought memberships this run read without their package
 
@@ -234,6 +238,8 @@ class WindowSync(MomenceJob):
 
     A complete scan cancels the bookings of the window Momence no longer lists.
     """
+
+    written_models = (ClassSession, Booking)  # their statistics are refreshed as a load grows
 
     prefix = ""
 

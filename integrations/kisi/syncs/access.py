@@ -94,6 +94,8 @@ def _chunks(items: list, size: int) -> Iterator[list]:
 class AccessSync(SyncJob):
     """Reconcile Kisi with the access Gatehouse computes; options {"clients": [ids]} or everyone."""
 
+    written_models = (DoorSystemUser,)  # their statistics are refreshed as a load grows
+
     @cached_property
     def tally(self) -> Counter:
         """What the run did, for its report."""

@@ -13,7 +13,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from accessctl.models import Door, DoorSystemUser
+from accessctl.models import Door, DoorAccess, DoorSystemUser
 from accessctl.services import DoorEntry, door_accesses_record
 from integrations.kisi.client import iso_utc, parse_time
 from integrations.kisi.mapping import unlock_ignored_reason
@@ -74,6 +74,8 @@ class EventsSync(SyncJob):
 
     The cursor is the time up to which events have been read.
     """
+
+    written_models = (DoorAccess,)  # their statistics are refreshed as a load grows
 
     def record_key(self, raw) -> str:
         return str(raw.get("uuid", "")) if isinstance(raw, dict) else ""
