@@ -7,8 +7,10 @@ every configured Glofox location), is paced at Glofox's 10 requests a second, re
 """
 
 import json
+import math
 import re
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -229,3 +231,23 @@ def status_of(error: VendorError) -> int | None:
 def payload_digest(payload: dict) -> str:
     """A stable text of a webhook payload (keys sorted), for hashing it into an event id."""
     return json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def pages_walk(fetch: Callable[[int], ListPage], first: int = 1) -> Iterator[tuple[ListPage, int | None]]:
+    """Page through a Glofox list from page `first`; yields (page, next page or None).
+
+    When the list's total drops while we page (records left the filtered window),
+    later records moved up: step back over them, since upserts are idempotent.
+    """
+    number, total = first, None
+    while True:
+        page = fetch(number)
+        following = number + 1 if page.has_more else None
+        if total is not None and page.total is not None and page.total < total:
+            # The shift may predate this page: read again from where the missed records now sit.
+            following = max(1, number - math.ceil((total - page.total) / PAGE_LIMIT))
+        total = page.total if page.total is not None else total
+        yield page, following
+        if following is None:
+            return
+        number = following

@@ -6,11 +6,9 @@ the engine commits it with the cursor. Cursors are kept per branch (Glofox locat
 
 import hashlib
 import logging
-import math
 import time
 import zoneinfo
 from collections import defaultdict
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import cached_property
@@ -22,7 +20,7 @@ from clients.models import Client
 from clients.services import clients_upsert
 from integrations.connectors import CatalogueEntry
 from integrations.errors import BadRecord, PermanentError, VendorError
-from integrations.glofox.client import PAGE_LIMIT, GlofoxClient, ListPage
+from integrations.glofox.client import GlofoxClient, pages_walk
 from integrations.glofox.mapping import BOOKED_KINDS, BookingMapped, MemberMapped, booking_map, member_map
 from integrations.glofox.models import GlofoxConfiguration
 from integrations.glofox.services import configuration_booked_packages_add, configuration_rules_apply
@@ -55,26 +53,6 @@ class Row:
     kind: str  # "member" or "booking"
     data: Any
     credits: list | None = None
-
-
-def pages_walk(fetch: Callable[[int], ListPage], first: int = 1) -> Iterator[tuple[ListPage, int | None]]:
-    """Page through a Glofox list from page `first`; yields (page, next page or None).
-
-    When the list's total drops while we page (records left the filtered window),
-    later records moved up: step back over them, since upserts are idempotent.
-    """
-    number, total = first, None
-    while True:
-        page = fetch(number)
-        following = number + 1 if page.has_more else None
-        if total is not None and page.total is not None and page.total < total:
-            # The shift may predate this page: read again from where the missed records now sit.
-            following = max(1, number - math.ceil((total - page.total) / PAGE_LIMIT))
-        total = page.total if page.total is not None else total
-        yield page, following
-        if following is None:
-            return
-        number = following
 
 
 @dataclass
