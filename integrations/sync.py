@@ -2,10 +2,11 @@
 transaction per page; one run at a time per sync, claimed atomically.
 
 A connector's sync is a `SyncJob`: `pages(cursor)` yields `Page`s from the vendor,
-`map(raw)` turns one vendor record into a neutral record (or raises BadRecord),
-`apply(records)` writes a page through the upsert services and returns `Counts`, whose
-`changed_clients` (the clients whose access may have changed) the engine hands to the
-door systems (integrations.reactions) once the page is committed.
+`referred(raws)` fetches the records a page refers to but does not hold, `prepare(raws)`
+reads what mapping the page needs, `map(raw)` turns one vendor record into a neutral
+record (or raises BadRecord), `apply(records)` writes a page through the upsert services
+and returns `Counts`, whose `changed_clients` (the clients whose access may have changed)
+the engine hands to the door systems (integrations.reactions) once the page is committed.
 """
 
 import logging
@@ -92,6 +93,13 @@ class SyncJob(ABC):
     @abstractmethod
     def pages(self, cursor) -> Iterator[Page]:
         """Yield pages from the vendor, starting after `cursor` (None: the beginning)."""
+
+    def referred(self, raws: list) -> list:
+        """Records this page refers to but does not hold (e.g. the members of bookings whom
+        Gatehouse does not know yet), fetched from the vendor. The engine puts them at the
+        head of the page, so they are prepared, mapped and written in its transaction,
+        before the records that need them; by default there are none."""
+        return []
 
     def prepare(self, raws: list) -> None:  # noqa: B027 - optional hook, empty by default
         """Read what mapping this page's records needs (e.g. the members they refer to),
@@ -240,9 +248,10 @@ def sync_run(
     done, changed, written = 0, set(), 0
     try:
         for page in _pages_merged(job, cursor):
-            job.prepare(page.records)
+            raws = job.referred(page.records) + page.records
+            job.prepare(raws)
             good, keys, bad = [], [], []
-            for raw in page.records:
+            for raw in raws:
                 key = job.record_key(raw)
                 try:
                     good.append(job.map(raw))
@@ -316,6 +325,7 @@ def records_apply(*, job: SyncJob, raws: list) -> Counts:
 
     A bad record raises BadRecord; door systems are woken for the clients that changed.
     """
+    raws = job.referred(raws) + raws
     job.prepare(raws)
     records = [job.map(raw) for raw in raws]
     with transaction.atomic():

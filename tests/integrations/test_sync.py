@@ -144,6 +144,14 @@ class MergedJob(TinyJob):
     page_rows = 3
 
 
+class ReferringJob(TinyJob):
+    """Records above 100 refer to the record 100 below them, which no page holds."""
+
+    def referred(self, raws):
+        CALLS.append(("referred", list(raws)))
+        return [raw - 100 for raw in raws if raw > 100]
+
+
 class SettingJob(TinyJob):
     def apply(self, records):
         with connection.cursor() as cursor:
@@ -157,7 +165,8 @@ class Tiny(Connector):
     label = "Tiny engine test vendor"
     syncs = [SyncSpec("tiny", "Tiny", job=TinyJob, default_minutes=1),
              SyncSpec("merged", "Merged", job=MergedJob, default_minutes=1),
-             SyncSpec("setting", "Setting", job=SettingJob, default_minutes=1)]
+             SyncSpec("setting", "Setting", job=SettingJob, default_minutes=1),
+             SyncSpec("referring", "Referring", job=ReferringJob, default_minutes=1)]
 
 
 @pytest.fixture
@@ -205,6 +214,21 @@ def test_prepare_reads_each_page_once_before_it_is_mapped(tiny, woken):
 def test_records_apply_prepares_the_records_before_mapping_them(tiny, woken):
     records_apply(job=Tiny(tiny).sync_job("tiny", {}), raws=[7])
     assert CALLS == [("prepare", [7]), ("map", 7), ("apply", [7])]
+
+
+def test_records_a_page_refers_to_are_written_first_in_its_transaction(tiny, woken):
+    progress = []
+    run = sync_run(integration=tiny, sync_name="referring", options={"pages": [[1, 102], [3]]},
+                   progress=lambda done, total: progress.append((done, total)))
+    assert CALLS[:6] == [("page", 1), ("referred", [1, 102]), ("prepare", [2, 1, 102]),
+                         ("map", 2), ("map", 1), ("map", 102)]
+    assert [c[1] for c in CALLS if c[0] == "apply"] == [[2, 1, 102], [3]]
+    assert (run.created, woken, progress) == (4, [{1, 2, 3, 102}], [(2, 10), (3, 20)])
+
+
+def test_records_apply_fetches_what_its_records_refer_to(tiny, woken):
+    counts = records_apply(job=Tiny(tiny).sync_job("referring", {}), raws=[105])
+    assert (counts.created, [c[1] for c in CALLS if c[0] == "apply"]) == (2, [[5, 105]])
 
 
 def test_pages_merge_up_to_page_rows_with_the_last_cursor(tiny, woken):

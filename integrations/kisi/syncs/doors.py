@@ -39,13 +39,13 @@ class DoorsSync(SyncJob):
         kisi = self.connector.client()
         for kind, pages in (("place", kisi.places), ("group", kisi.groups), ("lock", kisi.locks)):
             for page in pages():
-                if kind == "lock":
-                    self._prepare_locks(page.records)
                 yield Page([Item(kind, record) for record in page.records], cursor=None, total=page.total)
 
-    def _prepare_locks(self, records: list) -> None:
+    def prepare(self, raws: list) -> None:
         """What map() needs to know about a page of locks: places' locations, known lock ids."""
-        ids = [lock.id for lock in records if lock.id]
+        ids = [item.record.id for item in raws if item.kind == "lock" and item.record.id]
+        if not ids:
+            return
         self.known_locks = set(Door.objects.filter(kisi_lock_id__in=ids)
                                .values_list("kisi_lock_id", flat=True))
         self.places = {kisi_id: (name, location_id) for kisi_id, name, location_id in
