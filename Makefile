@@ -6,10 +6,16 @@ PORT ?= 8000
 
 .PHONY: demo test lint bench clean
 
+# What production runs (requirements.txt); the demo needs nothing more.
 $(VENV)/.installed: requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+# The test, lint and benchmark tools on top (requirements-dev.txt).
+$(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
+	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
 demo: $(VENV)/.installed
@@ -17,11 +23,11 @@ demo: $(VENV)/.installed
 	$(PY) manage.py demo_load
 	$(PY) manage.py demo_serve --port $(PORT)
 
-test: $(VENV)/.installed
+test: $(VENV)/.installed-dev
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # ruff, then the layers (import-linter contracts in pyproject.toml).
-lint: $(VENV)/.installed
+lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports --no-cache --no-logo
 
@@ -30,5 +36,5 @@ clean:
 
 # Benchmarks against PostgreSQL (BENCH_DATABASE_URL, default .../gatehouse_bench, recreated each time).
 # `make bench BENCH=perfectgym` runs one.
-bench: $(VENV)/.installed
+bench: $(VENV)/.installed-dev
 	$(PY) -m bench.run $(BENCH)
