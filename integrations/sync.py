@@ -109,7 +109,10 @@ class SyncJob(ABC):
         return raw
 
     def record_key(self, raw) -> str:
-        return str(raw.get("id", "")) if isinstance(raw, dict) else ""
+        """The record's key in sync issues: a typed record's `key`, a dict's "id"."""
+        if isinstance(raw, dict):
+            return str(raw.get("id", ""))
+        return str(getattr(raw, "key", "") or "")
 
     @abstractmethod
     def apply(self, records: list) -> Counts:
@@ -206,6 +209,14 @@ def _apply_page(job: SyncJob, records: list, keys: list[str]) -> tuple[Counts, l
     return counts, bad
 
 
+def _payload_of(error: BadRecord, raw) -> Any:
+    """What a sync issue keeps of a refused record: the mapping's choice, else the vendor's body
+    (a typed record's `payload`), else the record itself."""
+    if error.payload is not None:
+        return error.payload
+    return getattr(raw, "payload", raw)
+
+
 def _as_payload(record) -> Any:
     if is_dataclass(record):
         return {k: (v if isinstance(v, (str, int, float, bool, type(None))) else str(v))
@@ -257,7 +268,7 @@ def sync_run(
                     good.append(job.map(raw))
                     keys.append(key)
                 except BadRecord as error:
-                    bad.append(BadRecord(error.reason, key=error.key or key, payload=error.payload or raw))
+                    bad.append(BadRecord(error.reason, key=error.key or key, payload=_payload_of(error, raw)))
             with transaction.atomic():
                 commit_unflushed()  # safe: the page commits with its cursor (clients.bulk)
                 counts, refused = _apply_page(job, good, keys)

@@ -45,6 +45,9 @@ class TokenBucket:
         self.stamp = time.monotonic()
         self.lock = threading.Lock()
 
+    def __deepcopy__(self, memo) -> "TokenBucket":  # a twin sandbox (Sandbox.twin) starts full
+        return TokenBucket(self.rate, self.burst)
+
     def take(self) -> float:
         """0 when the request may pass, else the seconds until it could."""
         with self.lock:

@@ -7,6 +7,7 @@ Retry-After, 5xx), a delay (a slow answer, a timeout under `responses`), or a
 `malformed` flag the vendor's handlers read to corrupt the next record they serve.
 """
 
+import copy
 import json
 import random
 import re
@@ -94,6 +95,18 @@ class Sandbox:
 
     def setup(self, *, members: int) -> None:
         """Seed the vendor's state."""
+
+    def twin(self) -> "Sandbox":
+        """A second sandbox holding the same records as this one, with its own lock: two runs
+        compared against one vendor's data, even where the data was seeded from the clock."""
+        with self.lock:
+            lock, self.lock = self.lock, None
+            try:
+                twin = copy.deepcopy(self)
+            finally:
+                self.lock = lock
+        twin.lock = threading.RLock()
+        return twin
 
     # faults ------------------------------------------------------------------
     def inject(self, **fault) -> Fault:

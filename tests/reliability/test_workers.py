@@ -151,7 +151,8 @@ def test_each_vendor_killed_midway_then_restarted_ends_like_a_clean_run(make, wo
     equal a clean run's."""
     scenario = make()
     scenario.setup()
-    clean_fake, fake = scenario.make_sandbox(), scenario.make_sandbox()
+    clean_fake = scenario.make_sandbox()
+    fake = clean_fake.twin()  # the same records, even those seeded from the clock
     with served(clean_fake) as clean_url, served(fake) as url:
         clean = scenario.integration("clean", clean_url)
         run_until_done(clean, scenario.syncs)
