@@ -68,7 +68,7 @@ NOT_RETURNED = Skipped("a member Perfect Gym did not return usable")
 
 @dataclass
 class PerfectGymSync(SyncJob):
-    """What every Perfect Gym sync shares: scope, cursor walk, member look-up, report."""
+    """What every Perfect Gym sync shares: scope, cursor walk, report."""
 
     entity_set = ""
     noun = "rows"
@@ -201,7 +201,7 @@ class MemberRowsSync(PerfectGymSync):
     def referred(self, raws: list[Row]) -> list[Member]:
         """The members of this page's rows (not deleted) whom Gatehouse does not know and whose
         rows are worth it (fetch_worthy): one query for the known ones, then a few calls."""
-        rows = [r for r in raws if isinstance(getattr(r, "member_id", None), int) and not r.deleted]
+        rows = [r for r in raws if isinstance(r.member_id, int) and not r.deleted]
         self.known = clients_known(self.source, {r.member_id for r in rows})
         self.fetched, self.needed = set(), set()
         missing = {r.member_id for r in rows if self.fetch_worthy(r) and str(r.member_id) not in self.known}
@@ -228,8 +228,8 @@ class MemberRowsSync(PerfectGymSync):
         """Create the clients of the fetched members among `records` whom this page's rows
         need (one upsert); returns the page's own records and the clients whose access changed."""
         own = [r for r in records if not isinstance(r, ClientRecord) and r is not NOT_RETURNED]
-        new = [r for r in records if isinstance(r, ClientRecord)
-               and int(r.external_id) in self.needed and r.external_id not in self.known]
+        # All unknown when fetched; written again if a refused page is retried record by record.
+        new = [r for r in records if isinstance(r, ClientRecord) and int(r.external_id) in self.needed]
         if not new:
             return own, set()
         result = clients_upsert(source=self.source, records=new)
