@@ -1,4 +1,8 @@
-"""The Perfect Gym OData API and nothing else: rows in vendor shape, errors mapped.
+"""The Perfect Gym OData API and nothing else: typed rows out, errors mapped.
+
+Each entity set the package reads comes as a small frozen dataclass (ENTITY_SETS), read
+leniently from the vendor's camelCase body: a field holds what was sent (judging it is
+mapping.py's job) and `payload` keeps the body for a sync issue.
 
 Paging follows `@odata.nextLink` until it is absent; the change cursor is the largest
 `version` seen (the vendor's delta recipe, used for the first full load too). A change
@@ -9,7 +13,8 @@ import contextvars
 import re
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from typing import Any
 
 import requests
 
@@ -30,11 +35,122 @@ class BusinessError(PermanentError):
         self.code = code
 
 
+def api(name: str, *, read=None, default=None):
+    """A record field read from the body's `name` (a dotted name reads a nested object),
+    through `read` when given; an absent field is `default` (before `read`)."""
+    return field(default=default, metadata={"api": name, "read": read})
+
+
+def _dig(body: dict, name: str, default):
+    for part in name.split("."):
+        if not isinstance(body, dict) or part not in body:
+            return default
+        body = body[part]
+    return body
+
+
+@dataclass(frozen=True)
+class Row:
+    """What every Perfect Gym row has: an int64 id, a version and a soft delete.
+
+    Values are kept as sent (a text id stays text) so mapping.py can say what is wrong;
+    `payload` is the vendor's body, for the sync issue of a row mapping refuses."""
+
+    id: Any = api("id")
+    version: Any = api("version")
+    deleted: bool = api("isDeleted", read=bool)
+    payload: Any = field(default=None, compare=False, repr=False)
+
+    @classmethod
+    def from_api(cls, body: Any):
+        """The row of a body; a body that is not an object gives an empty row keeping it."""
+        if not isinstance(body, dict):
+            return cls(payload=body)
+        values = {}
+        for f in fields(cls):
+            if "api" in f.metadata:
+                value = _dig(body, f.metadata["api"], f.default)
+                values[f.name] = f.metadata["read"](value) if f.metadata["read"] else value
+        return cls(**values, payload=body)
+
+    @property
+    def key(self) -> str:
+        """The id as text, for a sync issue ("" without one)."""
+        return "" if self.id is None else str(self.id)
+
+
+@dataclass(frozen=True)
+class Member(Row):
+    number: Any = api("number")  # the customer number
+    first_name: Any = api("firstName")
+    last_name: Any = api("lastName")
+    email: Any = api("email")
+    phone: Any = api("phoneNumber")
+    birthdate: Any = api("birthdate")  # ISO date as sent
+    home_club_id: Any = api("homeClubId")
+    active: bool = api("isActive", read=lambda v: v is not False, default=True)
+
+
+@dataclass(frozen=True)
+class Contract(Row):
+    member_id: Any = api("memberId")
+    club_id: Any = api("clubId")
+    payment_plan_id: Any = api("paymentPlanId")
+    status: Any = api("status")  # Current|Ended|NotStarted|Freezed
+    sign_up_date: Any = api("signUpDate")
+    start_date: Any = api("startDate")
+    end_date: Any = api("endDate")  # null: open-ended
+
+
+@dataclass(frozen=True)
+class MemberProduct(Row):
+    member_id: Any = api("memberId")
+    club_id: Any = api("clubId")
+    product_id: Any = api("productId")
+    current_quantity: Any = api("currentQuantity")
+    purchase_date: Any = api("purchaseDate")
+    expiry_date: Any = api("expiryDate")
+
+
+@dataclass(frozen=True)
+class MemberClubVisit(Row):
+    member_id: Any = api("memberId")
+    club_id: Any = api("clubId")
+    enter_date: Any = api("enterDate")
+
+
+@dataclass(frozen=True)
+class PaymentPlan(Row):
+    name: Any = api("name")
+    active: bool = api("isActive", read=bool, default=True)
+    additional: bool = api("isAdditional", read=bool)
+    interval_months: Any = api("paymentInterval.months")
+    interval_days: Any = api("paymentInterval.days")
+
+
+@dataclass(frozen=True)
+class Product(Row):
+    name: Any = api("name")
+    product_type: Any = api("productType")  # Good|Service|Bundle
+
+
+@dataclass(frozen=True)
+class Club(Row):
+    name: Any = api("name")
+
+
+# The entity sets the package reads, and the record each row becomes.
+ENTITY_SETS: dict[str, type[Row]] = {
+    "Members": Member, "Contracts": Contract, "MemberProducts": MemberProduct,
+    "MemberClubVisits": MemberClubVisit, "PaymentPlans": PaymentPlan, "Products": Product, "Clubs": Club,
+}
+
+
 @dataclass(frozen=True)
 class ODataPage:
-    """One answer of a collection query."""
+    """One answer of a collection query, its rows as records."""
 
-    rows: list[dict]
+    rows: list[Row]
     count: int | None = None  # @odata.count when asked for
     next_link: str | None = None
 
@@ -100,21 +216,24 @@ class PerfectGymClient:
         self.pager = session()  # its own session: it runs in the read-ahead thread
 
     # collections -------------------------------------------------------------
-    def query_page(self, url: str, params: dict | None = None, *, http: VendorHTTP | None = None) -> ODataPage:
+    def query_page(self, entity_set: str, url: str, params: dict | None = None, *,
+                   http: VendorHTTP | None = None) -> ODataPage:
         """One page of a collection, from a path and query or from a nextLink."""
         body = (http or self.http).request("GET", url, params=params).json()
         if not isinstance(body, dict) or not isinstance(body.get("value"), list):
             raise PermanentError("perfectgym: a collection answer without a value list")
-        return ODataPage(body["value"], body.get("@odata.count"), body.get("@odata.nextLink"))
+        record = ENTITY_SETS[entity_set]
+        return ODataPage([record.from_api(row) for row in body["value"]], body.get("@odata.count"),
+                         body.get("@odata.nextLink"))
 
     def query(self, entity_set: str, *, filter: str = "", orderby: str = "", top: int | None = None,
               count: bool = False, http: VendorHTTP | None = None) -> Iterator[ODataPage]:
         """Every page of `odata/<entity_set>`, following @odata.nextLink until it is absent."""
         params = {"$filter": filter, "$orderby": orderby, "$top": top, "$count": "true" if count else None}
-        page = self.query_page(f"odata/{entity_set}", {k: v for k, v in params.items() if v}, http=http)
+        page = self.query_page(entity_set, f"odata/{entity_set}", {k: v for k, v in params.items() if v}, http=http)
         yield page
         while page.next_link:
-            page = self.query_page(page.next_link, http=http)
+            page = self.query_page(entity_set, page.next_link, http=http)
             yield page
 
     def changes(self, entity_set: str, *, after: int | None, filter: str = "") -> Iterator[ODataPage]:
@@ -126,25 +245,25 @@ class PerfectGymClient:
         return read_ahead(self.query(entity_set, filter=" and ".join(parts), orderby="version", count=True,
                                      http=self.pager))
 
-    def rows(self, entity_set: str, *, filter: str = "") -> list[dict]:
+    def rows(self, entity_set: str, *, filter: str = "") -> list[Row]:
         """Every row of a (small) collection, e.g. the catalogue."""
         return [row for page in self.query(entity_set, filter=filter) for row in page.rows]
 
     def latest_version(self, entity_set: str) -> int:
         """The highest `version` in an entity set now (0 when it is empty)."""
-        page = self.query_page(f"odata/{entity_set}", {"$orderby": "version desc", "$top": 1})
-        return int(page.rows[0]["version"]) if page.rows else 0
+        page = self.query_page(entity_set, f"odata/{entity_set}", {"$orderby": "version desc", "$top": 1})
+        return int(page.rows[0].version) if page.rows else 0
 
-    def by_ids(self, entity_set: str, ids: Iterable[int]) -> list[dict]:
+    def by_ids(self, entity_set: str, ids: Iterable[int]) -> list[Row]:
         """The rows with these ids, a few dozen ids per call."""
         wanted = sorted({int(i) for i in ids})
-        found: list[dict] = []
+        found: list[Row] = []
         for start in range(0, len(wanted), IDS_PER_QUERY):
             found += self.rows(entity_set, filter=ids_filter(wanted[start:start + IDS_PER_QUERY]))
         return found
 
     # one entity --------------------------------------------------------------
-    def entity(self, entity_set: str, entity_id: int) -> dict | None:
+    def entity(self, entity_set: str, entity_id: int) -> Row | None:
         """`GET odata/<Set>/<id>`; None when the vendor does not know it."""
         try:
             response = self.http.request("GET", f"odata/{entity_set}/{int(entity_id)}")
@@ -152,7 +271,7 @@ class PerfectGymClient:
             if error.code.endswith("NotFound"):
                 return None
             raise
-        return response.json()
+        return ENTITY_SETS[entity_set].from_api(response.json())
 
     # member credentials ------------------------------------------------------
     def verify_member_credentials(self, *, email: str, password: str) -> CredentialAnswer:

@@ -88,7 +88,7 @@ class PerfectGymConnector(Connector):
 
     def test_connection(self) -> str:
         clubs = self.client().rows("Clubs", filter="isDeleted eq false")
-        names = ", ".join(str(c.get("name")) for c in clubs[:5]) + (", ..." if len(clubs) > 5 else "")
+        names = ", ".join(str(c.name) for c in clubs[:5]) + (", ..." if len(clubs) > 5 else "")
         return f"{len(clubs)} club(s): {names}"
 
     def initial_locations(self):
@@ -109,11 +109,11 @@ class PerfectGymConnector(Connector):
             return CredentialResult(ok=False, reason=f"Perfect Gym refused the check: {error.code}")
         if answer.status != "Success":
             return CredentialResult(ok=False, reason=answer.status)
-        raw = client.entity("Members", answer.member_id) if answer.member_id else None
-        if raw is None or raw.get("isDeleted"):
+        member = client.entity("Members", answer.member_id) if answer.member_id else None
+        if member is None or member.deleted:
             return CredentialResult(ok=False, reason="Success, but Perfect Gym has no such member")
         try:
-            record = member_record(raw, clubs=clubs_load(),
+            record = member_record(member, clubs=clubs_load(),
                                    identity_type_id=self.settings.get("identity_type"))
         except BadRecord as error:
             return CredentialResult(ok=False, reason=f"Unusable member record: {error.reason}")
@@ -126,27 +126,22 @@ class PerfectGymConnector(Connector):
                                              ("member_products", "MemberProducts", "memberId")):
             job = self.sync_job(sync_name, {})
             job.start()
-            rows = job.client.rows(entity_set, filter=f"{field} eq {member_id}")
-            records_apply(job=job, raws=rows)
+            records_apply(job=job, raws=job.client.rows(entity_set, filter=f"{field} eq {member_id}"))
 
     def catalogue(self) -> list[CatalogueEntry]:
         """Every payment plan (payment_plan_<id>) and product (product_<id>) Perfect Gym offers."""
         client = self.client()
         entries = []
         for plan in client.rows("PaymentPlans", filter="isDeleted eq false"):
-            interval = plan.get("paymentInterval") or {}
-            every = ", ".join(f"{n} {unit}" for unit, n in (("months", interval.get("months")),
-                                                            ("days", interval.get("days"))) if n)
-            detail = [f"Payment plan {plan['id']}", f"every {every}" if every else "",
-                      "add-on" if plan.get("isAdditional") else "",
-                      "" if plan.get("isActive", True) else "inactive"]
-            entries.append(CatalogueEntry(alt_id=f"payment_plan_{plan['id']}",
-                                          name=plan.get("name") or f"Payment plan {plan['id']}",
+            every = ", ".join(f"{n} {unit}" for unit, n in (("months", plan.interval_months),
+                                                            ("days", plan.interval_days)) if n)
+            detail = [f"Payment plan {plan.id}", f"every {every}" if every else "",
+                      "add-on" if plan.additional else "", "" if plan.active else "inactive"]
+            entries.append(CatalogueEntry(alt_id=f"payment_plan_{plan.id}", name=plan.name or f"Payment plan {plan.id}",
                                           detail=" · ".join(d for d in detail if d)))
         for product in client.rows("Products"):
-            if product.get("isDeleted"):
+            if product.deleted:
                 continue
-            entries.append(CatalogueEntry(alt_id=f"product_{product['id']}",
-                                          name=product.get("name") or f"Product {product['id']}",
-                                          detail=f"Product {product['id']} · {product.get('productType') or ''}"))
+            entries.append(CatalogueEntry(alt_id=f"product_{product.id}", name=product.name or f"Product {product.id}",
+                                          detail=f"Product {product.id} · {product.product_type or ''}"))
         return entries

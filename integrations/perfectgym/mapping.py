@@ -1,4 +1,5 @@
-"""Perfect Gym rows -> neutral records. Pure functions: a bad row raises BadRecord."""
+"""Perfect Gym records (integrations.perfectgym.client) -> neutral records. Pure functions:
+a bad row raises BadRecord, carrying the vendor's body for its sync issue."""
 
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -6,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 from clients.records import ClientRecord
 from integrations.errors import BadRecord
+from integrations.perfectgym.client import Contract, Member, MemberClubVisit, MemberProduct, Row
 from integrations.perfectgym.clubs import Clubs
 from packages.models import ClientPackage
 
@@ -55,113 +57,113 @@ class Visit:
     deleted: bool = False
 
 
-def row_id(raw) -> int:
+def _bad(row: Row, reason: str) -> BadRecord:
+    # A falsy body would make the engine fall back to the record itself, which is no JSON.
+    return BadRecord(reason, key=row.key, payload=row.payload if row.payload else {"body": row.payload})
+
+
+def row_id(row: Row) -> int:
     """The row's int64 id, or BadRecord."""
-    value = raw.get("id") if isinstance(raw, dict) else None
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise BadRecord("The row has no numeric id.")
-    return value
+    if isinstance(row.id, bool) or not isinstance(row.id, int):
+        raise _bad(row, "The row has no numeric id.")
+    return row.id
 
 
-def _int(raw: dict, name: str, *, required: bool = True) -> int | None:
-    value = raw.get(name)
+def _int(row: Row, value, name: str, *, required: bool = True) -> int | None:
     if value is None and not required:
         return None
     if isinstance(value, bool) or not isinstance(value, int):
-        raise BadRecord(f"{name} is not a number: {value!r}.", key=str(raw.get("id", "")))
+        raise _bad(row, f"{name} is not a number: {value!r}.")
     return value
 
 
-def when(raw: dict, name: str, zone: ZoneInfo, *, required: bool = False) -> datetime | None:
+def when(row: Row, value, name: str, zone: ZoneInfo, *, required: bool = False) -> datetime | None:
     """An ISO-8601 field as an aware datetime; a time without offset is the club's local time."""
-    value = raw.get(name)
     if value in (None, ""):
         if required:
-            raise BadRecord(f"{name} is missing.", key=str(raw.get("id", "")))
+            raise _bad(row, f"{name} is missing.")
         return None
     try:
         parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
     except ValueError:
-        raise BadRecord(f"Unreadable {name} {value!r}.", key=str(raw.get("id", ""))) from None
+        raise _bad(row, f"Unreadable {name} {value!r}.") from None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=zone)
 
 
-def _text(raw: dict, name: str, limit: int) -> str:
-    value = raw.get(name)
+def _text(row: Row, value, name: str, limit: int) -> str:
     if value is None:
         return ""
     if not isinstance(value, str):
-        raise BadRecord(f"{name} is not text: {value!r}.", key=str(raw.get("id", "")))
+        raise _bad(row, f"{name} is not text: {value!r}.")
     return value.strip()[:limit]
 
 
-def member_record(raw, *, clubs: Clubs, identity_type_id: int | None) -> ClientRecord:
-    """A Members row as a client: home location from homeClubId, customer number as identity."""
-    member_id = row_id(raw)
-    key = str(member_id)
-    first_name = _text(raw, "firstName", 100)
+def member_record(member: Member, *, clubs: Clubs, identity_type_id: int | None) -> ClientRecord:
+    """A member as a client: home location from homeClubId, customer number as identity."""
+    key = str(row_id(member))
+    first_name = _text(member, member.first_name, "firstName", 100)
     if not first_name:
-        raise BadRecord("The member has no first name.", key=key)
-    birth = raw.get("birthdate")
+        raise _bad(member, "The member has no first name.")
+    birth = member.birthdate
     try:
         birthdate = date.fromisoformat(str(birth)[:10]) if birth else None
     except ValueError:
-        raise BadRecord(f"Unreadable birthdate {birth!r}.", key=key) from None
-    number = raw.get("number")
-    home = _int(raw, "homeClubId", required=False)
+        raise _bad(member, f"Unreadable birthdate {birth!r}.") from None
+    number = member.number
+    home = _int(member, member.home_club_id, "homeClubId", required=False)
     return ClientRecord(
-        external_id=key, first_name=first_name, last_name=_text(raw, "lastName", 100),
-        email=_text(raw, "email", 254), phone=_text(raw, "phoneNumber", 40), date_of_birth=birthdate,
-        home_location_id=clubs.locations.get(home), is_active=raw.get("isActive") is not False,
-        deleted=bool(raw.get("isDeleted")),
+        external_id=key, first_name=first_name, last_name=_text(member, member.last_name, "lastName", 100),
+        email=_text(member, member.email, "email", 254), phone=_text(member, member.phone, "phoneNumber", 40),
+        date_of_birth=birthdate, home_location_id=clubs.locations.get(home), is_active=member.active,
+        deleted=member.deleted,
         identities={identity_type_id: str(number)} if identity_type_id and number not in (None, "") else {},
     )
 
 
-def contract_holding(raw, *, clubs: Clubs) -> Holding:
-    """A Contracts row: payment_plan_<paymentPlanId>, status from `status`, ended/deleted expire."""
-    contract_id = row_id(raw)
-    club = _int(raw, "clubId", required=False)
+def contract_holding(contract: Contract, *, clubs: Clubs) -> Holding:
+    """A contract: payment_plan_<paymentPlanId>, status from `status`, ended/deleted expire."""
+    contract_id = row_id(contract)
+    club = _int(contract, contract.club_id, "clubId", required=False)
     zone = clubs.zone(club)
-    status = raw.get("status")
-    if status not in CONTRACT_STATUS:
-        raise BadRecord(f"Unknown contract status {status!r}.", key=str(contract_id))
-    start = when(raw, "startDate", zone) or when(raw, "signUpDate", zone, required=True)
-    end = when(raw, "endDate", zone)
-    deleted = bool(raw.get("isDeleted"))
-    if end is not None and end < start and not deleted:
-        raise BadRecord("The contract ends before it starts.", key=str(contract_id))
+    if contract.status not in CONTRACT_STATUS:
+        raise _bad(contract, f"Unknown contract status {contract.status!r}.")
+    start = (when(contract, contract.start_date, "startDate", zone)
+             or when(contract, contract.sign_up_date, "signUpDate", zone, required=True))
+    end = when(contract, contract.end_date, "endDate", zone)
+    if end is not None and end < start and not contract.deleted:
+        raise _bad(contract, "The contract ends before it starts.")
     return Holding(
-        alt_id=f"contract_{contract_id}", member_id=_int(raw, "memberId"),
-        package_alt_id=f"payment_plan_{_int(raw, 'paymentPlanId')}", club_id=club,
+        alt_id=f"contract_{contract_id}", member_id=_int(contract, contract.member_id, "memberId"),
+        package_alt_id=f"payment_plan_{_int(contract, contract.payment_plan_id, 'paymentPlanId')}", club_id=club,
         start=start, end=max(end, start) if end else None,
-        status=ClientPackage.Status.EXPIRED if deleted else CONTRACT_STATUS[status], deleted=deleted,
+        status=ClientPackage.Status.EXPIRED if contract.deleted else CONTRACT_STATUS[contract.status],
+        deleted=contract.deleted,
     )
 
 
-def product_holding(raw, *, clubs: Clubs) -> Holding:
-    """A MemberProducts row: product_<productId> from purchase to expiry; a deleted one expires."""
-    product_id = row_id(raw)
-    club = _int(raw, "clubId", required=False)
+def product_holding(product: MemberProduct, *, clubs: Clubs) -> Holding:
+    """A member product: product_<productId> from purchase to expiry; a deleted one expires."""
+    product_id = row_id(product)
+    club = _int(product, product.club_id, "clubId", required=False)
     zone = clubs.zone(club)
-    start = when(raw, "purchaseDate", zone, required=True)
-    end = when(raw, "expiryDate", zone)
-    deleted = bool(raw.get("isDeleted"))
-    if end is not None and end < start and not deleted:
-        raise BadRecord("The product expires before it was bought.", key=str(product_id))
+    start = when(product, product.purchase_date, "purchaseDate", zone, required=True)
+    end = when(product, product.expiry_date, "expiryDate", zone)
+    if end is not None and end < start and not product.deleted:
+        raise _bad(product, "The product expires before it was bought.")
     return Holding(
-        alt_id=f"member_product_{product_id}", member_id=_int(raw, "memberId"),
-        package_alt_id=f"product_{_int(raw, 'productId')}", club_id=club,
+        alt_id=f"member_product_{product_id}", member_id=_int(product, product.member_id, "memberId"),
+        package_alt_id=f"product_{_int(product, product.product_id, 'productId')}", club_id=club,
         start=start, end=max(end, start) if end else None,
-        status=ClientPackage.Status.EXPIRED if deleted else ClientPackage.Status.ACTIVE,
-        quantity=_int(raw, "currentQuantity", required=False), deleted=deleted,
+        status=ClientPackage.Status.EXPIRED if product.deleted else ClientPackage.Status.ACTIVE,
+        quantity=_int(product, product.current_quantity, "currentQuantity", required=False),
+        deleted=product.deleted,
     )
 
 
-def visit_row(raw, *, clubs: Clubs) -> Visit:
-    """A MemberClubVisits row."""
-    visit_id = row_id(raw)
-    club = _int(raw, "clubId", required=False)
-    return Visit(ref=f"visit_{visit_id}", member_id=_int(raw, "memberId"), club_id=club,
-                 entered_at=when(raw, "enterDate", clubs.zone(club), required=True),
-                 deleted=bool(raw.get("isDeleted")))
+def visit_row(visit: MemberClubVisit, *, clubs: Clubs) -> Visit:
+    """A club visit."""
+    visit_id = row_id(visit)
+    club = _int(visit, visit.club_id, "clubId", required=False)
+    return Visit(ref=f"visit_{visit_id}", member_id=_int(visit, visit.member_id, "memberId"), club_id=club,
+                 entered_at=when(visit, visit.enter_date, "enterDate", clubs.zone(club), required=True),
+                 deleted=visit.deleted)

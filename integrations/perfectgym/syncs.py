@@ -1,5 +1,11 @@
 """The Perfect Gym syncs: members, contracts and member products (the client sync), and
-club visits (the access sync). Each walks its entity set by `version`.
+club visits (the access sync). Each walks its entity set by `version`, its rows typed
+records of integrations.perfectgym.client.
+
+A contract, member product or visit may belong to a member the member sync has not
+brought yet: `referred()` fetches those members (in a few calls) and the engine puts them
+at the head of the page, so they become clients in the page's transaction, before the
+rows that need them; they count in the run's report, not in its counters.
 
 An initial sync (options {"initial": True, "location": alt id}) starts from the beginning
 under its own cursor, reads only rows that are not deleted, and leaves the ongoing cursor
@@ -19,11 +25,12 @@ from clients.services import clients_upsert
 from integrations.errors import BadRecord, PermanentError
 from integrations.models import SyncState
 from integrations.pending import Waiting, pending_records_replace, pending_report
-from integrations.perfectgym.client import ids_filter
+from integrations.perfectgym.client import Member, Row, ids_filter
 from integrations.perfectgym.clubs import clubs_load
 from integrations.perfectgym.mapping import (
     SKIPPED,
     Holding,
+    Skipped,
     Visit,
     contract_holding,
     member_record,
@@ -55,15 +62,13 @@ def clients_known(source: str, member_ids) -> dict[str, int]:
                 .values_list("external_id", "id"))
 
 
-def _member_ids(rows, *, clubs_field: str = "clubId") -> dict[int, int | None]:
-    """memberId -> clubId of the usable, not deleted rows of a page."""
-    return {r["memberId"]: r.get(clubs_field) for r in rows
-            if isinstance(r, dict) and isinstance(r.get("memberId"), int) and not r.get("isDeleted")}
+# A member fetched for a page whom Perfect Gym returned deleted or unreadable: not kept, not counted.
+NOT_RETURNED = Skipped("a member Perfect Gym did not return usable")
 
 
 @dataclass
 class PerfectGymSync(SyncJob):
-    """What every Perfect Gym sync shares: scope, cursor walk, member look-up, report."""
+    """What every Perfect Gym sync shares: scope, cursor walk, report."""
 
     entity_set = ""
     noun = "rows"
@@ -79,7 +84,8 @@ class PerfectGymSync(SyncJob):
         self.clients_added = 0
         self.high_water: int | None = None
         self.known: dict[str, int] = {}  # member id -> client id, for the current page
-        self.fetched: dict[int, ClientRecord] = {}  # members fetched for the current page
+        self.fetched: set[int] = set()  # members fetched for the current page who are usable
+        self.needed: set[int] = set()  # members the current page's mapped rows are written for
 
     @property
     def page_rows(self) -> int:
@@ -125,40 +131,11 @@ class PerfectGymSync(SyncJob):
         if self.initial:
             self.high_water = self.client.latest_version(self.entity_set)
         for page in self.client.changes(self.entity_set, after=cursor, filter=self.server_filter()):
-            versions = [r.get("version") for r in page.rows if isinstance(r, dict)]
-            cursor = max([cursor or 0, *(v for v in versions if isinstance(v, int))])
+            cursor = max([cursor or 0, *(r.version for r in page.rows if isinstance(r.version, int))])
             yield Page(page.rows, cursor=cursor, total=page.count)
 
-    # members behind contracts, products and visits ---------------------------------
-    def members_prepare(self, wanted: dict[int, bool]) -> None:
-        """Find the clients of a page's members (member id -> worth fetching when unknown):
-        one query, then the unknown ones from Perfect Gym in a few calls."""
-        self.known = clients_known(self.source, wanted)
-        missing = [m for m, fetch in wanted.items() if fetch and str(m) not in self.known]
-        self.fetched = {}
-        for raw in self.client.by_ids("Members", missing) if missing else []:
-            try:
-                record = member_record(raw, clubs=self.clubs, identity_type_id=self.identity_type_id)
-            except BadRecord:
-                continue
-            if not record.deleted:
-                self.fetched[int(record.external_id)] = record
-
-    def member_check(self, member_id: int, key: str) -> None:
-        if str(member_id) not in self.known and member_id not in self.fetched:
-            raise BadRecord(f"Member {member_id} is not a client and Perfect Gym did not return them "
-                            "(deleted or unreadable).", key=key)
-
-    def members_add(self, member_ids: set[int]) -> set[int]:
-        """Create the clients of fetched members this page needs (one upsert); returns the
-        clients whose access changed."""
-        new = [self.fetched[m] for m in member_ids if str(m) not in self.known and m in self.fetched]
-        if not new:
-            return set()
-        result = clients_upsert(source=self.source, records=new)
-        self.clients_added += result.created
-        self.known.update(result.ids)
-        return set(result.changed_client_ids)
+    def record_key(self, raw: Row) -> str:
+        return raw.key
 
     # the report -------------------------------------------------------------------
     def finish(self, run) -> None:
@@ -196,15 +173,13 @@ class MembersSync(PerfectGymSync):
 
     def prepare(self, rows):
         # Members of other clubs still update clients Gatehouse already has.
-        outside = [r["id"] for r in rows if isinstance(r, dict) and isinstance(r.get("id"), int)
-                   and r.get("homeClubId") not in self.scope]
+        outside = [r.id for r in rows if isinstance(r.id, int) and r.home_club_id not in self.scope]
         self.known = clients_known(self.source, outside) if outside else {}
 
-    def map(self, raw):
+    def map(self, raw: Member):
         record = member_record(raw, clubs=self.clubs, identity_type_id=self.identity_type_id)
-        club = raw.get("homeClubId")
-        if club not in self.scope and record.external_id not in self.known:
-            self.outside[club] += 1
+        if raw.home_club_id not in self.scope and record.external_id not in self.known:
+            self.outside[raw.home_club_id] += 1
             return SKIPPED
         return record
 
@@ -215,7 +190,55 @@ class MembersSync(PerfectGymSync):
                       skipped=result.skipped + len(records) - len(live), changed_clients=result.changed_client_ids)
 
 
-class HoldingsSync(PerfectGymSync):
+class MemberRowsSync(PerfectGymSync):
+    """A sync of rows that belong to members (contracts, member products, visits): the
+    members Gatehouse does not know yet are fetched for the page (referred) and created first."""
+
+    def fetch_worthy(self, row: Row) -> bool:
+        """Whether the member of `row` is fetched when Gatehouse does not know them."""
+        return False
+
+    def referred(self, raws: list[Row]) -> list[Member]:
+        """The members of this page's rows (not deleted) whom Gatehouse does not know and whose
+        rows are worth it (fetch_worthy): one query for the known ones, then a few calls."""
+        rows = [r for r in raws if isinstance(r.member_id, int) and not r.deleted]
+        self.known = clients_known(self.source, {r.member_id for r in rows})
+        self.fetched, self.needed = set(), set()
+        missing = {r.member_id for r in rows if self.fetch_worthy(r) and str(r.member_id) not in self.known}
+        return self.client.by_ids("Members", missing) if missing else []
+
+    def member_map(self, member: Member) -> ClientRecord | Skipped:
+        """A fetched member as the client to create; deleted or unreadable ones are left out
+        quietly (their rows then say "not a client" in member_check)."""
+        try:
+            record = member_record(member, clubs=self.clubs, identity_type_id=self.identity_type_id)
+        except BadRecord:
+            return NOT_RETURNED
+        if record.deleted:
+            return NOT_RETURNED
+        self.fetched.add(int(record.external_id))
+        return record
+
+    def member_check(self, member_id: int, row: Row) -> None:
+        if str(member_id) not in self.known and member_id not in self.fetched:
+            raise BadRecord(f"Member {member_id} is not a client and Perfect Gym did not return them "
+                            "(deleted or unreadable).", key=row.key, payload=row.payload)
+
+    def members_add(self, records: list) -> tuple[list, set[int]]:
+        """Create the clients of the fetched members among `records` whom this page's rows
+        need (one upsert); returns the page's own records and the clients whose access changed."""
+        own = [r for r in records if not isinstance(r, ClientRecord) and r is not NOT_RETURNED]
+        # All unknown when fetched; written again if a refused page is retried record by record.
+        new = [r for r in records if isinstance(r, ClientRecord) and int(r.external_id) in self.needed]
+        if not new:
+            return own, set()
+        result = clients_upsert(source=self.source, records=new)
+        self.clients_added += result.created
+        self.known.update(result.ids)
+        return own, set(result.changed_client_ids)
+
+
+class HoldingsSync(MemberRowsSync):
     """Contracts or member products -> client packages, matched to packages by alt id."""
 
     holding_of = staticmethod(contract_holding)  # the row -> Holding mapping
@@ -227,14 +250,13 @@ class HoldingsSync(PerfectGymSync):
         self.packages = {alt_id: (pk, credits)
                          for alt_id, pk, credits in Package.objects.values_list("alt_id", "pk", "credits")}
 
-    def prepare(self, rows):
-        members = _member_ids(rows)
+    def fetch_worthy(self, row) -> bool:
         # Members of contracts without a package too: their contracts wait for it (integrations.pending).
-        fetch = {r["memberId"] for r in rows
-                 if isinstance(r, dict) and r.get("memberId") in members and r.get("clubId") in self.scope}
-        self.members_prepare({m: m in fetch for m in members})
+        return row.club_id in self.scope
 
     def map(self, raw):
+        if isinstance(raw, Member):
+            return self.member_map(raw)
         holding = self.holding_of(raw, clubs=self.clubs)
         if holding.deleted:
             return holding
@@ -246,14 +268,16 @@ class HoldingsSync(PerfectGymSync):
             if str(holding.member_id) not in self.known and holding.member_id not in self.fetched:
                 self.unplaced[holding.package_alt_id] += 1
                 return SKIPPED
+            self.needed.add(holding.member_id)
             return holding  # it waits for its package
-        self.member_check(holding.member_id, key=str(raw["id"]))
+        self.member_check(holding.member_id, raw)
+        self.needed.add(holding.member_id)
         return holding
 
     def apply(self, records):
+        records, changed = self.members_add(records)  # the clients first: the holdings point at them
         holdings = [r for r in records if isinstance(r, Holding)]
         live = [h for h in holdings if not h.deleted]
-        changed = self.members_add({h.member_id for h in live})
         # Without a package, or at a club no location carries yet: the back-fill keeps them.
         waiting = [self._waiting(h) for h in live if self._waits(h)]
         placed = pending_records_replace(integration=self.connector.integration, waiting=waiting,
@@ -303,7 +327,7 @@ class MemberProductsSync(HoldingsSync):
     package_field, package_prefix = "productId", "product_"
 
 
-class VisitsSync(PerfectGymSync):
+class VisitsSync(MemberRowsSync):
     """MemberClubVisits -> door accesses at the club's door, marking nearby bookings attended."""
 
     entity_set, noun = "MemberClubVisits", "visits"
@@ -313,11 +337,12 @@ class VisitsSync(PerfectGymSync):
         super().start()
         self.before_start = timedelta(minutes=self.connector.setting_int("attendance_minutes", 30))
 
-    def prepare(self, rows):
-        members = _member_ids(rows)
-        self.members_prepare({m: club in self.clubs.doors for m, club in members.items()})
+    def fetch_worthy(self, row) -> bool:
+        return row.club_id in self.clubs.doors
 
     def map(self, raw):
+        if isinstance(raw, Member):
+            return self.member_map(raw)
         visit = visit_row(raw, clubs=self.clubs)
         if visit.deleted:
             return SKIPPED
@@ -326,13 +351,14 @@ class VisitsSync(PerfectGymSync):
             return SKIPPED
         if visit.club_id not in self.clubs.doors:
             raise BadRecord(f"{self.clubs.names[visit.club_id]} (club {visit.club_id}) has no active door: "
-                            "add a door record for the location.", key=str(raw["id"]))
-        self.member_check(visit.member_id, key=str(raw["id"]))
+                            "add a door record for the location.", key=raw.key, payload=raw.payload)
+        self.member_check(visit.member_id, raw)
+        self.needed.add(visit.member_id)
         return visit
 
     def apply(self, records):
+        records, changed = self.members_add(records)  # the clients first: the visits point at them
         visits = [r for r in records if isinstance(r, Visit)]
-        changed = self.members_add({v.member_id for v in visits})
         entries = [DoorEntry(client_id=self.known[str(v.member_id)], door=self.clubs.doors[v.club_id],
                              accessed_at=v.entered_at, granted=True, source_ref=v.ref) for v in visits]
         created = door_accesses_record(source=self.source, integration_id=self.connector.integration.pk,

@@ -47,8 +47,8 @@ def test_default_page_is_500_and_next_links_are_followed(big_sandbox):
     assert [len(p.rows) for p in pages] == [500, 500, 200]
     assert all(p.next_link.startswith(PG_URL + "odata/Members?") for p in pages[:2])
     assert pages[2].next_link is None
-    versions = [r["version"] for p in pages for r in p.rows]
-    assert versions == sorted(versions) and len(set(r["id"] for p in pages for r in p.rows)) == 1200
+    versions = [r.version for p in pages for r in p.rows]
+    assert versions == sorted(versions) and len(set(r.id for p in pages for r in p.rows)) == 1200
     assert pages[0].count == 1200
 
 
@@ -58,12 +58,12 @@ def test_changes_start_after_the_cursor_and_include_deleted_rows(sandbox, api):
     sandbox.member_delete(4)
     sandbox.member_put(6, lastName="Moved")
     rows = [r for p in api.changes("Members", after=cursor) for r in p.rows]
-    assert [(r["id"], r["isDeleted"]) for r in rows] == [(4, True), (6, False)]
-    assert rows[0]["version"] > cursor and rows[1]["version"] > rows[0]["version"]
+    assert [(r.id, r.deleted) for r in rows] == [(4, True), (6, False)]
+    assert rows[0].version > cursor and rows[1].version > rows[0].version
 
 
 def test_a_single_entity_by_key_in_either_form(sandbox, api):
-    assert api.entity("Members", 5)["email"] == "member5@pg.example"
+    assert api.entity("Members", 5).email == "member5@pg.example"
     both = [requests.get(PG_URL + path, headers=KEYS, timeout=5).json() for path in
             ("odata/Members(5)", "odata/Members/5")]
     assert both[0] == both[1] and both[0]["id"] == 5
@@ -82,7 +82,7 @@ def test_the_499_envelope_becomes_a_business_error(sandbox, api):
 def test_by_ids_asks_for_a_few_dozen_ids_per_call(sandbox, api, monkeypatch):
     monkeypatch.setattr("integrations.perfectgym.client.IDS_PER_QUERY", 15)
     rows = api.by_ids("Members", range(1, 41))
-    assert sorted(r["id"] for r in rows) == list(range(1, 41))
+    assert sorted(r.id for r in rows) == list(range(1, 41))
     assert len([c for c in sandbox.calls if c.path == "odata/Members"]) == 3
 
 
