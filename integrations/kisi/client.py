@@ -137,8 +137,32 @@ class ListPage:
 
 
 @dataclass(frozen=True)
+class UnlockEvent:
+    """A Kisi event as the webhook and the poll send it, read leniently: mapping.py judges
+    whether it is an unlock Gatehouse records. `uuid` is "" and the ids None when absent;
+    `type` and `created_at` are as sent; `payload` keeps the body."""
+
+    uuid: str = ""
+    type: object = None
+    success: bool = False  # only a literal true is a successful unlock
+    actor_id: str | None = None
+    object_id: str | None = None
+    created_at: object = None
+    payload: object = field(default=None, compare=False, repr=False)
+
+    @classmethod
+    def from_api(cls, raw) -> "UnlockEvent":
+        if not isinstance(raw, dict):
+            return cls(payload=raw)
+        actor, lock = raw.get("actor_id"), raw.get("object_id")
+        return cls(str(raw["uuid"]) if raw.get("uuid") else "", raw.get("type"), raw.get("success") is True,
+                   None if actor is None else str(actor), None if lock is None else str(lock),
+                   raw.get("created_at"), payload=raw)
+
+
+@dataclass(frozen=True)
 class EventsPage:
-    events: list[dict]
+    events: list[UnlockEvent]
     next_cursor: str | None
 
 
@@ -330,7 +354,8 @@ class KisiClient:
         while True:
             body = {"event_set": {**query, **({"cursor": cursor} if cursor else {})}}
             answer = self.http.request("POST", "event_sets", json=body, idempotent=True).json()
-            page = EventsPage(list(answer.get("events") or []), answer.get("next_cursor"))
+            page = EventsPage([UnlockEvent.from_api(e) for e in answer.get("events") or []],
+                              answer.get("next_cursor"))
             yield page
             if not page.next_cursor or not page.events:
                 return

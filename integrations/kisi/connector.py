@@ -9,7 +9,7 @@ from django import forms
 from django.conf import settings as django_settings
 
 from integrations.connectors import Connector, SettingField, SyncSpec
-from integrations.kisi.client import KISI_URL, UNLOCK_EVENT, KisiClient, parse_time
+from integrations.kisi.client import KISI_URL, UNLOCK_EVENT, KisiClient, UnlockEvent, parse_time
 from integrations.kisi.syncs import AccessSync, DoorsSync, EventsSync, unlock_events_record
 
 logger = logging.getLogger("gatehouse.kisi")
@@ -61,18 +61,19 @@ class KisiConnector(Connector):
         return f"{self.client().places_count()} place(s) in Kisi"
 
     def webhook_event(self, payload):
-        if not isinstance(payload, dict) or not payload.get("uuid") or not payload.get("type"):
+        event = UnlockEvent.from_api(payload)
+        if not event.uuid or not event.type:
             raise ValueError("a Kisi event has a uuid and a type")
-        return str(payload["uuid"]), str(payload["type"])
+        return event.uuid, str(event.type)
 
     def webhook_event_time(self, payload):
-        return parse_time(payload.get("created_at"))
+        return parse_time(UnlockEvent.from_api(payload).created_at)
 
     def webhook_process(self, event) -> None:
         if event.event_type != UNLOCK_EVENT:
             logger.info("integration=%s kisi event %s of type %s not used", self.integration.pk,
                         event.event_id, event.event_type)
             return
-        counts = unlock_events_record(integration=self.integration, events=[event.payload])
+        counts = unlock_events_record(integration=self.integration, events=[UnlockEvent.from_api(event.payload)])
         logger.info("integration=%s kisi event %s: %d door access(es) recorded", self.integration.pk,
                     event.event_id, counts.created)

@@ -1,7 +1,7 @@
 """Kisi's records as neutral Gatehouse records: pure functions, no I/O.
 
-The client hands over places, groups and locks as its typed records (unlock events stay
-the webhook's dicts, which the poll shares); these functions judge and convert them. What needs
+The client hands over places, groups, locks and unlock events (the webhook's and the
+poll's alike) as its typed records; these functions judge and convert them. What needs
 the database (is a lock's place mapped to a location? is an unlock's user ours?) stays in
 the syncs, which call these once those questions are answered.
 """
@@ -10,7 +10,7 @@ from decimal import Decimal, InvalidOperation
 
 from accessctl.records import DoorGroupRecord, DoorLockRecord, DoorPlaceRecord
 from integrations.errors import BadRecord
-from integrations.kisi.client import UNLOCK_EVENT, Group, Lock, Place, parse_time
+from integrations.kisi.client import UNLOCK_EVENT, Group, Lock, Place, UnlockEvent, parse_time
 
 
 def record_id(kind: str, record: Place | Group | Lock) -> str:
@@ -36,20 +36,20 @@ def lock_record(lock: Lock) -> DoorLockRecord:
                           online=lock.online)
 
 
-def unlock_ignored_reason(event) -> str:
+def unlock_ignored_reason(event: UnlockEvent) -> str:
     """Why an event is not a successful unlock by a user of a lock at a readable time ("" when it is)."""
-    if not isinstance(event, dict) or not event.get("uuid"):
+    if not event.uuid:
         return "no uuid"
-    if event.get("type") != UNLOCK_EVENT:
-        return f"type {event.get('type')!r}"
-    if event.get("success") is not True:
+    if event.type != UNLOCK_EVENT:
+        return f"type {event.type!r}"
+    if not event.success:
         return "unlock refused"
-    if event.get("actor_id") is None:
+    if event.actor_id is None:
         return "no actor (link or exit button)"
-    if event.get("object_id") is None:
+    if event.object_id is None:
         return "no lock"
     try:
-        if parse_time(event.get("created_at")) is None:
+        if parse_time(event.created_at) is None:
             return "no time"
     except (ValueError, OverflowError):  # OverflowError: a time that leaves years 1-9999 in UTC
         return "unreadable time"

@@ -1,6 +1,7 @@
 """Momence's host API v2: OAuth2 password and refresh grants, paged lists, a few writes.
 
-The API only, no Django models: tokens are kept by a `TokenStore` the caller gives
+The API only, typed records in and out, no Django models (records.py holds the records:
+read leniently, judged by mapping.py): tokens are kept by a `TokenStore` the caller gives
 (the connector's stores them encrypted in the database; the default keeps them in
 memory). Every call goes through integrations.http.VendorHTTP; the access token and
 the refresh token join the session's redaction list as soon as they are known.
@@ -14,6 +15,17 @@ from typing import Any, Protocol
 
 from integrations.errors import AuthError, PermanentError, VendorError
 from integrations.http import VendorHTTP
+from integrations.momence.records import (
+    Appointment,
+    BookingCheckIn,
+    BoughtMembership,
+    Member,
+    Membership,
+    MemberTag,
+    Session,
+    SessionBooking,
+    Tag,
+)
 
 DEFAULT_BASE_URL = "https://api.momence.com/api/v2/"
 PAGE_SIZE = 100  # the documented maximum of most lists
@@ -72,7 +84,7 @@ class MemoryTokenStore:
 
 @dataclass(frozen=True)
 class ListPage:
-    """One page of a list: its items and where it stands in the whole list."""
+    """One page of a list: its items (typed records) and where it stands in the whole list."""
 
     items: list
     page: int
@@ -84,6 +96,10 @@ class ListPage:
         if self.total is not None:
             return (self.page + 1) * self.page_size >= self.total
         return len(self.items) < self.page_size
+
+
+def _as_sent(item):
+    return item
 
 
 def parse_time(value: Any) -> datetime | None:
@@ -205,24 +221,26 @@ class MomenceClient:
         return self.http.request(method, path, headers={"Authorization": f"Bearer {token}"}, **kwargs)
 
     # lists -------------------------------------------------------------------
-    def list_page(self, path: str, *, page: int, page_size: int = PAGE_SIZE, **params) -> ListPage:
-        """One page of a list in Momence's {"payload", "pagination"} envelope."""
+    def list_page(self, path: str, *, page: int, page_size: int = PAGE_SIZE, record: Callable = _as_sent,
+                  **params) -> ListPage:
+        """One page of a list in Momence's {"payload", "pagination"} envelope, each item made
+        a record by `record` (a `from_api`)."""
         query = {k: v for k, v in params.items() if v is not None}
         body = _json(self.call("GET", path, params={**query, "page": page, "pageSize": page_size}), f"GET {path}")
         if not isinstance(body, dict) or not isinstance(body.get("payload"), list):
             raise PermanentError(f"momence: GET {path} answered without a payload list")
         pagination = body.get("pagination") if isinstance(body.get("pagination"), dict) else {}
         total = pagination.get("totalCount")
-        return ListPage(items=body["payload"], page=page, page_size=page_size,
+        return ListPage(items=[record(item) for item in body["payload"]], page=page, page_size=page_size,
                         total=total if isinstance(total, int) else None)
 
     def list_pages(
-        self, path: str, *, start: int = 0, page_size: int = PAGE_SIZE, **params
+        self, path: str, *, start: int = 0, page_size: int = PAGE_SIZE, record: Callable = _as_sent, **params
     ) -> Iterator[ListPage]:
         """Every page of a list from page `start` on."""
         page = start
         while True:
-            answer = self.list_page(path, page=page, page_size=page_size, **params)
+            answer = self.list_page(path, page=page, page_size=page_size, record=record, **params)
             yield answer
             if answer.is_last or not answer.items:
                 return
@@ -230,62 +248,66 @@ class MomenceClient:
             if page >= MAX_PAGES:  # a list that never ends: the vendor ignores `page`
                 raise PermanentError(f"momence: GET {path} did not end after {MAX_PAGES} pages")
 
-    def list_all(self, path: str, **params) -> list:
+    def list_all(self, path: str, *, record: Callable = _as_sent, **params) -> list:
         """Every item of a (short) list."""
-        return [item for page in self.list_pages(path, **params) for item in page.items]
+        return [item for page in self.list_pages(path, record=record, **params) for item in page.items]
 
     # resources ---------------------------------------------------------------
     def members(self, *, start: int = 0, page_size: int = PAGE_SIZE) -> Iterator[ListPage]:
         """Members, least recently seen first (a rescan sees anyone seen meanwhile at its end)."""
-        return self.list_pages("host/members", start=start, page_size=page_size,
+        return self.list_pages("host/members", start=start, page_size=page_size, record=Member.from_api,
                                sortBy="lastSeenAt", sortOrder="ASC")
 
     def tags(self, *, start: int = 0) -> Iterator[ListPage]:
-        return self.list_pages("host/tags", start=start)
+        return self.list_pages("host/tags", start=start, record=Tag.from_api)
 
-    def memberships(self) -> list[dict]:
+    def memberships(self) -> list[Membership]:
         """The membership catalogue (subscriptions, packs, ...).
 
         Each membership may carry the tags a manager put on it (Memberships > Edit > Add
         tag) as `tags`, [{id, name}] like a member's customerTags: inferred, the contract
-        does not name the field, so a membership without it leaves its package's tags alone.
+        does not name the field, so a membership without it leaves its package's tags alone
+        (Membership.tags is None).
         """
-        return self.list_all("host/memberships")
+        return self.list_all("host/memberships", record=Membership.from_api)
 
-    def bought_memberships(self, member_id: str) -> list[dict]:
+    def bought_memberships(self, member_id: str) -> list[BoughtMembership]:
         """A member's active bought memberships."""
-        return self.list_all(f"host/members/{member_id}/bought-memberships/active")
+        return self.list_all(f"host/members/{member_id}/bought-memberships/active",
+                             record=BoughtMembership.from_api)
 
     def sessions(
         self, *, start_after: datetime, start_before: datetime, start: int = 0
     ) -> Iterator[ListPage]:
-        return self.list_pages("host/sessions", start=start, startAfter=iso(start_after),
-                               startBefore=iso(start_before))
+        return self.list_pages("host/sessions", start=start, record=Session.from_api,
+                               startAfter=iso(start_after), startBefore=iso(start_before))
 
-    def session_bookings(self, session_id: str) -> list[dict]:
+    def session_bookings(self, session_id: str) -> list[SessionBooking]:
         """Every booking of a session, cancelled ones included (they cancel ours)."""
-        return self.list_all(f"host/sessions/{session_id}/bookings", includeCancelled="true")
+        return self.list_all(f"host/sessions/{session_id}/bookings", record=SessionBooking.from_api,
+                             includeCancelled="true")
 
     def appointments(
         self, *, start_after: datetime, start_before: datetime, start: int = 0
     ) -> Iterator[ListPage]:
-        return self.list_pages("host/appointments/reservations", start=start, startAfter=iso(start_after),
-                               startBefore=iso(start_before), includeCancelled="true")
+        return self.list_pages("host/appointments/reservations", start=start, record=Appointment.from_api,
+                               startAfter=iso(start_after), startBefore=iso(start_before),
+                               includeCancelled="true")
 
-    def member_tag_add(self, member_id: str, tag_id: str) -> None:
+    def member_tag_add(self, tag: MemberTag) -> None:
         # Assigning a tag twice leaves it assigned: safe to repeat.
-        self.call("POST", f"host/members/{member_id}/tags/{tag_id}", idempotent=True)
+        self.call("POST", f"host/members/{tag.member_id}/tags/{tag.tag_id}", idempotent=True)
 
-    def member_tag_remove(self, member_id: str, tag_id: str) -> None:
+    def member_tag_remove(self, tag: MemberTag) -> None:
         """Unassign a tag; one the member does not have (404) is already gone."""
         try:
-            self.call("DELETE", f"host/members/{member_id}/tags/{tag_id}")
+            self.call("DELETE", f"host/members/{tag.member_id}/tags/{tag.tag_id}")
         except NotFound:
             pass
 
-    def session_booking_check_in(self, booking_id: str) -> None:
+    def session_booking_check_in(self, check_in: BookingCheckIn) -> None:
         # Checking a booking in twice leaves it checked in: safe to repeat.
-        self.call("POST", f"host/session-bookings/{booking_id}/check-in", idempotent=True)
+        self.call("POST", f"host/session-bookings/{check_in.booking_id}/check-in", idempotent=True)
 
     def ping(self) -> int | None:
         """Log in and read one member; returns how many members the host has."""

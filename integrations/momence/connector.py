@@ -121,9 +121,9 @@ class MomenceConnector(Connector):
 
     def catalogue(self) -> list[CatalogueEntry]:
         entries = []
-        for raw in self.client().memberships():
+        for membership in self.client().memberships():
             try:
-                entries.append(mapping.catalogue_entry(raw))
+                entries.append(mapping.catalogue_entry(membership))
             except BadRecord:
                 continue  # the memberships sync reports it as a SyncIssue
         return entries

@@ -22,6 +22,7 @@ from django.utils import timezone
 from clients.models import ClientTagChange, Tag
 from integrations.errors import AuthError, PermanentError, RateLimited, VendorError
 from integrations.models import Delivery
+from integrations.momence.records import BookingCheckIn, MemberTag
 from integrations.momence.selectors import (
     checkins_for_accesses,
     door_access_start,
@@ -179,10 +180,11 @@ class TagPushSync(OutboxSync):
         if momence_tag is None:
             name = Tag.objects.filter(pk=push.payload["tag_id"]).values_list("name", flat=True).first()
             raise PermanentError(f"Momence no longer has the tag {name!r}.")
+        tag = MemberTag(member_id=push.client.external_id, tag_id=momence_tag)
         if push.payload["action"] == ClientTagChange.Action.ADD:
-            client.member_tag_add(push.client.external_id, momence_tag)
+            client.member_tag_add(tag)
         else:
-            client.member_tag_remove(push.client.external_id, momence_tag)
+            client.member_tag_remove(tag)
 
 
 class CheckinsSync(OutboxSync):
@@ -214,4 +216,4 @@ class CheckinsSync(OutboxSync):
         return f"POST host/session-bookings/{delivery.payload['booking_ref']}/check-in"
 
     def send(self, client, delivery):
-        client.session_booking_check_in(delivery.payload["booking_ref"])
+        client.session_booking_check_in(BookingCheckIn(booking_id=delivery.payload["booking_ref"]))

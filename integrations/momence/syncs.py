@@ -6,6 +6,7 @@ rescan: its cursor is the next page of the scan in progress (a failed run resume
 there) and goes back to None when the scan completes.
 """
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.utils import timezone
@@ -16,6 +17,7 @@ from integrations.errors import BadRecord
 from integrations.models import SyncState
 from integrations.momence import mapping
 from integrations.momence.client import NotFound
+from integrations.momence.records import BoughtMembership, SessionBookings
 from integrations.momence.selectors import members_due_for_memberships, momence_tag_ids, tag_pairs_unsent
 from integrations.momence.services import momence_members_checked, momence_members_upsert, momence_tags_upsert
 from integrations.pending import Waiting, pending_records_replace, pending_report
@@ -49,6 +51,9 @@ class MomenceJob(SyncJob):
     @property
     def source(self) -> str:
         return self.integration.source
+
+    def record_key(self, raw) -> str:
+        return super().record_key(raw.payload)  # the id as sent, even one mapping refuses
 
     @staticmethod
     def scan_pages(lists, make_cursor):
@@ -155,6 +160,23 @@ class MembershipsSync(MomenceJob):
             run.report = f"The tags of {self.retagged} package(s) follow their Momence memberships' tags now."
 
 
+@dataclass(frozen=True)
+class MemberMemberships:
+    """One member's active bought memberships, as read for them (one call each)."""
+
+    member_id: str
+    client_id: int
+    items: list[BoughtMembership]
+    last_seen: datetime | None = None
+
+    @property
+    def payload(self) -> dict:
+        """What a sync issue keeps: the member and the bodies Momence sent."""
+        return {"member_id": self.member_id, "client_id": self.client_id,
+                "items": [item.payload for item in self.items],
+                "last_seen": self.last_seen.isoformat() if self.last_seen else None}
+
+
 class BoughtMembershipsSync(MomenceJob):
     """Active bought memberships -> client packages with the credits left.
 
@@ -169,8 +191,8 @@ class BoughtMembershipsSync(MomenceJob):
     packages: dict[str, tuple[int, str]] | None = None
     waited: int = 0  # bought memberships this run read without their package
 
-    def record_key(self, raw):
-        return str(raw.get("member_id", ""))
+    def record_key(self, raw: MemberMemberships):
+        return raw.member_id
 
     def pages(self, cursor):
         client = self.connector.client()
@@ -187,21 +209,17 @@ class BoughtMembershipsSync(MomenceJob):
                     items = client.bought_memberships(member_id)
                 except NotFound:
                     items = []  # the member is gone from Momence: nothing of theirs is active
-                chunk.append({"member_id": member_id, "client_id": client_id, "items": items,
-                              "last_seen": last_seen.isoformat() if last_seen else None})  # JSON: issues keep it
+                chunk.append(MemberMemberships(member_id, client_id, items, last_seen))
             yield Page(chunk, cursor=None, total=len(due))
 
-    def map(self, raw):
+    def map(self, raw: MemberMemberships):
         if self.packages is None:
             rows = Package.objects.filter(alt_id__startswith="momence_").values_list("alt_id", "pk", "kind")
             self.packages = {alt_id: (pk, kind) for alt_id, pk, kind in rows}
-        key = raw["member_id"]
-        if not isinstance(raw["items"], list):
-            raise BadRecord("The bought memberships are not a list.", key=key)
-        records = [mapping.client_package(item, key=key, client_id=raw["client_id"], packages=self.packages)
-                   for item in raw["items"]]
-        last_seen = datetime.fromisoformat(raw["last_seen"]) if raw["last_seen"] else None
-        return raw["member_id"], raw["client_id"], last_seen, records
+        with mapping.judged(raw.payload):  # an issue keeps all the member's bought memberships
+            records = [mapping.client_package(item, key=raw.member_id, client_id=raw.client_id,
+                                              packages=self.packages) for item in raw.items]
+        return raw.member_id, raw.client_id, raw.last_seen, records
 
     def apply(self, records):
         held = [p for _, _, _, items in records for p in items]
@@ -248,10 +266,6 @@ class WindowSync(MomenceJob):
             return datetime.fromisoformat(cursor["from"]), datetime.fromisoformat(cursor["until"])
         now = timezone.now().replace(microsecond=0)
         return now - timedelta(days=1), now + timedelta(days=self.connector.days_ahead())
-
-    def record_key(self, raw):
-        inner = raw.get("session", raw) if isinstance(raw, dict) else {}
-        return str(inner.get("id", "")) if isinstance(inner, dict) else ""
 
     def scan(self, cursor, lists, to_raw):
         start, until = self.window(cursor)
@@ -308,18 +322,19 @@ class SessionsSync(WindowSync):
         client = self.connector.client()
 
         def with_bookings(session):
-            session_id = session.get("id") if isinstance(session, dict) else None
             try:
-                bookings = client.session_bookings(session_id) if session_id else []
+                bookings = client.session_bookings(session.id) if session.id else []
             except NotFound:
                 bookings = []  # deleted since it was listed: its bookings are gone too
-            return {"session": session, "bookings": bookings}
+            return SessionBookings(session, tuple(bookings))
 
         return self.scan(cursor, client.sessions, with_bookings)
 
-    def refs(self, raw):
-        return [mapping.BOOKING_PREFIX + str(b["id"]) for b in raw["bookings"]
-                if isinstance(b, dict) and "id" in b]
+    def record_key(self, raw: SessionBookings):
+        return super().record_key(raw.session)
+
+    def refs(self, raw: SessionBookings):
+        return [mapping.BOOKING_PREFIX + b.id for b in raw.bookings if b.id]
 
 
 class AppointmentsSync(WindowSync):
@@ -332,4 +347,4 @@ class AppointmentsSync(WindowSync):
         return self.scan(cursor, self.connector.client().appointments, lambda item: item)
 
     def refs(self, raw):
-        return [mapping.APPOINTMENT_PREFIX + str(raw["id"])] if isinstance(raw, dict) and "id" in raw else []
+        return [mapping.APPOINTMENT_PREFIX + raw.id] if raw.id else []

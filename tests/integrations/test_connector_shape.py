@@ -45,6 +45,7 @@ HELPERS = {
     },
     "momence": {
         "outbound": "tag changes and check-ins sent to Momence (outbound)",
+        "records": "the typed records client.py reads and sends (together they pass ~400 lines)",
         "tokens": "Momence's OAuth tokens kept encrypted for every worker",
     },
     "example": {},

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from accessctl.models import Door, DoorAccess, DoorSystemUser
 from accessctl.services import DoorEntry, door_accesses_record
-from integrations.kisi.client import iso_utc, parse_time
+from integrations.kisi.client import UnlockEvent, iso_utc, parse_time
 from integrations.kisi.mapping import unlock_ignored_reason
 from integrations.sync import Counts, Page, SyncJob
 
@@ -25,7 +25,7 @@ FIRST_LOOKBACK = timedelta(hours=1)  # the first poll reads the last hour
 OVERLAP = timedelta(minutes=5)  # each poll re-reads a little, for events logged late
 
 
-def unlock_events_record(*, integration, events: list[dict]) -> Counts:
+def unlock_events_record(*, integration, events: list[UnlockEvent]) -> Counts:
     """Record the unlocks among `events` as door accesses of `integration`'s source.
 
     Returns created (new door accesses), unchanged (already recorded) and skipped
@@ -39,22 +39,22 @@ def unlock_events_record(*, integration, events: list[dict]) -> Counts:
         else:
             usable.append(event)
     users = dict(DoorSystemUser.objects.filter(
-        system=integration.source, external_id__in={str(e["actor_id"]) for e in usable},
+        system=integration.source, external_id__in={e.actor_id for e in usable},
     ).values_list("external_id", "client_id"))
     doors: dict[str, Door] = {}
-    found = Door.objects.filter(kisi_lock_id__in={str(e["object_id"]) for e in usable})
+    found = Door.objects.filter(kisi_lock_id__in={e.object_id for e in usable})
     # A Kisi-controlled, active door wins over another door that merely names the lock.
     for door in sorted(found, key=lambda d: (d.access_control != Door.AccessControl.KISI,
                                              not d.is_active, d.pk)):
         doors.setdefault(door.kisi_lock_id, door)
     entries = []
     for event in usable:
-        client_id, door = users.get(str(event["actor_id"])), doors.get(str(event["object_id"]))
+        client_id, door = users.get(event.actor_id), doors.get(event.object_id)
         if client_id is None or door is None:
             _ignore(integration, event, "unknown user" if client_id is None else "unknown lock", why)
             continue
-        entries.append(DoorEntry(client_id=client_id, door=door, accessed_at=parse_time(event["created_at"]),
-                                 granted=True, source_ref=str(event["uuid"])[:100]))
+        entries.append(DoorEntry(client_id=client_id, door=door, accessed_at=parse_time(event.created_at),
+                                 granted=True, source_ref=event.uuid[:100]))
     # Recording sends door_accesses_recorded, which wakes the check-in syncs (integrations.receivers).
     created = door_accesses_record(source=integration.source, integration_id=integration.pk,
                                    entries=entries) if entries else []
@@ -63,10 +63,9 @@ def unlock_events_record(*, integration, events: list[dict]) -> Counts:
     return counts
 
 
-def _ignore(integration, event, reason: str, why: Counter) -> None:
+def _ignore(integration, event: UnlockEvent, reason: str, why: Counter) -> None:
     why[reason] += 1
-    uuid = event.get("uuid") if isinstance(event, dict) else None
-    logger.info("integration=%s kisi event %s not recorded: %s", integration.pk, uuid or "-", reason)
+    logger.info("integration=%s kisi event %s not recorded: %s", integration.pk, event.uuid or "-", reason)
 
 
 class EventsSync(SyncJob):
@@ -77,8 +76,8 @@ class EventsSync(SyncJob):
 
     written_models = (DoorAccess,)  # their statistics are refreshed as a load grows
 
-    def record_key(self, raw) -> str:
-        return str(raw.get("uuid", "")) if isinstance(raw, dict) else ""
+    def record_key(self, raw: UnlockEvent) -> str:
+        return raw.uuid
 
     def pages(self, cursor):
         # Kisi's times are to the second: read up to the end of the current one.
@@ -90,8 +89,7 @@ class EventsSync(SyncJob):
         start = since - OVERLAP if since else end - FIRST_LOOKBACK
         for page in self.connector.client().unlock_events(start=start, end=end):
             if page.next_cursor and page.events:
-                latest = max((e.get("created_at") for e in page.events if isinstance(e, dict)
-                              and e.get("created_at")), default=None)
+                latest = max((e.created_at for e in page.events if e.created_at), default=None)
                 yield Page(page.events, cursor=latest or cursor)
             else:
                 yield Page(page.events, cursor=iso_utc(end))

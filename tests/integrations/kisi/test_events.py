@@ -9,7 +9,7 @@ from django_q.models import Schedule
 
 from accessctl.models import Door, DoorAccess, DoorSystemUser
 from integrations.connectors import Connector, SyncSpec
-from integrations.kisi.client import iso_utc
+from integrations.kisi.client import UnlockEvent, iso_utc
 from integrations.kisi.sandbox import webhook_sign
 from integrations.models import Integration, SyncRun, WebhookEvent
 from integrations.services import integration_save
@@ -169,3 +169,45 @@ def test_polling_can_be_switched_off(kisi_integration):
     assert not Schedule.objects.filter(name=f"integration:{kisi_integration.pk}:events").exists()
     access = Schedule.objects.get(name=f"integration:{kisi_integration.pk}:access")
     assert access.minutes == 1
+
+
+# Unlock events are typed records read leniently in one place (the client), for the webhook
+# and the poll alike: malformed ones are skipped, the answers stay the same.
+def test_an_event_that_is_not_an_object_keeps_its_body_and_has_no_uuid():
+    event = UnlockEvent.from_api(["lock.unlock"])
+    assert (event.uuid, event.actor_id, event.success, event.payload) == ("", None, False, ["lock.unlock"])
+
+
+def test_ids_are_read_as_text_and_only_a_literal_true_is_a_success():
+    body = {"uuid": "u-1", "type": "lock.unlock", "success": "yes", "actor_id": 7, "object_id": 0}
+    event = UnlockEvent.from_api(body)
+    assert (event.actor_id, event.object_id, event.success, event.payload) == ("7", "0", False, body)
+
+
+def test_polling_skips_malformed_events_and_records_the_good_one(kisi, kisi_integration, member, entrance):
+    good = kisi.unlock_event(user_id=member[1], lock_id=entrance[1])
+    at = good["created_at"]
+    kisi.events += [{"type": "lock.unlock", "created_at": at, "actor_id": member[1], "object_id": entrance[1],
+                     "success": True},  # no uuid
+                    {**good, "uuid": "other-1", "success": "true"}]  # a success that is not true
+    polled = run(kisi_integration, "events")
+    assert (polled.status, polled.created, polled.skipped) == ("succeeded", 1, 2)
+    assert list(DoorAccess.objects.values_list("source_ref", flat=True)) == [good["uuid"]]
+
+
+def test_a_webhook_body_without_a_uuid_is_refused_as_before(client, kisi, kisi_integration, member, entrance):
+    event = {**kisi.unlock_event(user_id=member[1], lock_id=entrance[1]), "uuid": 0}
+    response = post(client, kisi_integration, *webhook_sign(KISI_WEBHOOK_SECRET, event))
+    assert response.status_code == 400
+    assert response.json()["error"] == "The event cannot be read: a Kisi event has a uuid and a type"
+    assert not WebhookEvent.objects.exists() and not DoorAccess.objects.exists()
+
+
+def test_a_webhook_with_ids_as_text_records_the_door_access(client, kisi, kisi_integration, member, entrance,
+                                                            tasks_inline):
+    event = kisi.unlock_event(user_id=member[1], lock_id=entrance[1])
+    event = {**event, "actor_id": str(event["actor_id"]), "object_id": str(event["object_id"])}
+    with tasks_inline(execute=True):
+        assert post(client, kisi_integration, *webhook_sign(KISI_WEBHOOK_SECRET, event)).status_code == 202
+    access = DoorAccess.objects.get()
+    assert (access.source_ref, access.client_id, access.door_id) == (event["uuid"], member[0].pk, entrance[0].pk)
