@@ -9,7 +9,7 @@ from clients.models import Client, Location
 from integrations.connectors import CatalogueEntry, Connector, SettingField, SyncSpec
 from integrations.errors import PermanentError
 from integrations.glofox.checkins import CheckinsSync
-from integrations.glofox.client import BASE_URL, GlofoxClient, payload_digest
+from integrations.glofox.client import BASE_URL, GlofoxClient, WebhookEvent, payload_digest
 from integrations.glofox.models import GlofoxConfiguration
 from integrations.glofox.services import catalogue_entries
 from integrations.glofox.syncs import BookingsSync, MembersSync, MemberSync
@@ -135,21 +135,17 @@ class GlofoxConnector(Connector):
 
     def webhook_process(self, event) -> None:
         """Sync the member the event names at once; a booking event also syncs recent bookings."""
-        payload, kind = event.payload, event.event_type.upper()
-        data = payload["data"]
-        if not kind.startswith(("MEMBER", "BOOKING")):
-            logger.info("integration=%s glofox event %s ignored", self.integration.pk, kind)
+        hook = WebhookEvent.from_api(event.payload)
+        if not hook.event_type.startswith(("MEMBER", "BOOKING")):
+            logger.info("integration=%s glofox event %s ignored", self.integration.pk, hook.event_type)
             return
-        branch = str(payload.get("branch_id") or data.get("branch_id") or "")
-        member_id = data.get("user_id") or data.get("member_id") or (
-            data.get("_id") if kind.startswith("MEMBER_") else None)
-        if branch and member_id:
+        if hook.branch_id and hook.member_id:
             try:
                 sync_run(integration=self.integration, sync_name="member", trigger=SyncRun.Trigger.WEBHOOK,
-                         options={"branch_id": branch, "member_id": str(member_id)})
+                         options={"branch_id": hook.branch_id, "member_id": hook.member_id})
             except SyncAlreadyRunning:  # a sync of this member is reading it right now
-                logger.info("integration=%s member %s already syncing", self.integration.pk, member_id)
-        if kind.startswith("BOOKING"):
+                logger.info("integration=%s member %s already syncing", self.integration.pk, hook.member_id)
+        if hook.event_type.startswith("BOOKING"):
             try:
                 sync_run(integration=self.integration, sync_name="bookings", trigger=SyncRun.Trigger.WEBHOOK)
             except SyncAlreadyRunning:  # the running one, or the next minute's, reads it
