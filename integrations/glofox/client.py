@@ -7,7 +7,6 @@ every configured Glofox location), is paced at Glofox's 10 requests a second, re
 429 after Retry-After, and treats `success: false` on an HTTP 200 as an error.
 """
 
-import json
 import math
 import re
 import time
@@ -34,7 +33,12 @@ AUTH_CODES = frozenset({"UNAUTHORIZED", "UNAUTHENTICATED", "FORBIDDEN", "INVALID
 
 
 def _text(body: dict, key: str) -> str:
-    return str(body.get(key) or "")
+    return str(body.get(key) or "")  # lenient: a missing or null field is empty
+
+
+def _payload(body: Any) -> Any:
+    """The body as a sync issue keeps it: itself, or its repr when it is empty (no JSON to show)."""
+    return body if body else {"record": repr(body)}
 
 
 @dataclass(frozen=True)
@@ -52,13 +56,8 @@ class Membership:
 
     @classmethod
     def from_api(cls, body: dict) -> "Membership":
-        return cls(
-            membership_id=_text(body, "membership_id"),
-            user_membership_id=_text(body, "user_membership_id"),
-            name=_text(body, "membership_name"), type=_text(body, "type"),
-            status=_text(body, "status"), start_date=body.get("start_date"),
-            expiry_date=body.get("expiry_date"),
-        )
+        return cls(_text(body, "membership_id"), _text(body, "user_membership_id"), _text(body, "membership_name"),
+                   _text(body, "type"), _text(body, "status"), body.get("start_date"), body.get("expiry_date"))
 
 
 @dataclass(frozen=True)
@@ -84,12 +83,10 @@ class Member:
             return cls(id="", payload=_payload(body))
         held = body.get("membership")
         return cls(
-            id=_text(body, "_id"), first_name=_text(body, "first_name"),
-            last_name=_text(body, "last_name"), email=_text(body, "email"),
-            phone=_text(body, "phone"), birth=body.get("birth"), created=body.get("created"),
-            active=body.get("active") is not False,
-            membership=Membership.from_api(held) if isinstance(held, dict) else None, payload=_payload(body),
-        )
+            id=_text(body, "_id"), first_name=_text(body, "first_name"), last_name=_text(body, "last_name"),
+            email=_text(body, "email"), phone=_text(body, "phone"), birth=body.get("birth"),
+            created=body.get("created"), active=body.get("active") is not False,
+            membership=Membership.from_api(held) if isinstance(held, dict) else None, payload=_payload(body))
 
 
 @dataclass(frozen=True)
@@ -113,11 +110,9 @@ class Booking:
             return cls(id="", payload=_payload(body))
         return cls(
             id=_text(body, "_id"), member_id=_text(body, "user_id"),
-            class_id=str(body.get("event_id") or body.get("model_id") or ""),
-            class_name=_text(body, "event_name"), time_start=body.get("time_start"),
-            time_finish=body.get("time_finish"), status=body.get("status"),
-            attended=bool(body.get("attended")), payload=_payload(body),
-        )
+            class_id=str(body.get("event_id") or body.get("model_id") or ""), class_name=_text(body, "event_name"),
+            time_start=body.get("time_start"), time_finish=body.get("time_finish"), status=body.get("status"),
+            attended=bool(body.get("attended")), payload=_payload(body))
 
 
 @dataclass(frozen=True)
@@ -151,34 +146,14 @@ class MembershipType:
 class Branch:
     """A Glofox branch (location): its name and IANA time zone ("" when Glofox does not say)."""
 
-    id: str
     name: str = ""
     time_zone: str = ""
 
     @classmethod
-    def from_api(cls, body: Any, branch: str) -> "Branch":
+    def from_api(cls, body: Any) -> "Branch":
         body = body if isinstance(body, dict) else {}
         address = body.get("address") if isinstance(body.get("address"), dict) else {}
-        return cls(branch, _text(body, "name"), _text(address, "timezone_id"))
-
-
-@dataclass(frozen=True)
-class WebhookEvent:
-    """A Glofox webhook as sent: its type (upper case), branch, and the member it names
-    (data.user_id or data.member_id, or a MEMBER_ event's own _id), "" when absent."""
-
-    event_type: str
-    branch_id: str = ""
-    member_id: str = ""
-
-    @classmethod
-    def from_api(cls, body: Any) -> "WebhookEvent":
-        body = body if isinstance(body, dict) else {}
-        data = body.get("data") if isinstance(body.get("data"), dict) else {}
-        kind = _text(body, "event_type").upper()
-        member = data.get("user_id") or data.get("member_id") or (
-            data.get("_id") if kind.startswith("MEMBER_") else None)
-        return cls(kind, str(body.get("branch_id") or data.get("branch_id") or ""), str(member or ""))
+        return cls(_text(body, "name"), _text(address, "timezone_id"))
 
 
 @dataclass(frozen=True)
@@ -221,11 +196,6 @@ class CallResult:
     status_code: int | None
     excerpt: str
     duration_ms: int
-
-
-def _payload(body: Any) -> Any:
-    """The body as a sync issue keeps it: itself, or its repr when it is empty (no JSON to show)."""
-    return body if body else {"record": repr(body)}
 
 
 def _unix(moment: datetime | int | None) -> int | None:
@@ -289,7 +259,7 @@ class GlofoxClient:
     def branch(self, *, branch: str) -> Branch:
         """The branch (GET 2.0/branches/<id>): its name and time zone (`address.timezone_id`)."""
         body = self._get(branch, f"2.0/branches/{branch}")
-        return Branch.from_api(body.get("data", body) if isinstance(body, dict) else None, branch)
+        return Branch.from_api(body.get("data", body) if isinstance(body, dict) else None)
 
     def members_page(self, *, branch: str, page: int, modified_from: datetime | int | None = None,
                      modified_to: datetime | int | None = None) -> ListPage:
@@ -390,11 +360,6 @@ def status_of(error: VendorError) -> int | None:
         return error.status_code
     found = ANSWERED.search(str(error))
     return int(found.group(1)) if found else None
-
-
-def payload_digest(payload: dict) -> str:
-    """A stable text of a webhook payload (keys sorted), for hashing it into an event id."""
-    return json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
 
 
 def pages_walk(fetch: Callable[[int], ListPage], first: int = 1) -> Iterator[tuple[ListPage, int | None]]:

@@ -1,6 +1,5 @@
 """The Glofox connector: settings, syncs, webhooks, the catalogue and check-ins."""
 
-import hashlib
 import logging
 
 from django import forms
@@ -9,10 +8,11 @@ from clients.models import Client, Location
 from integrations.connectors import CatalogueEntry, Connector, SettingField, SyncSpec
 from integrations.errors import PermanentError
 from integrations.glofox.checkins import CheckinsSync
-from integrations.glofox.client import BASE_URL, GlofoxClient, WebhookEvent, payload_digest
+from integrations.glofox.client import BASE_URL, GlofoxClient
 from integrations.glofox.models import GlofoxConfiguration
 from integrations.glofox.services import catalogue_entries
 from integrations.glofox.syncs import BookingsSync, MembersSync, MemberSync
+from integrations.glofox.webhooks import WebhookEvent, event_id
 from integrations.models import Integration, SyncRun
 from integrations.sync import SyncAlreadyRunning, sync_run
 
@@ -131,7 +131,7 @@ class GlofoxConnector(Connector):
             raise ValueError("the event has no event_type")
         if not isinstance(payload.get("data"), dict):
             raise ValueError("the event has no data object")
-        return hashlib.sha256(payload_digest(payload).encode()).hexdigest(), payload["event_type"]
+        return event_id(payload), payload["event_type"]
 
     def webhook_process(self, event) -> None:
         """Sync the member the event names at once; a booking event also syncs recent bookings."""
