@@ -280,6 +280,7 @@ class BookingsSync(GlofoxJob):
     Cursor per branch: {"since": unix, "window_to": unix}; during a pass also "phase",
     "page" and the pass's bounds. The first run reads no history: it starts the
     modified pass now and reads the window from classes under way to 24 hours ahead.
+    Members a page's bookings name whom Gatehouse does not know yet come with it (referred).
 
     With the option "window_rescan" (and optionally "branch_id") a run reads the whole
     coming window again and leaves the cursor as it was: "sync this member now" and a
