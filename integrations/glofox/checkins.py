@@ -30,7 +30,7 @@ from django.utils import timezone
 
 from accessctl.models import DoorAccess
 from accessctl.selectors import Entry, accesses_granted_by
-from integrations.glofox.client import CallResult
+from integrations.glofox.client import Attendance, CallResult, CheckIn
 from integrations.glofox.syncs import GlofoxJob
 from integrations.models import Delivery
 from integrations.outbox import (
@@ -178,14 +178,15 @@ class CheckinsSync(GlofoxJob):
         payload, result = delivery.payload, DeliveryResult(delivery)
         entry_at = datetime.fromisoformat(payload["entry_at"])
         if ACCESS not in sent:
-            call = self.client.access_create(branch=payload["branch_id"], user_id=payload["member_id"],
-                                             entry_at=entry_at, door=payload["door_name"])
+            call = self.client.access_create(CheckIn(branch=payload["branch_id"], member_id=payload["member_id"],
+                                                     entry_at=entry_at, door=payload["door_name"]))
             result.calls.append(_call(ACCESS, "POST 2.0/access", call))
             if not call.ok:
                 return result
         if payload["event_id"] and ATTENDANCE not in sent:
-            call = self.client.attendance_create(branch=payload["branch_id"], user_id=payload["member_id"],
-                                                 event_id=payload["event_id"], attended_at=entry_at)
+            call = self.client.attendance_create(Attendance(
+                branch=payload["branch_id"], member_id=payload["member_id"], class_id=payload["event_id"],
+                attended_at=entry_at))
             result.calls.append(_call(ATTENDANCE, "POST 2.0/attendances", call))
         return result
 

@@ -1,18 +1,19 @@
 """Glofox's REST API (ABC Glofox): members, memberships, credits, bookings, check-ins.
 
-The API only: vendor dicts and small typed records, no Django models. Every call
+The API only: typed records in and out (read leniently, the body kept as `payload`;
+judging them is mapping.py's job), no Django models. Every call
 carries the three headers (the branch is chosen per call, so one paced session serves
 every configured Glofox location), is paced at Glofox's 10 requests a second, retries
 429 after Retry-After, and treats `success: false` on an HTTP 200 as an error.
 """
 
-import json
 import math
 import re
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 import requests
 
@@ -31,14 +32,99 @@ AUTH_CODES = frozenset({"UNAUTHORIZED", "UNAUTHENTICATED", "FORBIDDEN", "INVALID
                         "INVALID_TOKEN", "BRANCH_NOT_WHITELISTED"})
 
 
-@dataclass(frozen=True)
-class ListPage:
-    """One page of a Glofox list."""
+def _text(body: dict, key: str) -> str:
+    return str(body.get(key) or "")  # lenient: a missing or null field is empty
 
-    records: list[dict]
-    page: int
-    has_more: bool
-    total: int | None
+
+def _payload(body: Any) -> Any:
+    """The body as a sync issue keeps it: itself, or its repr when it is empty (no JSON to show)."""
+    return body if body else {"record": repr(body)}
+
+
+@dataclass(frozen=True)
+class Membership:
+    """A member's Glofox membership as sent (`membership` of a member). Dates are kept as
+    sent (unix seconds or ISO text): mapping.py reads them and judges the membership."""
+
+    membership_id: str = ""  # the catalogue's membership type
+    user_membership_id: str = ""  # this member's holding of it
+    name: str = ""
+    type: str = ""  # time, time_classes, num_classes (credit packs), payg
+    status: str = ""
+    start_date: Any = None
+    expiry_date: Any = None
+
+    @classmethod
+    def from_api(cls, body: dict) -> "Membership":
+        return cls(_text(body, "membership_id"), _text(body, "user_membership_id"), _text(body, "membership_name"),
+                   _text(body, "type"), _text(body, "status"), body.get("start_date"), body.get("expiry_date"))
+
+
+@dataclass(frozen=True)
+class Member:
+    """One Glofox client (member or lead) as sent. Fields are read leniently (a missing one
+    is empty) because judging a record is mapping.py's job; `payload` keeps the body for a
+    sync issue."""
+
+    id: str
+    first_name: str = ""
+    last_name: str = ""
+    email: str = ""
+    phone: str = ""
+    birth: Any = None  # unix seconds or ISO date, as sent; mapping.py parses it
+    created: Any = None  # when the member joined, as sent
+    active: bool = True  # Glofox's `active: false` is a removed member
+    membership: Membership | None = None
+    payload: Any = field(default_factory=dict, compare=False, repr=False)
+
+    @classmethod
+    def from_api(cls, body: Any) -> "Member":
+        if not isinstance(body, dict):
+            return cls(id="", payload=_payload(body))
+        held = body.get("membership")
+        return cls(
+            id=_text(body, "_id"), first_name=_text(body, "first_name"), last_name=_text(body, "last_name"),
+            email=_text(body, "email"), phone=_text(body, "phone"), birth=body.get("birth"),
+            created=body.get("created"), active=body.get("active") is not False,
+            membership=Membership.from_api(held) if isinstance(held, dict) else None, payload=_payload(body))
+
+
+@dataclass(frozen=True)
+class Booking:
+    """One booking of a branch's bookings list as sent; its class times are branch-local
+    "YYYY-MM-DD HH:MM:SS" text, parsed (and judged) by mapping.py."""
+
+    id: str
+    member_id: str = ""  # Glofox's user_id
+    class_id: str = ""  # the event booked (event_id, or model_id on older bookings)
+    class_name: str = ""
+    time_start: Any = None
+    time_finish: Any = None
+    status: Any = None  # BOOKED, WAITING, RESERVED, CANCELED, FAILED, as sent
+    attended: bool = False
+    payload: Any = field(default_factory=dict, compare=False, repr=False)
+
+    @classmethod
+    def from_api(cls, body: Any) -> "Booking":
+        if not isinstance(body, dict):
+            return cls(id="", payload=_payload(body))
+        return cls(
+            id=_text(body, "_id"), member_id=_text(body, "user_id"),
+            class_id=str(body.get("event_id") or body.get("model_id") or ""), class_name=_text(body, "event_name"),
+            time_start=body.get("time_start"), time_finish=body.get("time_finish"), status=body.get("status"),
+            attended=bool(body.get("attended")), payload=_payload(body))
+
+
+@dataclass(frozen=True)
+class Credit:
+    """One of a member's credit packs: sessions left (as sent) and whether it is active."""
+
+    sessions: Any = 0
+    active: bool = True
+
+    @classmethod
+    def from_api(cls, body: dict) -> "Credit":
+        return cls(sessions=body.get("num_sessions"), active=bool(body.get("active", True)))
 
 
 @dataclass(frozen=True)
@@ -48,6 +134,58 @@ class MembershipType:
     id: str
     name: str
     type: str  # time, time_classes, num_classes (credit packs), payg
+
+    @classmethod
+    def from_api(cls, body: dict) -> "MembershipType":
+        plans = [p for p in body.get("plans") or [] if isinstance(p, dict)]
+        kind = plans[0].get("type") if plans else body.get("type")
+        return cls(str(body["_id"]), str(body.get("name") or body["_id"]), str(kind or ""))
+
+
+@dataclass(frozen=True)
+class Branch:
+    """A Glofox branch (location): its name and IANA time zone ("" when Glofox does not say)."""
+
+    name: str = ""
+    time_zone: str = ""
+
+    @classmethod
+    def from_api(cls, body: Any) -> "Branch":
+        body = body if isinstance(body, dict) else {}
+        address = body.get("address") if isinstance(body.get("address"), dict) else {}
+        return cls(_text(body, "name"), _text(address, "timezone_id"))
+
+
+@dataclass(frozen=True)
+class ListPage:
+    """One page of a Glofox list: the data array as sent, and its typed records (`items`:
+    Members, Bookings) where the client reads them for a sync."""
+
+    records: list
+    page: int
+    has_more: bool
+    total: int | None
+    items: list = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class CheckIn:
+    """A member's entry at a branch's door, to record in Glofox (POST 2.0/access)."""
+
+    branch: str
+    member_id: str
+    entry_at: datetime
+    door: str
+
+
+@dataclass(frozen=True)
+class Attendance:
+    """A member's booked class attended, to record in Glofox (POST 2.0/attendances)."""
+
+    branch: str
+    member_id: str
+    class_id: str
+    attended_at: datetime
 
 
 @dataclass(frozen=True)
@@ -109,35 +247,32 @@ class GlofoxClient:
             raise PermanentError(f"glofox: GET {path} answered something that is not JSON") from None
 
     @staticmethod
-    def _list_page(body: dict, page: int) -> ListPage:
+    def _list_page(body: dict, page: int, record: Callable[[Any], Any] | None = None) -> ListPage:
         data = body.get("data") if isinstance(body, dict) else None
         if not isinstance(data, list):
             raise PermanentError("glofox: a list answered without its data array")
         total = body.get("total_count")
-        return ListPage(data, page, bool(body.get("has_more")), int(total) if total is not None else None)
+        return ListPage(data, page, bool(body.get("has_more")), int(total) if total is not None else None,
+                        [record(item) for item in data] if record else [])
 
     # reads -----------------------------------------------------------------
-    def branch(self, *, branch: str) -> dict:
-        """The branch (GET 2.0/branches/<id>): name and `address.timezone_id`."""
+    def branch(self, *, branch: str) -> Branch:
+        """The branch (GET 2.0/branches/<id>): its name and time zone (`address.timezone_id`)."""
         body = self._get(branch, f"2.0/branches/{branch}")
-        return body.get("data", body) if isinstance(body, dict) else {}
-
-    def branch_time_zone(self, *, branch: str) -> str:
-        """The branch's IANA time zone, or "" when Glofox does not say."""
-        address = self.branch(branch=branch).get("address") or {}
-        return str(address.get("timezone_id") or "") if isinstance(address, dict) else ""
+        return Branch.from_api(body.get("data", body) if isinstance(body, dict) else None)
 
     def members_page(self, *, branch: str, page: int, modified_from: datetime | int | None = None,
                      modified_to: datetime | int | None = None) -> ListPage:
-        """One page of the branch's clients (members and leads), optionally by modified date."""
+        """One page of the branch's clients (members and leads, `items` are Members),
+        optionally by modified date."""
         params = {"page": page, "limit": PAGE_LIMIT}
         if modified_from is not None:
             params["utc_modified_start_date"] = _unix(modified_from)
         if modified_to is not None:
             params["utc_modified_end_date"] = _unix(modified_to)
-        return self._list_page(self._get(branch, "2.0/members", params), page)
+        return self._list_page(self._get(branch, "2.0/members", params), page, Member.from_api)
 
-    def member(self, *, branch: str, member_id: str) -> dict | None:
+    def member(self, *, branch: str, member_id: str) -> Member | None:
         """One member with its embedded membership; None when Glofox does not know it."""
         try:
             body = self._get(branch, f"2.0/members/{member_id}")
@@ -146,7 +281,7 @@ class GlofoxClient:
                 return None
             raise
         member = body.get("data", body) if isinstance(body, dict) else None
-        return member if isinstance(member, dict) and member.get("_id") else None
+        return Member.from_api(member) if isinstance(member, dict) and member.get("_id") else None
 
     def memberships(self, *, branch: str) -> list[MembershipType]:
         """The branch's membership catalogue (every page)."""
@@ -154,25 +289,24 @@ class GlofoxClient:
         while True:
             body = self._get(branch, "2.0/memberships", {"page": page, "limit": PAGE_LIMIT})
             listed = self._list_page(body, page)
-            for item in listed.records:
-                if not isinstance(item, dict) or not item.get("_id"):
-                    continue
-                plans = [p for p in item.get("plans") or [] if isinstance(p, dict)]
-                kind = str(plans[0].get("type") or "") if plans else str(item.get("type") or "")
-                found.append(MembershipType(str(item["_id"]), str(item.get("name") or item["_id"]), kind))
+            # One without an id cannot be selected or mapped: the catalogue leaves it out.
+            found += [MembershipType.from_api(item) for item in listed.records
+                      if isinstance(item, dict) and item.get("_id")]
             if not listed.has_more:
                 return found
             page += 1
 
-    def credits(self, *, branch: str, user_id: str) -> list[dict]:
-        """A member's credit packs (num_sessions left, active, dates)."""
+    def credits(self, *, branch: str, user_id: str) -> list[Credit]:
+        """A member's credit packs (sessions left, whether active)."""
         body = self._get(branch, "2.0/credits", {"user_id": user_id, "limit": PAGE_LIMIT})
-        return self._list_page(body, 1).records
+        return [Credit.from_api(c) for c in self._list_page(body, 1).records
+                if isinstance(c, dict)]
 
     def bookings_page(self, *, branch: str, page: int, modified_from: datetime | int | None = None,
                       start_from: datetime | int | None = None,
                       start_to: datetime | int | None = None) -> ListPage:
-        """One page of the branch's bookings (meta envelope; times are branch-local strings)."""
+        """One page of the branch's bookings (`items` are Bookings; meta envelope; times are
+        branch-local strings)."""
         params = {"page": page, "limit": PAGE_LIMIT}
         if modified_from is not None:
             params["modified_start_date"] = _unix(modified_from)
@@ -187,21 +321,21 @@ class GlofoxClient:
             raise PermanentError("glofox: the bookings list answered without meta and data")
         total = int(meta.get("totalCount") or 0)
         limit = int(meta.get("limit") or PAGE_LIMIT)
-        return ListPage(data, page, page * limit < total, total)
+        return ListPage(data, page, page * limit < total, total, [Booking.from_api(b) for b in data])
 
     # check-ins -------------------------------------------------------------
-    def access_create(self, *, branch: str, user_id: str, entry_at: datetime, door: str) -> CallResult:
+    def access_create(self, checkin: CheckIn) -> CallResult:
         """Check a member in at the branch (POST 2.0/access)."""
-        return self._post(branch, "2.0/access", {
-            "user_id": user_id, "branch_id": branch, "entry_at": _unix(entry_at), "status": "GRANTED",
-            "door": door, "door_type": "kisi",
+        return self._post(checkin.branch, "2.0/access", {
+            "user_id": checkin.member_id, "branch_id": checkin.branch, "entry_at": _unix(checkin.entry_at),
+            "status": "GRANTED", "door": checkin.door, "door_type": "kisi",
         })
 
-    def attendance_create(self, *, branch: str, user_id: str, event_id: str,
-                          attended_at: datetime) -> CallResult:
+    def attendance_create(self, attendance: Attendance) -> CallResult:
         """Mark a member's booked class attended (POST 2.0/attendances)."""
-        return self._post(branch, "2.0/attendances", {
-            "user_id": user_id, "model": "events", "model_ids": [event_id], "attended_at": _unix(attended_at),
+        return self._post(attendance.branch, "2.0/attendances", {
+            "user_id": attendance.member_id, "model": "events", "model_ids": [attendance.class_id],
+            "attended_at": _unix(attendance.attended_at),
         })
 
     def _post(self, branch: str, path: str, body: dict) -> CallResult:
@@ -226,11 +360,6 @@ def status_of(error: VendorError) -> int | None:
         return error.status_code
     found = ANSWERED.search(str(error))
     return int(found.group(1)) if found else None
-
-
-def payload_digest(payload: dict) -> str:
-    """A stable text of a webhook payload (keys sorted), for hashing it into an event id."""
-    return json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
 
 
 def pages_walk(fetch: Callable[[int], ListPage], first: int = 1) -> Iterator[tuple[ListPage, int | None]]:

@@ -1,6 +1,5 @@
 """The Glofox connector: settings, syncs, webhooks, the catalogue and check-ins."""
 
-import hashlib
 import logging
 
 from django import forms
@@ -9,10 +8,11 @@ from clients.models import Client, Location
 from integrations.connectors import CatalogueEntry, Connector, SettingField, SyncSpec
 from integrations.errors import PermanentError
 from integrations.glofox.checkins import CheckinsSync
-from integrations.glofox.client import BASE_URL, GlofoxClient, payload_digest
+from integrations.glofox.client import BASE_URL, GlofoxClient
 from integrations.glofox.models import GlofoxConfiguration
 from integrations.glofox.services import catalogue_entries
 from integrations.glofox.syncs import BookingsSync, MembersSync, MemberSync
+from integrations.glofox.webhooks import WebhookEvent, event_id
 from integrations.models import Integration, SyncRun
 from integrations.sync import SyncAlreadyRunning, sync_run
 
@@ -131,25 +131,21 @@ class GlofoxConnector(Connector):
             raise ValueError("the event has no event_type")
         if not isinstance(payload.get("data"), dict):
             raise ValueError("the event has no data object")
-        return hashlib.sha256(payload_digest(payload).encode()).hexdigest(), payload["event_type"]
+        return event_id(payload), payload["event_type"]
 
     def webhook_process(self, event) -> None:
         """Sync the member the event names at once; a booking event also syncs recent bookings."""
-        payload, kind = event.payload, event.event_type.upper()
-        data = payload["data"]
-        if not kind.startswith(("MEMBER", "BOOKING")):
-            logger.info("integration=%s glofox event %s ignored", self.integration.pk, kind)
+        hook = WebhookEvent.from_api(event.payload)
+        if not hook.event_type.startswith(("MEMBER", "BOOKING")):
+            logger.info("integration=%s glofox event %s ignored", self.integration.pk, hook.event_type)
             return
-        branch = str(payload.get("branch_id") or data.get("branch_id") or "")
-        member_id = data.get("user_id") or data.get("member_id") or (
-            data.get("_id") if kind.startswith("MEMBER_") else None)
-        if branch and member_id:
+        if hook.branch_id and hook.member_id:
             try:
                 sync_run(integration=self.integration, sync_name="member", trigger=SyncRun.Trigger.WEBHOOK,
-                         options={"branch_id": branch, "member_id": str(member_id)})
+                         options={"branch_id": hook.branch_id, "member_id": hook.member_id})
             except SyncAlreadyRunning:  # a sync of this member is reading it right now
-                logger.info("integration=%s member %s already syncing", self.integration.pk, member_id)
-        if kind.startswith("BOOKING"):
+                logger.info("integration=%s member %s already syncing", self.integration.pk, hook.member_id)
+        if hook.event_type.startswith("BOOKING"):
             try:
                 sync_run(integration=self.integration, sync_name="bookings", trigger=SyncRun.Trigger.WEBHOOK)
             except SyncAlreadyRunning:  # the running one, or the next minute's, reads it

@@ -132,7 +132,7 @@ class ConfigurationFormSet(BaseInlineFormSet):
 
     def _branch_zone(self, branch: str, current: str) -> str:
         try:
-            return self._client().branch_time_zone(branch=branch) or current
+            return self._client().branch(branch=branch).time_zone or current
         except (VendorError, KeyError, SecretDecryptError):
             return current  # the location's time zone serves until Glofox answers
 

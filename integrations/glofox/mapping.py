@@ -1,4 +1,8 @@
-"""Glofox records to Gatehouse's neutral records: clients, memberships, sessions, bookings."""
+"""Glofox records to Gatehouse's neutral records: clients, memberships, sessions, bookings.
+
+Pure functions over the client's records (integrations.glofox.client): each judges its
+record and raises BadRecord (with the vendor's body as payload) when it is unusable.
+"""
 
 import zoneinfo
 from dataclasses import dataclass
@@ -6,6 +10,8 @@ from datetime import UTC, date, datetime
 
 from clients.records import ClientRecord
 from integrations.errors import BadRecord
+from integrations.glofox.client import Booking as GlofoxBooking  # packages.models has a Booking
+from integrations.glofox.client import Credit, Member, Membership
 from packages.models import Booking, ClientPackage, Package
 
 # Glofox membership (plan) types and the package kinds they become.
@@ -112,7 +118,7 @@ class BookingMapped:
     attended: bool
 
 
-def member_map(raw, *, configuration, now: datetime, credits: list | None = None) -> MemberMapped:
+def member_map(member: Member, *, configuration, now: datetime, credits: list[Credit] | None = None) -> MemberMapped:
     """Map one Glofox client; its membership counts when the configuration selects it.
 
     A membership gives access when its status is ACTIVE and now lies between its start
@@ -120,42 +126,40 @@ def member_map(raw, *, configuration, now: datetime, credits: list | None = None
     date (access selectors count it only inside them), unless the expiry has passed;
     other statuses expire or cancel the client package.
     """
-    if not isinstance(raw, dict) or not raw.get("_id"):
-        raise BadRecord("The Glofox client has no _id.", payload=raw if isinstance(raw, dict) else str(raw))
-    key = str(raw["_id"])
+    if not member.id:
+        raise BadRecord("The Glofox client has no _id.", payload=member.payload)
+    key = member.id
     try:
-        birth = _birth(raw.get("birth"))
+        birth = _birth(member.birth)
     except (TypeError, ValueError, OverflowError, OSError):
-        raise BadRecord(f"Unreadable birth date {raw.get('birth')!r}.", key=key, payload=raw) from None
+        raise BadRecord(f"Unreadable birth date {member.birth!r}.", key=key, payload=member.payload) from None
     client = ClientRecord(
-        external_id=key, first_name=str(raw.get("first_name") or "")[:100],
-        last_name=str(raw.get("last_name") or "")[:100], email=str(raw.get("email") or "")[:254].strip(),
-        phone=str(raw.get("phone") or "")[:40], date_of_birth=birth,
-        home_location_id=configuration.location_id, is_active=True,
-        deleted=raw.get("active") is False,
+        external_id=key, first_name=member.first_name[:100], last_name=member.last_name[:100],
+        email=member.email[:254].strip(), phone=member.phone[:40], date_of_birth=birth,
+        home_location_id=configuration.location_id, is_active=True, deleted=not member.active,
     )
     membership = None
-    held = raw.get("membership")
-    if isinstance(held, dict) and held.get("membership_id") and _selected(held, configuration):
+    held = member.membership
+    if held is not None and held.membership_id and _selected(held, configuration):
         try:
-            membership = _membership_map(held, raw, now)
+            membership = _membership_map(held, member, now)
         except (TypeError, ValueError, OverflowError, OSError) as error:
-            raise BadRecord(f"Unreadable membership dates: {error}.", key=key, payload=raw) from None
+            raise BadRecord(f"Unreadable membership dates: {error}.", key=key, payload=member.payload) from None
     return MemberMapped(configuration.pk, client, membership, _credits_left(credits))
 
 
-def _selected(held: dict, configuration) -> bool:
-    if str(held["membership_id"]) in configuration.membership_types:
+def _selected(held: Membership, configuration) -> bool:
+    if held.membership_id in configuration.membership_types:
         return True
-    return configuration.bookings_enabled and package_kind(str(held.get("type") or "")) in BOOKED_KINDS
+    return configuration.bookings_enabled and package_kind(held.type) in BOOKED_KINDS
 
 
-def _membership_map(held: dict, member: dict, now: datetime) -> MembershipHeld:
-    start = moment(held.get("start_date")) or moment(member.get("created")) or EPOCH
-    end = moment(held.get("expiry_date"))
+def _membership_map(held: Membership, member: Member, now: datetime) -> MembershipHeld:
+    start = moment(held.start_date) or moment(member.created) or EPOCH
+    end = moment(held.expiry_date)
     if end is not None and end < start:
         end = start
-    status = str(held.get("status") or "").upper()
+    status = held.status.upper()
     if status == "ACTIVE":
         # One that starts later stays active with its start: access counts from then on,
         # with no other sync needed; one whose expiry passed has ended.
@@ -164,42 +168,39 @@ def _membership_map(held: dict, member: dict, now: datetime) -> MembershipHeld:
         state = ClientPackage.Status.CANCELLED
     else:  # EXPIRED, PAUSED, and anything Glofox adds: no access
         state = ClientPackage.Status.EXPIRED
-    membership_id = str(held["membership_id"])
-    reference = str(held.get("user_membership_id") or f"{member['_id']}_{membership_id}")
+    reference = held.user_membership_id or f"{member.id}_{held.membership_id}"
     return MembershipHeld(
-        alt_id=client_package_alt_id(reference), package_alt_id=package_alt_id(membership_id),
-        package_name=str(held.get("membership_name") or f"Glofox membership {membership_id}"),
-        package_kind=package_kind(str(held.get("type") or "")), start=start, end=end, status=state,
+        alt_id=client_package_alt_id(reference), package_alt_id=package_alt_id(held.membership_id),
+        package_name=held.name or f"Glofox membership {held.membership_id}",
+        package_kind=package_kind(held.type), start=start, end=end, status=state,
     )
 
 
-def _credits_left(credits: list | None) -> int | None:
+def _credits_left(credits: list[Credit] | None) -> int | None:
     if credits is None:
         return None
-    return sum(max(0, int(c.get("num_sessions") or 0)) for c in credits
-               if isinstance(c, dict) and c.get("active", True))
+    return sum(max(0, int(c.sessions or 0)) for c in credits if c.active)
 
 
-def booking_map(raw, *, configuration, zone: zoneinfo.ZoneInfo) -> BookingMapped:
+def booking_map(booking: GlofoxBooking, *, configuration, zone: zoneinfo.ZoneInfo) -> BookingMapped:
     """Map one booking of the branch list (times are branch-local strings)."""
-    if not isinstance(raw, dict) or not raw.get("_id"):
-        raise BadRecord("The Glofox booking has no _id.", payload=raw if isinstance(raw, dict) else str(raw))
-    key = str(raw["_id"])
-    session_id = raw.get("event_id") or raw.get("model_id")
-    if not raw.get("user_id") or not session_id:
-        raise BadRecord("The booking names no member or no class.", key=key, payload=raw)
+    if not booking.id:
+        raise BadRecord("The Glofox booking has no _id.", payload=booking.payload)
+    key = booking.id
+    if not booking.member_id or not booking.class_id:
+        raise BadRecord("The booking names no member or no class.", key=key, payload=booking.payload)
     try:
-        start, end = local_moment(raw["time_start"], zone), local_moment(raw["time_finish"], zone)
-    except (KeyError, TypeError, ValueError, OverflowError, OSError):
-        raise BadRecord(f"Unreadable class times {raw.get('time_start')!r} - {raw.get('time_finish')!r}.",
-                        key=key, payload=raw) from None
+        start, end = local_moment(booking.time_start, zone), local_moment(booking.time_finish, zone)
+    except (TypeError, ValueError, OverflowError, OSError):
+        raise BadRecord(f"Unreadable class times {booking.time_start!r} - {booking.time_finish!r}.",
+                        key=key, payload=booking.payload) from None
     if end <= start:
-        raise BadRecord("The class ends before it starts.", key=key, payload=raw)
-    status = BOOKING_STATUS.get(str(raw.get("status") or "").upper())
+        raise BadRecord("The class ends before it starts.", key=key, payload=booking.payload)
+    status = BOOKING_STATUS.get(str(booking.status or "").upper())
     if status is None:
-        raise BadRecord(f"Unknown booking status {raw.get('status')!r}.", key=key, payload=raw)
+        raise BadRecord(f"Unknown booking status {booking.status!r}.", key=key, payload=booking.payload)
     return BookingMapped(
-        configuration_id=configuration.pk, external_id=key, member_id=str(raw["user_id"]),
-        session_id=str(session_id), session_name=str(raw.get("event_name") or "Class")[:200],
-        start=start, end=end, status=status, attended=bool(raw.get("attended")),
+        configuration_id=configuration.pk, external_id=key, member_id=booking.member_id,
+        session_id=booking.class_id, session_name=(booking.class_name or "Class")[:200],
+        start=start, end=end, status=status, attended=booking.attended,
     )

@@ -12,15 +12,15 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import cached_property
-from typing import Any
 
 from django.utils import timezone
 
 from clients.models import Client
 from clients.services import clients_upsert
 from integrations.connectors import CatalogueEntry
-from integrations.errors import BadRecord, PermanentError, VendorError
-from integrations.glofox.client import GlofoxClient, pages_walk
+from integrations.errors import PermanentError, VendorError
+from integrations.glofox.client import Booking as GlofoxBooking  # packages.models has a Booking
+from integrations.glofox.client import Credit, GlofoxClient, Member, pages_walk
 from integrations.glofox.mapping import BOOKED_KINDS, BookingMapped, MemberMapped, booking_map, member_map
 from integrations.glofox.models import GlofoxConfiguration
 from integrations.glofox.services import configuration_booked_packages_add, configuration_rules_apply
@@ -47,12 +47,12 @@ WINDOW_BEHIND = timedelta(hours=3)  # the first window pass also takes classes u
 
 @dataclass(frozen=True)
 class Row:
-    """A vendor record and the configuration (branch) it came from."""
+    """A vendor record (the client's Member or Booking) and the configuration (branch) it
+    came from; a member read alone may bring its credit packs."""
 
     configuration_id: int
-    kind: str  # "member" or "booking"
-    data: Any
-    credits: list | None = None
+    record: Member | GlofoxBooking
+    credits: list[Credit] | None = None
 
 
 @dataclass
@@ -113,17 +113,14 @@ class GlofoxJob(SyncJob):
             return zoneinfo.ZoneInfo("UTC")
 
     def record_key(self, raw) -> str:
-        return str(raw.data.get("_id", "")) if isinstance(raw, Row) and isinstance(raw.data, dict) else ""
+        return raw.record.id if isinstance(raw, Row) else ""
 
     def map(self, raw: Row):
+        """The row's record as a neutral one; a bad one raises BadRecord with the vendor's body."""
         configuration = self.configurations[raw.configuration_id]
-        try:
-            if raw.kind == "member":
-                return member_map(raw.data, configuration=configuration, now=self.now, credits=raw.credits)
-            return booking_map(raw.data, configuration=configuration, zone=self.zone(configuration))
-        except BadRecord as bad:
-            # SyncIssue payloads are JSON: never the Row itself.
-            raise BadRecord(bad.reason, key=bad.key, payload=raw.data or {"record": repr(raw.data)}) from None
+        if isinstance(raw.record, Member):
+            return member_map(raw.record, configuration=configuration, now=self.now, credits=raw.credits)
+        return booking_map(raw.record, configuration=configuration, zone=self.zone(configuration))
 
     def apply(self, records: list) -> Counts:
         members = [r for r in records if isinstance(r, MemberMapped)]
@@ -267,7 +264,7 @@ class MembersSync(GlofoxJob):
                 state[branch] = ({**mine, "page": following} if following else
                                  {"since": mine["until"] - OVERLAP_SECONDS, "full_at": mine["full_at"],
                                   "terms": terms})
-                yield Page([Row(configuration.pk, "member", m) for m in page.records], cursor=dict(state),
+                yield Page([Row(configuration.pk, m) for m in page.items], cursor=dict(state),
                            total=page.total)
 
 
@@ -283,6 +280,7 @@ class BookingsSync(GlofoxJob):
     Cursor per branch: {"since": unix, "window_to": unix}; during a pass also "phase",
     "page" and the pass's bounds. The first run reads no history: it starts the
     modified pass now and reads the window from classes under way to 24 hours ahead.
+    Members a page's bookings name whom Gatehouse does not know yet come with it (referred).
 
     With the option "window_rescan" (and optionally "branch_id") a run reads the whole
     coming window again and leaves the cursor as it was: "sync this member now" and a
@@ -317,7 +315,7 @@ class BookingsSync(GlofoxJob):
                         mine.get("page", 1) if mine.get("phase") == "modified" else 1):
                     mine = ({**mine, "phase": "modified", "started": started, "page": following} if following
                             else {"since": started - OVERLAP_SECONDS, "window_to": mine.get("window_to")})
-                    yield self._rows(configuration, page.records), mine
+                    yield [Row(configuration.pk, b) for b in page.items], mine
         if mine.get("phase") == "window":
             low, high, first = mine["from"], mine["to"], mine["page"]
         else:
@@ -332,7 +330,7 @@ class BookingsSync(GlofoxJob):
 
         for page, following in pages_walk(fetch, first):
             going = {**rest, "phase": "window", "from": low, "to": high, "page": following}
-            yield self._rows(configuration, page.records), going if following else rest
+            yield [Row(configuration.pk, b) for b in page.items], going if following else rest
 
     def _window_rescan(self, cursor):
         low = int((self.now - WINDOW_BEHIND).timestamp())
@@ -346,17 +344,22 @@ class BookingsSync(GlofoxJob):
                 return self.client.bookings_page(branch=branch, page=number, start_from=low, start_to=high)
 
             for page, _following in pages_walk(fetch):
-                yield Page(self._rows(configuration, page.records), cursor=cursor)
+                yield Page([Row(configuration.pk, b) for b in page.items], cursor=cursor)
 
-    def _rows(self, configuration, bookings: list) -> list[Row]:
-        """The page's bookings, preceded by members Gatehouse does not know yet (fetched now)."""
-        rows = [Row(configuration.pk, "booking", b) for b in bookings]
-        wanted = {str(b["user_id"]) for b in bookings if isinstance(b, dict) and b.get("user_id")}
-        known = set(Client.all_objects.filter(source=self.source, external_id__in=wanted)
+    def referred(self, raws: list[Row]) -> list[Row]:
+        """The members of the page's bookings whom Gatehouse does not know yet, read from
+        their branch now; the engine writes them before the bookings that need them."""
+        wanted = defaultdict(set)  # configuration -> member ids its bookings name
+        for row in raws:
+            if isinstance(row.record, GlofoxBooking) and row.record.member_id:
+                wanted[row.configuration_id].add(row.record.member_id)
+        if not wanted:
+            return []
+        known = set(Client.all_objects.filter(source=self.source, external_id__in=set().union(*wanted.values()))
                     .values_list("external_id", flat=True))
-        fetched = [self.client.member(branch=configuration.branch_id, member_id=m)
-                   for m in sorted(wanted - known)]
-        return [Row(configuration.pk, "member", m) for m in fetched if m] + rows
+        fetched = [(pk, self.client.member(branch=self.configurations[pk].branch_id, member_id=member_id))
+                   for pk, ids in wanted.items() for member_id in sorted(ids - known)]
+        return [Row(pk, member) for pk, member in fetched if member]
 
 
 class MemberSync(GlofoxJob):
@@ -375,8 +378,7 @@ class MemberSync(GlofoxJob):
         member = self.client.member(branch=branch, member_id=str(member_id))
         if member is None:
             return
-        held = member.get("membership") if isinstance(member.get("membership"), dict) else {}
         credits = None
-        if str(held.get("type") or "").lower() == "num_classes":  # its balance, one call
+        if member.membership and member.membership.type.lower() == "num_classes":  # its balance, one call
             credits = self.client.credits(branch=branch, user_id=str(member_id))
-        yield Page([Row(configuration.pk, "member", member, credits)], cursor=None, total=1)
+        yield Page([Row(configuration.pk, member, credits)], cursor=None, total=1)
