@@ -209,3 +209,10 @@ def test_sync_ends_with_the_runs_report(capsys, pg_sandbox, customer_number):
     contracts = next(i for i, line in enumerate(out) if line.startswith("contracts: succeeded"))
     assert re.fullmatch(r"  payment_plan_\d+: \d+ contracts without a package", out[contracts + 1])
     assert out[-1].startswith("  ")  # the last run's report closes the output
+
+
+def test_an_unknown_kind_names_the_kinds(capsys):
+    status, out, err = cli(capsys, "add", "perfectgim", "Typo")
+    assert status == 1
+    assert err == ("CommandError: No integration kind 'perfectgim'; "
+                   "the kinds: gladstone, glofox, kisi, momence, perfectgym.\n")

@@ -112,7 +112,9 @@ class Command(BaseCommand):
         return integration
 
     def do_add(self, *, kind, name, set, inactive, **options):  # noqa: A002 - the flag's name
-        connector_class(kind)  # an unknown kind says so, naming none of the settings
+        if kind not in connector_classes():
+            kinds = ", ".join(sorted(k for k, c in connector_classes().items() if not c.hidden))
+            raise CommandError(f"No integration kind {kind!r}; the kinds: {kinds}.")
         form = settings_form_from_text(kind=kind, name=name, pairs=set, is_active=not inactive)
         if not form.is_valid():
             raise CommandError(f"Invalid settings: {form_errors_line(form)}")
