@@ -2,6 +2,7 @@
 
 import io
 import re
+from html.parser import HTMLParser
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -216,3 +217,41 @@ def test_an_unknown_kind_names_the_kinds(capsys):
     assert status == 1
     assert err == ("CommandError: No integration kind 'perfectgim'; "
                    "the kinds: gladstone, glofox, kisi, momence, perfectgym.\n")
+
+
+class FormDefaults(HTMLParser):
+    """What a browser submits from a page's form when nobody types: inputs' values, ticked
+    boxes, selected options."""
+
+    def __init__(self):
+        super().__init__()
+        self.values, self._select = {}, None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        name = attrs.get("name")
+        if tag == "input" and name and attrs.get("type") not in ("submit", "password"):
+            if attrs.get("type") != "checkbox" or "checked" in attrs:
+                self.values[name] = attrs.get("value", "on")
+        elif tag == "select":
+            self._select = name
+        elif tag == "option" and self._select and "selected" in attrs and attrs.get("value"):
+            self.values[self._select] = attrs["value"]
+
+    def handle_endtag(self, tag):
+        if tag == "select":
+            self._select = None
+
+
+def test_add_makes_what_the_admins_add_page_makes_from_the_same_typing(admin_client, customer_number):
+    page = admin_client.get("/admin/integrations/integration/add/?kind=perfectgym")
+    form = FormDefaults()
+    form.feed(page.content.decode())
+    typed = {"name": "Through the admin", "base_url": PG_URL, "client_id": PG_CLIENT_ID,
+             "client_secret": PG_CLIENT_SECRET, "identity_type": str(customer_number.pk)}
+    answer = admin_client.post("/admin/integrations/integration/add/?kind=perfectgym", {**form.values, **typed})
+    assert answer.status_code == 302
+    pg_add("--set", f"client_secret={PG_CLIENT_SECRET}")
+    through_admin, through_cli = (Integration.objects.get(name=name) for name in ("Through the admin", "Scripted PG"))
+    assert through_cli.settings == through_admin.settings
+    assert through_cli.is_active == through_admin.is_active
