@@ -255,3 +255,12 @@ def test_add_makes_what_the_admins_add_page_makes_from_the_same_typing(admin_cli
     through_admin, through_cli = (Integration.objects.get(name=name) for name in ("Through the admin", "Scripted PG"))
     assert through_cli.settings == through_admin.settings
     assert through_cli.is_active == through_admin.is_active
+
+
+def test_a_second_integration_of_a_one_only_vendor_is_one_line(capsys):
+    call_command("integration", "add", "glofox", "Our Glofox", "--set", "api_key=k", "--set", "api_token=t")
+    status, out, err = cli(capsys, "add", "glofox", "Another Glofox", "--set", "api_key=k", "--set", "api_token=t")
+    assert status == 1
+    assert err == ("CommandError: Invalid settings: Only one Glofox integration is allowed per organisation; "
+                   "add another configuration to the existing one instead.\n")
+    assert Integration.objects.filter(kind="glofox").count() == 1

@@ -8,6 +8,7 @@ trace of an unexpected one); `add` fills the admin's own settings form
 import argparse
 import sys
 
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db.models import Q
 from tqdm import tqdm
@@ -98,6 +99,8 @@ class Command(BaseCommand):
             raise CommandError(one_line(error)) from None
         except (VendorError, SyncAlreadyRunning, SettingsTextError) as error:
             raise CommandError(one_line(error)) from None
+        except ValidationError as error:  # a service refused (e.g. a second integration of a one-only vendor)
+            raise CommandError(one_line(" ".join(error.messages))) from None
         except Exception as error:
             if options.get("traceback"):
                 raise
