@@ -144,11 +144,25 @@ def test_an_unset_environment_variable_is_named(customer_number, monkeypatch):
         pg_add("--set", "client_secret=@PG_SECRET")
 
 
-def test_add_kind_help_lists_every_setting_with_its_meaning_and_default(capsys):
-    with pytest.raises(SystemExit) as exited:
-        Command().run_from_argv(["manage.py", "integration", "add", "perfectgym", "--help"])
-    assert exited.value.code == 0
-    lines = {line.split()[0]: line for line in capsys.readouterr().out.splitlines() if line.startswith("  ")}
+@pytest.fixture
+def cli(capsys, monkeypatch):
+    """Run the command as a terminal does: (exit status, stdout, stderr)."""
+    # run_from_argv closes every connection as it ends; the test's transaction needs its own.
+    monkeypatch.setattr("django.core.management.base.connections.close_all", lambda: None)
+
+    def run(*argv) -> tuple[int, str, str]:
+        with pytest.raises(SystemExit) as exited:
+            Command().run_from_argv(["manage.py", "integration", *argv])
+        captured = capsys.readouterr()
+        return exited.value.code, captured.out, captured.err
+
+    return run
+
+
+def test_add_kind_help_lists_every_setting_with_its_meaning_and_default(cli):
+    status, out, err = cli("add", "perfectgym", "--help")
+    assert status == 0
+    lines = {line.split()[0]: line for line in out.splitlines() if line.startswith("  ")}
     assert "Sync swipes. Club visits become door accesses" in lines["sync_swipes"]
     assert "[default true; true or false]" in lines["sync_swipes"]
     assert "[default 10]" in lines["member_minutes"]
@@ -157,19 +171,11 @@ def test_add_kind_help_lists_every_setting_with_its_meaning_and_default(capsys):
 
 
 # sync: one message for refused credentials, one line per error, the run's report ----------
-def cli(capsys, *argv) -> tuple[int, str, str]:
-    """Run the command as a terminal does: (exit status, stdout, stderr)."""
-    with pytest.raises(SystemExit) as exited:
-        Command().run_from_argv(["manage.py", "integration", *argv])
-    captured = capsys.readouterr()
-    return exited.value.code, captured.out, captured.err
-
-
-def test_refused_credentials_stop_the_remaining_syncs_with_one_message(capsys, pg_sandbox, customer_number):
+def test_refused_credentials_stop_the_remaining_syncs_with_one_message(cli, capsys, pg_sandbox, customer_number):
     Location.objects.create(alt_id="UB", name="Uxbridge", integration_numbers={"perfectgym_club": "1"})
     pg_add("--set", "client_secret=wrong-secret")
     capsys.readouterr()
-    status, out, err = cli(capsys, "sync", "Scripted PG")
+    status, out, err = cli("sync", "Scripted PG")
     assert status == 1
     assert err.count("\n") == 1 and err.count("refused the credentials") == 1
     assert "not run: contracts, member_products, visits" in err and "wrong-secret" not in err
@@ -177,10 +183,10 @@ def test_refused_credentials_stop_the_remaining_syncs_with_one_message(capsys, p
     assert out.splitlines() == ["members: failed; created 0, updated 0, unchanged 0, skipped 0, failed 0"]
 
 
-def test_an_error_every_sync_shares_is_told_once(capsys, pg_sandbox, customer_number):
+def test_an_error_every_sync_shares_is_told_once(cli, capsys, pg_sandbox, customer_number):
     pg_add("--set", f"client_secret={PG_CLIENT_SECRET}")  # no location has a club number yet
     capsys.readouterr()
-    status, out, err = cli(capsys, "sync", "Scripted PG")
+    status, out, err = cli("sync", "Scripted PG")
     assert status == 1 and err == "CommandError: 4 syncs failed: members, contracts, member_products, visits.\n"
     lines = out.splitlines()
     assert "error: PermanentError: No location has a Perfect Gym club number yet" in lines[0]
@@ -188,14 +194,14 @@ def test_an_error_every_sync_shares_is_told_once(capsys, pg_sandbox, customer_nu
                          "error: the same as members" for name in ("contracts", "member_products", "visits")]
 
 
-def test_an_unknown_sync_name_is_one_line_and_an_exit_status(capsys, integration):
-    status, out, err = cli(capsys, "sync", integration.name, "everything")
+def test_an_unknown_sync_name_is_one_line_and_an_exit_status(cli, integration):
+    status, out, err = cli("sync", integration.name, "everything")
     assert status == 1
     assert err == "CommandError: Example member system has no sync named 'everything'; its syncs: members.\n"
 
 
-def test_a_usage_error_is_one_line(capsys):
-    status, out, err = cli(capsys, "add", "perfectgym")
+def test_a_usage_error_is_one_line(cli):
+    status, out, err = cli("add", "perfectgym")
     assert status == 2
     assert err == ("manage.py integration add: the following arguments are required: name "
                    "(see manage.py integration add --help)\n")
@@ -212,8 +218,8 @@ def test_sync_ends_with_the_runs_report(capsys, pg_sandbox, customer_number):
     assert out[-1].startswith("  ")  # the last run's report closes the output
 
 
-def test_an_unknown_kind_names_the_kinds(capsys):
-    status, out, err = cli(capsys, "add", "perfectgim", "Typo")
+def test_an_unknown_kind_names_the_kinds(cli):
+    status, out, err = cli("add", "perfectgim", "Typo")
     assert status == 1
     assert err == ("CommandError: No integration kind 'perfectgim'; "
                    "the kinds: gladstone, glofox, kisi, momence, perfectgym.\n")
@@ -257,9 +263,9 @@ def test_add_makes_what_the_admins_add_page_makes_from_the_same_typing(admin_cli
     assert through_cli.is_active == through_admin.is_active
 
 
-def test_a_second_integration_of_a_one_only_vendor_is_one_line(capsys):
+def test_a_second_integration_of_a_one_only_vendor_is_one_line(cli):
     call_command("integration", "add", "glofox", "Our Glofox", "--set", "api_key=k", "--set", "api_token=t")
-    status, out, err = cli(capsys, "add", "glofox", "Another Glofox", "--set", "api_key=k", "--set", "api_token=t")
+    status, out, err = cli("add", "glofox", "Another Glofox", "--set", "api_key=k", "--set", "api_token=t")
     assert status == 1
     assert err == ("CommandError: Invalid settings: Only one Glofox integration is allowed per organisation; "
                    "add another configuration to the existing one instead.\n")
