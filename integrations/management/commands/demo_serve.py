@@ -19,6 +19,7 @@ import time
 import requests
 from django.core.management.base import BaseCommand, CommandError
 
+from integrations.connectors import connector_class
 from integrations.demo import DEMO_ADMIN, DEMO_MEMBER
 from integrations.demo_vendors import (
     SandboxPortTaken,
@@ -93,7 +94,8 @@ class Command(BaseCommand):
                 raise self._sandbox_port_error(SandboxPortTaken(port=sandbox_port + offset, kind=kind), len(kinds))
 
     def _sandbox_port_error(self, error: SandboxPortTaken, count: int) -> CommandError:
-        return CommandError(f"Port {error.port} (the {error.kind} sandbox's) is taken: the {count} sandboxes need "
+        label = connector_class(error.kind).label
+        return CommandError(f"Port {error.port} (the {label} sandbox's) is taken: the {count} sandboxes need "
                             f"{count} free ports in a row; choose the first with --sandbox-port N "
                             "(make demo SANDBOX_PORT=9101), and the web server's with PORT=N.")
 
