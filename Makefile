@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
+SANDBOX_PORT ?= 8101
 
 .PHONY: demo test lint bench clean
 
@@ -21,7 +22,7 @@ $(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
 demo: $(VENV)/.installed
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py demo_load
-	$(PY) manage.py demo_serve --port $(PORT)
+	$(PY) manage.py demo_serve --port $(PORT) --sandbox-port $(SANDBOX_PORT)
 
 test: $(VENV)/.installed-dev
 	$(PY) -m pytest $(PYTEST_ARGS)

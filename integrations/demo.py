@@ -8,10 +8,16 @@ from django.db import transaction
 from django.utils import timezone
 
 from accessctl.models import Door
+from clients.credentials import client_password_set
 from clients.models import Client, IdentityType, Location, LocationTier, Tag
 from packages.models import Booking, ClassSession, ClientPackage, Package
 
 DEMO_ADMIN = ("admin", "gatehouse-demo")
+# The member app's demo login: a monthly membership (its "members" tag opens tagged doors)
+# and 10 class credits (they pay visits through paid doors).
+DEMO_MEMBER = ("demo.member@example.com", "gatehouse-member")
+DEMO_MEMBER_ID = "app-member"  # its external id (source "demo")
+DEMO_MEMBER_PACKAGES = ("payment_plan_24", "CLASS10")
 
 LOCATIONS = [
     ("UB", "Uxbridge", "High Street, Uxbridge UB8 1JN", 51.5461, -0.4785, "Europe/London"),
@@ -78,7 +84,7 @@ def demo_club_load(*, clients: int = 300, seed: int = 1) -> dict[str, int]:
             package.tags.add(members_tag)
         packages.append(package)
 
-    existing = Client.all_objects.filter(source="demo").count()
+    existing = Client.all_objects.filter(source="demo").exclude(external_id=DEMO_MEMBER_ID).count()
     now = timezone.now()
     new_clients = [
         Client(
@@ -116,4 +122,22 @@ def demo_club_load(*, clients: int = 300, seed: int = 1) -> dict[str, int]:
                 external_id=f"b{client.external_id}")
         for client in created_clients[: len(created_clients) // 5]
     )
+    demo_member_ensure(home=locations[0])
     return {"locations": len(locations), "packages": len(packages), "clients_created": len(created_clients)}
+
+
+def demo_member_ensure(*, home: Location) -> Client:
+    """The member the README and `make demo` give for the app (DEMO_MEMBER), with its
+    packages; its password is set again every time, so the printed one always works."""
+    email, password = DEMO_MEMBER
+    member, created = Client.all_objects.get_or_create(
+        source="demo", external_id=DEMO_MEMBER_ID,
+        defaults={"first_name": "Demo", "last_name": "Member", "email": email, "home_location": home},
+    )
+    if created:
+        for alt_id in DEMO_MEMBER_PACKAGES:
+            package = Package.objects.get(alt_id=alt_id)
+            ClientPackage.objects.create(client=member, package=package, location=home, source="demo",
+                                         start=timezone.now() - timedelta(days=30),
+                                         credits_remaining=package.credits)
+    return client_password_set(client=member, password=password)

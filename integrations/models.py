@@ -19,6 +19,8 @@ class Integration(models.Model):
     is_active = models.BooleanField("active", default=True)
     settings = models.JSONField(default=dict, blank=True)
     secrets_token = models.TextField(blank=True, default="", editable=False)
+    # `make demo` re-points only its own integrations at its sandboxes, never an operator's.
+    is_demo = models.BooleanField("made by the demo", default=False, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

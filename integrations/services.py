@@ -64,8 +64,11 @@ def integration_save(
     is_active: bool = True,
     settings: dict,
     secrets: dict[str, str],
+    is_demo: bool = False,
 ) -> Integration:
     """Create or update an integration and bring its schedules in line.
+
+    `is_demo` marks a new integration as `make demo`'s (an existing one keeps its mark).
 
     `secrets` holds only the secret fields given now: an empty value keeps the stored
     one, so forms never need to show a secret back; a stored secret the current keys
@@ -79,7 +82,7 @@ def integration_save(
                 f"Only one {cls.label} integration is allowed per organisation; "
                 "add another configuration to the existing one instead."
             )
-        integration = Integration(kind=kind)
+        integration = Integration(kind=kind, is_demo=is_demo)
     # What is in the database, not what the caller's copy says: the check compares with it.
     previous = (Integration.objects.select_for_update().filter(pk=integration.pk).first()
                 if integration.pk else None)

@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from integrations.demo import DEMO_ADMIN, demo_club_load
+from integrations.demo import DEMO_ADMIN, DEMO_MEMBER, demo_club_load
 
 
 class Command(BaseCommand):
@@ -17,3 +17,4 @@ class Command(BaseCommand):
         summary = ", ".join(f"{k} {v}" for k, v in counts.items())
         self.stdout.write(self.style.SUCCESS(f"Demo organisation ready: {summary}."))
         self.stdout.write(f"Admin login: {DEMO_ADMIN[0]} / {DEMO_ADMIN[1]}")
+        self.stdout.write(f"Member app login: {DEMO_MEMBER[0]} / {DEMO_MEMBER[1]}")
