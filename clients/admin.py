@@ -5,6 +5,7 @@ from collections import Counter
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.shortcuts import redirect
 from django.utils import timezone
 
 from clients.importing import ClubImportExportAdmin
@@ -12,6 +13,7 @@ from clients.location_fields import location_fields_shown
 from clients.models import (
     Client,
     ClientIdentity,
+    ClubSettings,
     IdentityType,
     Location,
     LocationTier,
@@ -210,3 +212,25 @@ class ClientAdmin(ClubImportExportAdmin):
         revoked = sum(member_tokens_revoke_all(client=c) for c in queryset)
         self.message_user(request, f"Revoked {revoked} app token(s) of {queryset.count()} client(s).",
                           messages.SUCCESS)
+
+
+@admin.register(ClubSettings)
+class ClubSettingsAdmin(admin.ModelAdmin):
+    """Settings > Club settings: one form (name, logo, colour members see in the portal)."""
+
+    fields = ["name", "logo_url", "colour"]
+
+    def has_add_permission(self, request):
+        return super().has_add_permission(request) and not ClubSettings.objects.exists()
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def changelist_view(self, request, extra_context=None):
+        if not self.has_view_or_change_permission(request):
+            return super().changelist_view(request, extra_context)
+        settings_row = ClubSettings.objects.first()
+        if settings_row is None:
+            return redirect("admin:clients_clubsettings_add") if self.has_add_permission(request) else (
+                super().changelist_view(request, extra_context))
+        return redirect("admin:clients_clubsettings_change", settings_row.pk)
