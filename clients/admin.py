@@ -5,7 +5,6 @@ from collections import Counter
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
-from django.shortcuts import redirect
 from django.utils import timezone
 
 from clients.importing import ClubImportExportAdmin
@@ -216,21 +215,17 @@ class ClientAdmin(ClubImportExportAdmin):
 
 @admin.register(ClubSettings)
 class ClubSettingsAdmin(admin.ModelAdmin):
-    """Settings > Club settings: one form (name, logo, colour members see in the portal)."""
+    """Settings > Club settings: one row (name, logo, colour members see in the portal)."""
 
     fields = ["name", "logo_url", "colour"]
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "logo_url":
+            kwargs["assume_scheme"] = "https"
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def has_add_permission(self, request):
         return super().has_add_permission(request) and not ClubSettings.objects.exists()
 
     def has_delete_permission(self, request, obj=None):
         return False
-
-    def changelist_view(self, request, extra_context=None):
-        if not self.has_view_or_change_permission(request):
-            return super().changelist_view(request, extra_context)
-        settings_row = ClubSettings.objects.first()
-        if settings_row is None:
-            return redirect("admin:clients_clubsettings_add") if self.has_add_permission(request) else (
-                super().changelist_view(request, extra_context))
-        return redirect("admin:clients_clubsettings_change", settings_row.pk)

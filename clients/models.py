@@ -328,6 +328,9 @@ class ClubSettings(models.Model):
         super().save(*args, **kwargs)
 
     def clean(self):
+        if self.logo_url and not self.logo_url.lower().startswith("https://"):
+            # The portal is served over https: a browser would block an http image.
+            raise ValidationError({"logo_url": "Give the logo's https:// address."})
         if self.colour and len(self.colour) == 7 and self.colour.startswith("#"):
             try:
                 contrast = 1.05 / (_luminance(self.colour) + 0.05)
