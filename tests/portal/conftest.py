@@ -4,11 +4,10 @@ accessctl club (Riverside, a Kisi door, a test door backend), the example vendor
 import pytest
 from django.core.cache import cache
 
+from clients.credentials import client_password_set
 from tests.accessctl.conftest import door, doors_backend, location, member  # noqa: F401 - shared fixtures
 from tests.api.helpers import FAST_HASHERS, PASSWORD
 from tests.integrations.conftest import example_connector, integration, sandbox  # noqa: F401
-
-from clients.credentials import client_password_set
 
 
 @pytest.fixture(autouse=True)
