@@ -54,3 +54,14 @@ def test_the_admin_edits_the_one_row(manager_client):
     refused = manager_client.post("/admin/clients/clubsettings/1/change/", {
         "name": "Riverside Fitness", "logo_url": "http://cdn.club.example/logo.png", "colour": "#204060"})
     assert refused.status_code == 200 and "Give the logo&#x27;s https:// address." in refused.content.decode()
+
+
+@pytest.mark.parametrize(("role", "status"), [("Manager", 200), ("Front desk", 403)])
+def test_the_manager_role_edits_the_club_settings_and_the_front_desk_does_not(client, django_user_model, role,
+                                                                               status):
+    from django.contrib.auth.models import Group
+
+    user = django_user_model.objects.create_user("someone", password="pw-Someone-1", is_staff=True)
+    user.groups.add(Group.objects.get(name=role))
+    client.force_login(user)
+    assert client.get("/admin/clients/clubsettings/add/").status_code == status
