@@ -2,6 +2,10 @@
 
 from django import forms
 
+from accessctl.models import UnlockAttempt
+
+KEY_LENGTH = UnlockAttempt._meta.get_field("idempotency_key").max_length  # what the unlock service stores
+
 
 class LoginForm(forms.Form):
     identifier = forms.CharField(
@@ -15,7 +19,7 @@ class LoginForm(forms.Form):
 class OpenForm(forms.Form):
     """What an Open button sends: its idempotency key and, for a geofenced door, the position."""
 
-    key = forms.CharField(min_length=1, max_length=64)
+    key = forms.CharField(min_length=1, max_length=KEY_LENGTH)
     latitude = forms.FloatField(required=False, min_value=-90, max_value=90)
     longitude = forms.FloatField(required=False, min_value=-180, max_value=180)
     confirmed = forms.BooleanField(required=False)

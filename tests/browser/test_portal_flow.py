@@ -137,6 +137,8 @@ def test_a_perfect_gym_member_logs_in_and_opens_doors_from_the_phone(phone, live
     log_in(page, base, f"member{MEMBER}@pg.example", "not-my-password")
     assert page.get_by_role("alert").inner_text() == "Invalid identifier or password."
     fits(page)
+    page.keyboard.press("Tab")  # keyboard users meet the skip link first, then the page in reading order
+    assert page.evaluate("document.activeElement.textContent") == "Skip to content"
     snap(page, "portal-login")
 
     page.get_by_label("Password").fill(PASSWORD)
