@@ -212,6 +212,11 @@ def distance_m(a: tuple[float, float], b: tuple[float, float]) -> float:
     return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(h)))
 
 
+def distance_text(*, metres: float, unit: str) -> str:
+    """A distance as the door rules say it to members, in the door's unit ("3,648 ft", "1.2 km")."""
+    return _length(metres, unit)
+
+
 def _length(metres: float, unit: str) -> str:
     if unit == DoorRules.Unit.FEET:
         feet = metres / 0.3048

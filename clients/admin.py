@@ -206,8 +206,7 @@ class ClientAdmin(ClubImportExportAdmin):
         restored = [client_restore(client=c) for c in queryset.deleted()]
         self.message_user(request, f"Restored {len(restored)} client(s).", messages.SUCCESS)
 
-    @admin.action(description="Log out of the app and the portal everywhere (revoke all app tokens)",
-                  permissions=["change"])
+    @admin.action(description="Log out of the app and the portal everywhere", permissions=["change"])
     def revoke_app_tokens(self, request, queryset):
         revoked = sum(member_tokens_revoke_all(client=c) for c in queryset)
         self.message_user(request, f"Revoked {revoked} app token(s) of {queryset.count()} client(s).",

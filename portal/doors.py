@@ -12,8 +12,15 @@ import uuid
 from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_GET, require_POST
 
-from accessctl.decisions import NOT_FROM_APP, Decision, door_decide, door_tag_origin, doors_decided
-from accessctl.models import Door, UnlockAttempt
+from accessctl.decisions import (
+    NOT_FROM_APP,
+    Decision,
+    distance_text,
+    door_decide,
+    door_tag_origin,
+    doors_decided,
+)
+from accessctl.models import Door, DoorRules, UnlockAttempt
 from accessctl.unlocks import door_unlock
 from portal.forms import OpenForm
 from portal.framing import portal_page
@@ -100,5 +107,9 @@ def attempt(request, attempt_id: int):
     found = get_object_or_404(UnlockAttempt.objects.select_related("door", "door__location", "client_package",
                                                                    "client_package__package"),
                               pk=attempt_id, client=request.member)
-    return portal_render(request, "portal/attempt.html", {"attempt": found,
-                                                          "pending": found.outcome == UnlockAttempt.Outcome.PENDING})
+    rules = DoorRules.objects.filter(door=found.door, geofence=True).first()
+    near = ""
+    if rules is not None and found.distance_m is not None and found.outcome == UnlockAttempt.Outcome.OPENED:
+        near = f"You were {distance_text(metres=found.distance_m, unit=rules.geofence_unit)} from {found.door.location}."
+    return portal_render(request, "portal/attempt.html", {
+        "attempt": found, "near": near, "pending": found.outcome == UnlockAttempt.Outcome.PENDING})

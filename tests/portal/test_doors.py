@@ -103,7 +103,8 @@ def test_a_paid_door_is_confirmed_with_its_price_then_paid_once_when_pressed_twi
     first = open_door(logged_in, paid_door, key=key, confirmed="1", **NEAR)
     second = open_door(logged_in, paid_door, key=key, confirmed="1", **NEAR)
     assert first["Location"] == second["Location"]
-    assert "Your 5-visit pack has 3 credits left." in answer_of(logged_in, second)
+    answer = answer_of(logged_in, second)
+    assert "Your 5-visit pack has 3 credits left." in answer and "You were 182 ft from Riverside." in answer
     assert len(doors_backend.calls) == 1 and ClientPackage.objects.get().credits_remaining == 3
 
 
@@ -143,3 +144,11 @@ def test_another_members_answer_is_not_found(logged_in, tag_door, location):
 def test_doors_need_a_logged_in_member(client, tag_door):
     assert client.get("/portal/doors/")["Location"] == "/portal/login?next=%2Fportal%2Fdoors%2F"
     assert client.post(f"/portal/doors/{tag_door.pk}/open", {"key": "k"}).status_code == 302
+
+
+def test_a_members_own_tag_is_named(logged_in, member, location):
+    tag = TagFactory(name="staff")
+    member.tags.add(tag)
+    door = DoorFactory(title="Staff room", location=location, access_control="kisi", kisi_lock_id="5")
+    DoorRules.objects.create(door=door).tags.add(tag)
+    assert "Opens with your tag staff." in logged_in.get("/portal/doors/").content.decode()
