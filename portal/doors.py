@@ -110,6 +110,7 @@ def attempt(request, attempt_id: int):
     rules = DoorRules.objects.filter(door=found.door, geofence=True).first()
     near = ""
     if rules is not None and found.distance_m is not None and found.outcome == UnlockAttempt.Outcome.OPENED:
-        near = f"You were {distance_text(metres=found.distance_m, unit=rules.geofence_unit)} from {found.door.location}."
+        far = distance_text(metres=found.distance_m, unit=rules.geofence_unit)
+        near = f"You were {far} from {found.door.location}."
     return portal_render(request, "portal/attempt.html", {
         "attempt": found, "near": near, "pending": found.outcome == UnlockAttempt.Outcome.PENDING})
