@@ -65,9 +65,9 @@ def phone(chromium, live_server):
     context.close()
 
 
-def fits(page) -> None:
+def fits(page, width: int = 390) -> None:
     """The page fits the phone's width: nothing scrolls sideways."""
-    assert page.evaluate("document.documentElement.scrollWidth") <= 390, page.url
+    assert page.evaluate("document.documentElement.scrollWidth") <= width, page.url
 
 
 def snap(page, name: str) -> None:
@@ -268,6 +268,8 @@ def test_a_partner_apps_link_logs_the_gladstone_member_in_once(phone, live_serve
     assert "home club Uxbridge" in page.locator("main").inner_text()
     fits(page)
     snap(page, "portal-member-link")
+    page.set_viewport_size({"width": 320, "height": 640})  # a desktop browser zoomed to 400 %
+    fits(page, 320)
 
     page.get_by_role("button", name="Log out", exact=True).click()
     page.goto(link)  # the same link again: it does not log in a second time
