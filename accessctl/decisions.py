@@ -85,16 +85,41 @@ def door_decide(
                         latitude=latitude, longitude=longitude, at=at)
 
 
+def doors_decided(
+    *, client: Client, latitude: float | None, longitude: float | None, at: datetime | None = None,
+) -> list[tuple[Door, Decision]]:
+    """Every door open to the app, with the member's decision: allowed, entitled or refused (and why)."""
+    at = at or timezone.now()
+    facts = member_facts(client=client, at=at)
+    doors = doors_with_rules().filter(is_active=True).exclude(access_control=Door.AccessControl.DISABLED)
+    return [(door, decision_for(door=door, facts=facts, latitude=latitude, longitude=longitude, at=at))
+            for door in doors]
+
+
 def doors_openable(
     *, client: Client, latitude: float | None, longitude: float | None, at: datetime | None = None,
 ) -> list[tuple[Door, Decision]]:
     """The doors the member may open now (or could, once close enough), with their decisions."""
-    at = at or timezone.now()
-    facts = member_facts(client=client, at=at)
-    doors = doors_with_rules().filter(is_active=True).exclude(access_control=Door.AccessControl.DISABLED)
-    decided = ((door, decision_for(door=door, facts=facts, latitude=latitude, longitude=longitude, at=at))
-               for door in doors)
+    decided = doors_decided(client=client, latitude=latitude, longitude=longitude, at=at)
     return [(door, decision) for door, decision in decided if decision.entitled]
+
+
+def door_tag_origin(*, client: Client, door: Door, at: datetime | None = None) -> str:
+    """Why the member holds a tag that opens `door`: the package that gives it ("your Monthly
+    membership"), a booking's tag loan ("your booking of Spin"), or their own tag; "" if none."""
+    at = at or timezone.now()
+    rules = getattr(door, "rules", None)
+    opening = {tag.pk: tag.name for tag in rules.tags.all()} if rules is not None else {}
+    facts = member_facts(client=client, at=at)
+    for held in facts.packages:
+        if held.package.tags.filter(pk__in=opening).exists():
+            return f"your {held.package.name}"
+    own = set(client.tags.filter(pk__in=opening).values_list("pk", flat=True))
+    loan = (client.sequence_grants.filter(tag_id__in=own, removed_at__isnull=True)
+            .order_by("session_start").first())
+    if loan is not None:
+        return f"your booking of {loan.session_name}"
+    return f"your tag {opening[min(own)]}" if own else ""
 
 
 def decision_for(
@@ -185,6 +210,11 @@ def distance_m(a: tuple[float, float], b: tuple[float, float]) -> float:
     lat1, lon1, lat2, lon2 = map(math.radians, (*a, *b))
     h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
     return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(h)))
+
+
+def distance_text(*, metres: float, unit: str) -> str:
+    """A distance as the door rules say it to members, in the door's unit ("3,648 ft", "1.2 km")."""
+    return _length(metres, unit)
 
 
 def _length(metres: float, unit: str) -> str:

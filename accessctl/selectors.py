@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from django.db.models import Q
 from django.utils import timezone
 
-from accessctl.models import AccessRule
+from accessctl.models import AccessRule, DoorAccess, TagSequence
 from packages.models import Booking, ClientPackage
 
 
@@ -109,3 +109,39 @@ def _widest(windows: list[Window]) -> Window:
 def rules_for_owner(owner: str):
     """The access rules an integration configuration owns."""
     return AccessRule.objects.filter(owner=owner)
+
+
+def booking_doors_open_at(*, bookings: list[Booking], now: datetime | None = None) -> dict[int, datetime]:
+    """When the doors open for each booking, by booking id (bookings with no door window are left out).
+
+    A booking opens doors through a tag sequence lending a tag before the class (the door
+    rules then open for that tag) or an access rule of the door system's groups for bookings
+    of a package the member holds; the earliest of these is the one the member sees.
+    """
+    now = now or timezone.now()
+    bookings = [b for b in bookings if b.status == Booking.Status.BOOKED]
+    if not bookings:
+        return {}
+    sequences = list(TagSequence.objects.filter(is_active=True))
+    rules = list(AccessRule.objects.filter(is_active=True, reason=AccessRule.Reason.BOOKING)
+                 .prefetch_related("packages"))
+    held = set(_active_packages(now).filter(client_id__in={b.client_id for b in bookings})
+               .values_list("client_id", "package_id"))
+    opens: dict[int, datetime] = {}
+    for booking in bookings:
+        session = booking.session
+        starts = [session.start - timedelta(minutes=seq.minutes_before) for seq in sequences
+                  if session.name.strip().lower() in seq.names()
+                  and seq.location_id in (None, session.location_id)]
+        starts += [session.start - timedelta(minutes=rule.minutes_before) for rule in rules
+                   if rule.location_id in (None, session.location_id)
+                   and any((booking.client_id, p.pk) in held for p in rule.packages.all())]
+        if starts:
+            opens[booking.pk] = min(starts)
+    return opens
+
+
+def door_accesses_recent(*, client_id: int, limit: int = 10):
+    """The member's latest door accesses, newest first, with their doors and locations."""
+    return (DoorAccess.objects.filter(client_id=client_id).select_related("door", "door__location")
+            .order_by("-accessed_at", "-pk")[:limit])

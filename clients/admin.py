@@ -12,6 +12,7 @@ from clients.location_fields import location_fields_shown
 from clients.models import (
     Client,
     ClientIdentity,
+    ClubSettings,
     IdentityType,
     Location,
     LocationTier,
@@ -205,8 +206,26 @@ class ClientAdmin(ClubImportExportAdmin):
         restored = [client_restore(client=c) for c in queryset.deleted()]
         self.message_user(request, f"Restored {len(restored)} client(s).", messages.SUCCESS)
 
-    @admin.action(description="Log out of the app everywhere (revoke all app tokens)", permissions=["change"])
+    @admin.action(description="Log out of the app and the portal everywhere", permissions=["change"])
     def revoke_app_tokens(self, request, queryset):
         revoked = sum(member_tokens_revoke_all(client=c) for c in queryset)
         self.message_user(request, f"Revoked {revoked} app token(s) of {queryset.count()} client(s).",
                           messages.SUCCESS)
+
+
+@admin.register(ClubSettings)
+class ClubSettingsAdmin(admin.ModelAdmin):
+    """Settings > Club settings: one row (name, logo, colour members see in the portal)."""
+
+    fields = ["name", "logo_url", "colour"]
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "logo_url":
+            kwargs["assume_scheme"] = "https"
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+    def has_add_permission(self, request):
+        return super().has_add_permission(request) and not ClubSettings.objects.exists()
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -295,3 +295,47 @@ class ClientTagChange(models.Model):
 
     def __str__(self):
         return f"{self.tag} {self.get_action_display().lower()} for {self.client} at {self.at:%Y-%m-%d %H:%M}"
+
+
+def _luminance(colour: str) -> float:
+    """The relative luminance (WCAG 2) of a #rrggbb colour."""
+    channels = [int(colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+    r, g, b = (c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+class ClubSettings(models.Model):
+    """What members see of the club (the member portal's name, logo and colour); one row."""
+
+    name = models.CharField("club name", max_length=100, default="Gatehouse")
+    logo_url = models.URLField(
+        "logo address", blank=True, help_text="An https address of the club's logo (shown about 40 px high)."
+    )
+    colour = models.CharField(
+        max_length=7, default="#1d4f91",
+        validators=[RegexValidator(r"^#[0-9a-fA-F]{6}$", "A colour like #1d4f91.")],
+        help_text="The header colour, behind white text: it must be dark enough to read (contrast 4.5:1).",
+    )
+
+    class Meta:
+        verbose_name = verbose_name_plural = "club settings"
+
+    def __str__(self):
+        return "Club settings"
+
+    def save(self, *args, **kwargs):
+        self.pk = 1  # one row: the deployment serves one organisation
+        super().save(*args, **kwargs)
+
+    def clean(self):
+        if self.logo_url and not self.logo_url.lower().startswith("https://"):
+            # The portal is served over https: a browser would block an http image.
+            raise ValidationError({"logo_url": "Give the logo's https:// address."})
+        if self.colour and len(self.colour) == 7 and self.colour.startswith("#"):
+            try:
+                contrast = 1.05 / (_luminance(self.colour) + 0.05)
+            except ValueError:
+                return  # the field's own validator says what is wrong
+            if contrast < 4.5:
+                raise ValidationError({"colour": f"White text on {self.colour} is hard to read (contrast "
+                                                 f"{contrast:.1f}:1, at least 4.5:1 needed): pick a darker colour."})

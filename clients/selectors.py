@@ -1,6 +1,6 @@
 """Reads about clients that need thought."""
 
-from clients.models import Client
+from clients.models import Client, ClubSettings
 
 
 def client_for_request(request) -> Client | None:
@@ -13,3 +13,8 @@ def client_for_request(request) -> Client | None:
     if isinstance(client, Client) and client.deleted_at is None:
         return client
     return None
+
+
+def club_settings() -> ClubSettings:
+    """The club's settings members see (defaults until a manager saves them)."""
+    return ClubSettings.objects.filter(pk=1).first() or ClubSettings()

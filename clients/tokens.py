@@ -176,6 +176,18 @@ def member_tokens_revoke_all(*, client: Client) -> int:
     return live.update(revoked_at=timezone.now())
 
 
+def member_login_client(*, family: uuid.UUID) -> Client | None:
+    """The live client whose login `family` is, while that login lasts: until its refresh token
+    expires or it is revoked (log out, log out everywhere, a staff revocation, a reuse).
+
+    The web portal keeps a login's family in its session, so ending a member's app tokens
+    ends their portal sessions too, through the same rows.
+    """
+    row = (MemberToken.objects.select_related("client")
+           .filter(family=family, kind=MemberToken.Kind.REFRESH, revoked_at__isnull=True,
+                   expires_at__gt=timezone.now()).first())
+    return row.client if row is not None and row.client.deleted_at is None else None
+
 
 def member_tokens_purge(*, now=None) -> int:
     """Delete tokens a day past their expiry: an expired token is refused whether or not

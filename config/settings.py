@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "integrations.gladstone",
     "integrations.momence",
     "staff",
+    "portal",
     "axes",
     "config.apps.GatehouseConfig",
 ]
@@ -91,6 +92,18 @@ ADMIN_DEVICE_COOKIE_NAME = "gatehouse_device"
 ADMIN_DEVICE_COOKIE_DAYS = env.int("ADMIN_DEVICE_COOKIE_DAYS", default=180)
 
 ROOT_URLCONF = "config.urls"
+
+# The session cookie (staff and the member portal): never readable by scripts, sent on
+# same-site requests and top-level navigations only; Secure in config.production.
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+
+# The member portal (/portal/): the origins allowed to frame it (CSP frame-ancestors; none
+# by default, and then X-Frame-Options DENY too). With SameSite=Lax cookies a framing page
+# must be on the club's own site (e.g. https://www.club.example framing portal.club.example).
+PORTAL_FRAME_ORIGINS = env.list("PORTAL_FRAME_ORIGINS", default=[])
+# How long a browser keeps its portal device cookie (the login defences' known-device key).
+PORTAL_DEVICE_COOKIE_DAYS = env.int("PORTAL_DEVICE_COOKIE_DAYS", default=180)
 
 # The JSON API and webhooks read no body larger than this (413 with a clear message).
 API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=1024 * 1024)

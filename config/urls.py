@@ -1,4 +1,4 @@
-"""URL map: the admin, staff pages, the JSON API and its schema."""
+"""URL map: the admin, staff pages, the member portal, the JSON API and its schema."""
 
 from django.contrib import admin
 from django.urls import include, path
@@ -13,6 +13,7 @@ urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
     path("admin/", admin.site.urls),
     path("staff/", include("staff.urls")),
+    path("portal/", include("portal.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/v1/", include("integrations.urls")),

@@ -42,6 +42,13 @@ from integrations.models import Integration
 
 logger = logging.getLogger("gatehouse.login")
 
+# What a member is told (the app's API and the web portal alike): one answer for an unknown
+# account, a wrong password and a vendor that is down.
+LOGIN_REFUSED = "Invalid identifier or password."
+TOKEN_REFUSED = "Invalid or expired member token."  # noqa: S105 - a message, not a secret
+LOCKED = "Too many failed attempts. Try again later."
+UNAVAILABLE = "The member systems cannot be reached. Try again later."
+
 
 @dataclass(frozen=True)
 class LoginOutcome:

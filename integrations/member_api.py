@@ -18,13 +18,17 @@ from clients.api import (
 from clients.api_input import StrictRequestSerializer
 from clients.throttles import LoginIPThrottle, MemberTokenIPThrottle, client_ip
 from clients.tokens import member_tokens_issue
-from integrations.logins import NoSuchTokenIntegration, member_login, member_token_login, token_integration
+from integrations.logins import (
+    LOCKED,
+    LOGIN_REFUSED,
+    TOKEN_REFUSED,
+    UNAVAILABLE,
+    NoSuchTokenIntegration,
+    member_login,
+    member_token_login,
+    token_integration,
+)
 
-# One answer for an unknown account, a wrong password and a vendor that is down.
-LOGIN_REFUSED = "Invalid identifier or password."
-TOKEN_REFUSED = "Invalid or expired member token."  # noqa: S105 - a message, not a secret
-LOCKED = "Too many failed attempts. Try again later."
-UNAVAILABLE = "The member systems cannot be reached. Try again later."
 
 class LoginRequestSerializer(StrictRequestSerializer):
     identifier = serializers.CharField(max_length=254, help_text="E-mail, member number or login id.")

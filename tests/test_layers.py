@@ -11,7 +11,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
-APPS = ["config", "clients", "packages", "accessctl", "integrations", "staff",
+APPS = ["config", "clients", "packages", "accessctl", "integrations", "staff", "portal",
         "integrations/perfectgym", "integrations/gladstone", "integrations/glofox", "integrations/kisi",
         "integrations/momence", "integrations/example"]
 
@@ -38,6 +38,8 @@ def test_the_project_keeps_its_layers():
     ("integrations/example/syncs.py", "from integrations.momence import client\n",
      "integrations.example is not allowed to import integrations.momence"),
     ("accessctl/models/doors.py", "from accessctl.models import rules\n", "No cycles are allowed in accessctl"),
+    ("staff/views.py", "from portal import views\n", "staff is not allowed to import portal"),
+    ("integrations/views.py", "from portal import views\n", "integrations is not allowed to import portal"),
 ])
 def test_the_contracts_catch_an_import_against_the_layers(tmp_path, module, source, broken):
     shutil.copy(ROOT / "pyproject.toml", tmp_path)
