@@ -26,7 +26,7 @@ def roles_extend(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("integrations", "0009_outbox_roles"),
+        ("integrations", "0010_integration_is_demo"),
         ("clients", "0007_club_settings"),
     ]
 
