@@ -118,6 +118,14 @@ def test_the_demo_comes_up_opens_doors_for_its_member_and_ctrl_c_stops_it_all(de
         assert requests.get(f"{web}/staff/", allow_redirects=False, timeout=10).headers["Location"].startswith(
             "/admin/login/")
         assert requests.get(f"{web}/api/docs/", timeout=10).status_code == 200
+        assert any(f"portal:     {web}/portal/" in line for line in lines)
+        portal = requests.Session()
+        portal.get(f"{web}/portal/login", timeout=10)
+        home = portal.post(f"{web}/portal/login", timeout=10, headers={"Referer": f"{web}/portal/login"},
+                           data={"identifier": DEMO_MEMBER[0], "password": DEMO_MEMBER[1],
+                                 "csrfmiddlewaretoken": portal.cookies["csrftoken"]})
+        assert home.url == f"{web}/portal/" and "Uxbridge main entrance" in portal.get(
+            f"{web}/portal/doors/", timeout=10).text
         login = requests.post(f"{web}/api/v1/auth/login", json={"identifier": DEMO_MEMBER[0],
                                                                 "password": DEMO_MEMBER[1]}, timeout=10)
         doors = requests.get(f"{web}/api/v1/doors", timeout=10,

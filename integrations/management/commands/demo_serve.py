@@ -143,7 +143,8 @@ class Command(BaseCommand):
             f"  staff:      {web_url}/staff/\n  access log: {web_url}/staff/access-log/\n"
             f"  API docs:   {web_url}/api/docs/\n"
             f"  member app: {DEMO_MEMBER[0]} / {DEMO_MEMBER[1]} (POST {web_url}/api/v1/auth/login, "
-            f"then GET {web_url}/api/v1/doors)\nCtrl-C stops everything."
+            f"then GET {web_url}/api/v1/doors)\n"
+            f"  portal:     {web_url}/portal/  (the same member login, on the web)\nCtrl-C stops everything."
         ))
 
     def _run(self, children, sandboxes, integrations, web_url, traffic_seconds) -> None:
