@@ -72,8 +72,7 @@ def test_log_format_json_configures_every_logger_for_json(tmp_path):
     )
     env = {**os.environ, "LOG_FORMAT": "json", "DJANGO_SETTINGS_MODULE": "config.settings"}
     done = subprocess.run([sys.executable, "-c", script], env=env, cwd=settings.BASE_DIR,  # noqa: S603 - our code
-                          capture_output=True,
-                          text=True, timeout=60, check=True)
+                          capture_output=True, text=True, timeout=60, check=True)
     plain, structured = [json.loads(line) for line in done.stderr.splitlines()]
     assert plain["message"] == "plain message" and plain["level"] == "WARNING"
     assert structured["integration"] == 7 and structured["sync"] == "members"
