@@ -28,6 +28,7 @@ from integrations.models import (
 )
 
 LABELS = ["integration", "kind"]
+LOGIN_OUTCOMES = ("ok", "failed", "locked", "unavailable")  # integrations.logins
 SYNC_LABELS = ["integration", "kind", "sync"]
 
 
@@ -113,9 +114,11 @@ class GatehouseCollector:
     def _queues(self, integrations):
         deliveries = _gauge("deliveries", "Deliveries to vendors by state (pending, sending, failed = retrying, "
                             "gave_up, sent).", [*LABELS, "state"])
-        for pk, state, n in Delivery.objects.values_list("integration_id", "state").annotate(n=Count("id")):
-            if pk in integrations:
-                deliveries.add_metric([*integrations[pk], state], n)
+        counted = {(pk, state): n for pk, state, n in
+                   Delivery.objects.values_list("integration_id", "state").annotate(n=Count("id"))}
+        for pk in sorted({pk for pk, _ in counted} & set(integrations)):
+            for state in Delivery.State.values:  # every state, 0 included, so a rule needs no absent()
+                deliveries.add_metric([*integrations[pk], state], counted.get((pk, state), 0))
         webhooks = _gauge("webhook_events_queued", "Webhook events received and not processed yet.", LABELS)
         queued = dict(WebhookEvent.objects.filter(status=WebhookEvent.Status.RECEIVED)
                       .values_list("integration_id").annotate(n=Count("id")))
@@ -127,12 +130,17 @@ class GatehouseCollector:
     def _outcomes(self):
         logins = CounterMetricFamily("gatehouse_member_logins", "Member app logins by outcome (ok, failed, "
                                      "locked, unavailable); token logins as via=token.", labels=["outcome", "via"])
+        counted = {(o, "password"): 0 for o in LOGIN_OUTCOMES} | {(o, "token"): 0 for o in ("ok", "failed")}
         for event, outcome, count in OutcomeCount.objects.filter(
                 event__in=["member_login", "member_token_login"]).values_list("event", "outcome", "count"):
-            logins.add_metric([outcome, "token" if event == "member_token_login" else "password"], count)
+            counted[(outcome, "token" if event == "member_token_login" else "password")] = count
+        for (outcome, via), count in counted.items():
+            logins.add_metric([outcome, via], count)
         doors = CounterMetricFamily("gatehouse_door_decisions", "Unlocks members asked for, by outcome "
                                     "(opened, refused, failed = the door did not open, pending).", labels=["outcome"])
-        for outcome, count in UnlockAttempt.objects.values_list("outcome").annotate(n=Count("id")):
+        decided = {**dict.fromkeys(UnlockAttempt.Outcome.values, 0),
+                   **dict(UnlockAttempt.objects.values_list("outcome").annotate(n=Count("id")))}
+        for outcome, count in decided.items():
             doors.add_metric([outcome], count)
         yield logins
         yield doors

@@ -109,5 +109,8 @@ def heartbeat_task() -> str:
 
 
 def alerts_task() -> str:
-    """Every minute: open or close the alerts (integrations.alerts); lag and readiness need a clock."""
+    """Every minute: open or close the alerts (integrations.alerts); lag and readiness need a clock.
+
+    A worker running this is alive: it beats first, so it never reports its own machine missing."""
+    heartbeat_record()
     return f"{alerts_check()} alert(s) changed"

@@ -5,11 +5,11 @@ from datetime import timedelta
 import pytest
 from django.core import mail
 from django.utils import timezone
+from django_q.models import Schedule
 
 from integrations.alerts import alerts_check
 from integrations.example.sandbox import API_KEY
-from integrations.health import heartbeat_record
-from integrations.models import Alert, Delivery, SyncRun
+from integrations.models import Alert, Delivery, SyncRun, WorkerHeartbeat
 from integrations.services import integration_save
 from integrations.tasks import alerts_task, sync_task
 from tests.integrations.conftest import EXAMPLE_URL, WEBHOOK_SECRET
@@ -115,14 +115,25 @@ def test_deliveries_given_up_alert_once_until_none_is_left(sandbox):
 
 def test_readiness_failing_is_told_to_the_operators_once(settings):
     settings.ALERT_EMAILS = ["operator@gatehouse.example"]
+    stuck = Schedule.objects.create(name="stuck", func="math.floor", schedule_type=Schedule.MINUTES, minutes=1,
+                                    repeats=-1, next_run=timezone.now() - timedelta(minutes=30))
     alerts_task()
     alerts_task()
     [down] = mail.outbox
+    assert down.to == ["operator@gatehouse.example"]
     assert down.subject == "[Gatehouse] the service is not ready"
-    assert "- worker: no task worker has ever run the heartbeat task" in down.body
-    heartbeat_record()
+    assert "- schedules: 1 overdue: stuck" in down.body
+    stuck.delete()
     alerts_task()
     assert mail.outbox[1].subject == "[Gatehouse] Recovered: the service is not ready"
+
+
+def test_the_alerts_task_counts_as_a_heartbeat(settings):
+    """A worker running the minute's alert check is alive: it never reports itself missing."""
+    settings.ALERT_EMAILS = ["operator@gatehouse.example"]
+    assert not WorkerHeartbeat.objects.exists()
+    alerts_task()
+    assert mail.outbox == [] and WorkerHeartbeat.objects.count() == 1
 
 
 def test_a_mail_server_that_fails_leaves_the_alert_to_be_sent_next_time(sandbox, monkeypatch):
