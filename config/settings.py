@@ -266,6 +266,9 @@ ALERT_LAG_MINUTES = env.int("ALERT_LAG_MINUTES", default=60)
 # when both are empty.
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", default=[])
+# Probes and scrapes reach the app directly over plain HTTP: never redirect them to
+# https (config.production's SECURE_SSL_REDIRECT), a redirect would pass for healthy.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 
 # Door hardware is reached through named backends, loaded with import_string.
 ACCESS_DOOR_BACKENDS: dict[str, str] = {"kisi": "integrations.kisi.doors.KisiDoors"}

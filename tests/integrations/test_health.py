@@ -81,3 +81,10 @@ def test_the_staff_dashboard_shows_the_same_checks_with_their_detail(manager_cli
     heartbeat_task()
     page = manager_client.get("/staff/").content.decode()
     assert "check-fail" not in page and "last heartbeat 0 s ago" in page
+
+
+def test_probes_are_not_redirected_to_https_in_production(client, settings):
+    settings.SECURE_SSL_REDIRECT = True  # as config.production
+    assert client.get("/staff/").status_code == 301
+    assert client.get("/healthz").status_code == 200
+    assert client.get("/readyz").status_code == 503  # its real answer, not a redirect that passes for 2xx/3xx
