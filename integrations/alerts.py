@@ -78,6 +78,8 @@ def alert_set(*, condition: Condition, now: datetime | None = None) -> bool:
 
 def _recipients(integration: Integration) -> tuple[str, ...]:
     own = (integration.settings or {}).get("notification_emails") or []
+    if isinstance(own, str):  # settings written by hand, not through the form
+        own = [item.strip() for item in own.split(",") if item.strip()]
     return tuple(own or settings.ALERT_EMAILS)
 
 
@@ -189,7 +191,12 @@ def _settle(conditions: list[Condition], now: datetime) -> int:
 def integration_alerts_check(*, integration: Integration, now: datetime | None = None) -> int:
     """Open or close one integration's alerts (after its runs); returns how many changed."""
     now = now or timezone.now()
-    return _settle(integration_conditions(integration=integration, now=now), now)
+    try:
+        conditions = integration_conditions(integration=integration, now=now)
+    except Exception as error:  # noqa: BLE001 - e.g. its connector is no longer registered
+        logger.error("alerts of integration=%s not checked: %s", integration.pk, type(error).__name__)
+        return 0
+    return _settle(conditions, now)
 
 
 def alerts_check(*, now: datetime | None = None) -> int:
