@@ -10,7 +10,7 @@ last 24 hours, so a purge never looks like a counter reset.
 from collections import defaultdict
 from datetime import timedelta
 
-from django.db.models import Count, Max, Sum
+from django.db.models import Count, DurationField, ExpressionWrapper, F, Max, Sum
 from django.utils import timezone
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
@@ -98,17 +98,17 @@ class GatehouseCollector:
                 labels = [*integrations[row["integration_id"]], row["sync_name"]]
                 written.add_metric(labels, row["written"] or 0)
                 failed.add_metric(labels, row["failed"] or 0)
-        finished = recent.filter(finished_at__isnull=False).order_by("started_at")
-        latest, slowest = {}, defaultdict(float)
-        for pk, sync_name, started, ended in finished.values_list("integration_id", "sync_name", "started_at",
-                                                                  "finished_at"):
-            seconds = (ended - started).total_seconds()
-            latest[(pk, sync_name)] = seconds
-            slowest[(pk, sync_name)] = max(slowest[(pk, sync_name)], seconds)
-        for (pk, sync_name), seconds in latest.items():
-            if pk in integrations:
-                duration.add_metric([*integrations[pk], sync_name], seconds)
-                longest.add_metric([*integrations[pk], sync_name], slowest[(pk, sync_name)])
+        # Aggregated in the database, then one indexed look-up per sync for its last run.
+        finished = recent.filter(finished_at__isnull=False)
+        took = ExpressionWrapper(F("finished_at") - F("started_at"), output_field=DurationField())
+        for row in finished.values("integration_id", "sync_name").annotate(longest=Max(took)):
+            pk, sync_name = row["integration_id"], row["sync_name"]
+            if pk not in integrations:
+                continue
+            started, ended = (finished.filter(integration_id=pk, sync_name=sync_name).order_by("-started_at")
+                              .values_list("started_at", "finished_at").first())
+            duration.add_metric([*integrations[pk], sync_name], (ended - started).total_seconds())
+            longest.add_metric([*integrations[pk], sync_name], row["longest"].total_seconds())
         yield from (runs, written, failed, duration, longest)
 
     def _queues(self, integrations):
