@@ -14,7 +14,7 @@ from integrations.services import integration_save
 from integrations.tasks import alerts_task, sync_task
 from tests.integrations.conftest import EXAMPLE_URL, WEBHOOK_SECRET
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("schedules_on_time")]
 
 WRONG_KEY = "wrong-key-55120"
 TEAM = ["ops@club.example", "frontdesk-lead@club.example"]

@@ -10,7 +10,7 @@ from django_q.models import Schedule
 from integrations.health import heartbeat_record
 from integrations.tasks import heartbeat_task
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("schedules_on_time")]
 
 CHECKS = {"database", "broker", "worker", "schedules"}
 
