@@ -264,14 +264,41 @@ SYNC_LEASE_SECONDS = env.int("SYNC_LEASE_SECONDS", default=600)
 # (a vendor may give up sooner, e.g. Momence after 5).
 OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=10)
 
+# Operations (docs/operations.md). Readiness (/readyz, integrations.health): a worker
+# heartbeat (a task every minute) younger than this, and no schedule later than its
+# interval plus this margin.
+HEALTH_WORKER_MAX_AGE_SECONDS = env.int("HEALTH_WORKER_MAX_AGE_SECONDS", default=180)
+HEALTH_SCHEDULE_MARGIN_MINUTES = env.int("HEALTH_SCHEDULE_MARGIN_MINUTES", default=5)
+# Alerts (integrations.alerts): who is told when the service is not ready, or an
+# integration without its own notification e-mails breaks; and the defaults of the
+# per-integration thresholds.
+ALERT_EMAILS = env.list("ALERT_EMAILS", default=[])
+ALERT_AFTER_FAILURES = env.int("ALERT_AFTER_FAILURES", default=3)
+ALERT_LAG_MINUTES = env.int("ALERT_LAG_MINUTES", default=60)
+# /metrics (integrations.probes) answers a Bearer token or an address listed here; nobody
+# when both are empty.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", default=[])
+# Probes and scrapes reach the app directly over plain HTTP: never redirect them to
+# https (config.production's SECURE_SSL_REDIRECT), a redirect would pass for healthy.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
+
 # Door hardware is reached through named backends, loaded with import_string.
 ACCESS_DOOR_BACKENDS: dict[str, str] = {"kisi": "integrations.kisi.doors.KisiDoors"}
 
+# LOG_FORMAT=json: one JSON object a line, with integration, sync, run and outcome fields
+# where known (config.logs); plain text otherwise. LOG_LEVEL=DEBUG shows every vendor call.
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "config.logs.JsonFormatter"},
+    },
+    "filters": {"context": {"()": "config.logs.ContextFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["context"],
+                             "formatter": "json" if LOG_FORMAT == "json" else "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     # urllib3 logs full URLs at DEBUG; vendor calls are logged once, redacted, by
     # integrations.http instead.

@@ -1,9 +1,12 @@
-"""URL map: the admin, staff pages, the member portal, the JSON API and its schema."""
+"""URL map: the admin, staff pages, the member portal, the JSON API and its schema, the
+operations probes."""
 
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from integrations import probes
 
 admin.site.site_header = "Gatehouse"
 admin.site.site_title = "Gatehouse"
@@ -12,6 +15,9 @@ admin.site.index_title = "Club administration"
 urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
     path("admin/", admin.site.urls),
+    path("healthz", probes.healthz, name="healthz"),
+    path("readyz", probes.readyz, name="readyz"),
+    path("metrics", probes.metrics, name="metrics"),
     path("staff/", include("staff.urls")),
     path("portal/", include("portal.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

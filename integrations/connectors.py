@@ -12,7 +12,9 @@ from urllib.parse import urlsplit
 
 from django import forms
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.signals import setting_changed
+from django.core.validators import validate_email
 from django.db import models
 from django.dispatch import receiver
 from django.utils.module_loading import import_string
@@ -91,6 +93,52 @@ LOGIN_ORDER_FIELD = SettingField("login_order", forms.IntegerField(
 ))
 
 
+class EmailListField(forms.CharField):
+    """Comma-separated e-mail addresses in the form, a list in the settings."""
+
+    def prepare_value(self, value):
+        return ", ".join(value) if isinstance(value, (list, tuple)) else value
+
+    def to_python(self, value):
+        return [item.strip() for item in (super().to_python(value) or "").split(",") if item.strip()]
+
+    def validate(self, value):
+        if self.required and not value:
+            raise ValidationError(self.error_messages["required"], code="required")
+
+    def run_validators(self, value):
+        bad = [item for item in value if not _is_email(item)]
+        if bad:
+            raise ValidationError(f"Not an e-mail address: {', '.join(bad)}")
+
+
+def _is_email(value: str) -> bool:
+    try:
+        validate_email(value)
+    except ValidationError:
+        return False
+    return True
+
+
+# Every connector gets these (integrations.alerts): who is told when it breaks, and when.
+ALERT_FIELDS = [
+    SettingField("notification_emails", EmailListField(
+        label="Notification e-mails", required=False,
+        help_text="Comma-separated; told once when this integration keeps failing, lags or gives up "
+                  "deliveries, and once when it recovers. Empty: the ALERT_EMAILS setting.",
+    )),
+    SettingField("alert_after_failures", forms.IntegerField(
+        label="Alert after failed runs", required=False, min_value=1, initial=3,
+        help_text="Alert when one of its syncs fails this many runs in a row.",
+    )),
+    SettingField("alert_lag_minutes", forms.IntegerField(
+        label="Alert when lagging (minutes)", required=False, min_value=0, initial=60,
+        help_text="Alert when a scheduled sync has not succeeded for its interval plus this many "
+                  "minutes; 0: never.",
+    )),
+]
+
+
 @dataclass
 class CredentialResult:
     """What a vendor said about a member's credentials.
@@ -157,10 +205,11 @@ class Connector:
     # settings --------------------------------------------------------------
     @classmethod
     def form_fields(cls) -> list[SettingField]:
-        """The settings form's fields: the vendor's own, plus the framework's (login order)."""
+        """The settings form's fields: the vendor's own, plus the framework's (login order, alerts)."""
         own = {spec.name for spec in cls.settings_fields}
-        extra = [LOGIN_ORDER_FIELD] if cls.offers_credential_check and "login_order" not in own else []
-        return [*cls.settings_fields, *extra]
+        extra = [LOGIN_ORDER_FIELD] if cls.offers_credential_check else []
+        extra += ALERT_FIELDS
+        return [*cls.settings_fields, *(spec for spec in extra if spec.name not in own)]
 
     @property
     def settings(self) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""One HTTP layer for every vendor: timeouts, retries, pacing, one log line per call.
+"""One HTTP layer for every vendor: timeouts, retries, pacing, one DEBUG log line per call.
 
 Vendor clients build a `VendorHTTP` and call `request()`; statuses are mapped to
 integrations.errors here, and a client adds its own payload-level errors through
@@ -232,10 +232,16 @@ class VendorHTTP:
         return self.redact(urlsplit(url).path)
 
     def _log(self, method, url, status, started, attempt, failure=""):
+        # DEBUG: a sync makes thousands of calls; its run's summary is the INFO line (integrations.sync).
+        if not logger.isEnabledFor(logging.DEBUG):
+            return
         parts = urlsplit(url)
-        target = parts.path + (f"?{parts.query}" if parts.query else "")
-        logger.info(
-            "vendor=%s method=%s path=%s status=%s duration_ms=%.0f attempt=%d%s",
-            self.vendor, method, self.redact(target), status if status is not None else "-",
-            (time.monotonic() - started) * 1000, attempt, f" error={failure}" if failure else "",
+        target = self.redact(parts.path + (f"?{parts.query}" if parts.query else ""))
+        duration = round((time.monotonic() - started) * 1000)
+        logger.debug(
+            "vendor=%s method=%s path=%s status=%s duration_ms=%d attempt=%d%s",
+            self.vendor, method, target, status if status is not None else "-", duration, attempt,
+            f" error={failure}" if failure else "",
+            extra={"vendor": self.vendor, "method": method, "path": target, "status": status,
+                   "duration_ms": duration, "attempt": attempt, **({"error": failure} if failure else {})},
         )

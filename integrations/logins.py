@@ -39,6 +39,7 @@ from integrations.connectors import Connector, CredentialResult, connector_class
 from integrations.errors import VendorError
 from integrations.http import vendor_deadline
 from integrations.models import Integration
+from integrations.tallies import outcome_count
 
 logger = logging.getLogger("gatehouse.login")
 
@@ -182,6 +183,7 @@ def _vendors_login(identifier: str, password: str, reasons: list[str]) -> tuple[
 
 
 def _log(outcome: str, identifier: str, ip: str, **extra) -> None:
+    outcome_count(event="member_login", outcome=outcome)  # /metrics: logins by outcome
     details = "".join(f" {key}={value}" for key, value in extra.items() if value not in (None, ""))
     logger.info("member_login outcome=%s id=%s ip=%s%s", outcome, identifier_digest(identifier)[:16], ip,
                 details)
@@ -244,6 +246,7 @@ def member_token_login(*, integration: Integration, token: str, ip: str) -> Logi
         result = _vendor_check(integration, lambda c: c.member_token_check(token)).result
     client = client_from_vendor(integration=integration, record=result.record) if result.ok else None
     outcome = "ok" if client is not None else "failed"
+    outcome_count(event="member_token_login", outcome=outcome)
     logger.info("member_token_login outcome=%s integration=%s ip=%s%s%s", outcome, integration.source, ip,
                 f" client={client.pk}" if client else "", f" reason={result.reason}" if result.reason else "")
     return LoginOutcome(client=client, via=integration.source if client else "")

@@ -140,6 +140,14 @@ class SyncRun(models.Model):
             f"unchanged {self.unchanged}, skipped {self.skipped}, failed {self.failed}"
         )
 
+    def log_fields(self) -> dict:
+        """The run as log fields (config.logs): integration, sync, run id, outcome, counts."""
+        return {"integration": self.integration_id, "sync": self.sync_name, "run": self.pk, "outcome": self.status,
+                # "records_": LogRecord has a "created" of its own.
+                **{f"records_{name}": getattr(self, name)
+                   for name in ("created", "updated", "unchanged", "skipped", "failed")},
+                "duration_ms": round(self.duration.total_seconds() * 1000) if self.duration else None}
+
 
 class SyncIssue(models.Model):
     """A vendor record a sync could not use, kept for staff to read and resolve."""
@@ -307,3 +315,60 @@ class DeliveryAttempt(models.Model):
 
     def __str__(self):
         return f"{self.step or 'call'} {'ok' if self.ok else 'failed'}"
+
+
+class WorkerHeartbeat(models.Model):
+    """The last time a task worker on one machine ran the heartbeat task (every minute).
+
+    Readiness (integrations.health) wants one younger than HEALTH_WORKER_MAX_AGE_SECONDS:
+    it proves the scheduler fires, the broker delivers and a worker runs what it is given.
+    """
+
+    machine = models.CharField(max_length=200, unique=True)
+    beat_at = models.DateTimeField()
+
+    def __str__(self):
+        return f"{self.machine} at {self.beat_at:%Y-%m-%d %H:%M:%S}"
+
+
+class Alert(models.Model):
+    """A condition someone is e-mailed about once when it starts and once when it ends
+    (integrations.alerts): an integration failing or lagging, deliveries given up, the
+    service not ready. One row per condition; its `active` flag only changes with a
+    conditional UPDATE, so two workers never both send."""
+
+    class Kind(models.TextChoices):
+        FAILING = "failing", "Failing sync"
+        LAGGING = "lagging", "Lagging behind the vendor"
+        GAVE_UP = "gave_up", "Deliveries given up"
+        READINESS = "readiness", "Service not ready"
+
+    key = models.CharField(max_length=100, unique=True)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    integration = models.ForeignKey(Integration, null=True, blank=True, on_delete=models.CASCADE,
+                                    related_name="alerts")
+    active = models.BooleanField(default=False)
+    opened_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    detail = models.TextField(blank=True, help_text="What the opening e-mail said.")
+
+    class Meta:
+        ordering = ["-opened_at"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} ({'open' if self.active else 'closed'})"
+
+
+class OutcomeCount(models.Model):
+    """How often an event ended one way (member logins by outcome), for /metrics: a counter
+    kept in the database, so every web process and worker adds to the same one."""
+
+    event = models.CharField(max_length=50)
+    outcome = models.CharField(max_length=50)
+    count = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["event", "outcome"], name="outcome_count_once")]
+
+    def __str__(self):
+        return f"{self.event} {self.outcome}: {self.count}"

@@ -309,7 +309,7 @@ def sync_run(
     finally:
         # Committed pages count even when a later page failed.
         access_changed_notify(client_ids=changed, origin=integration)
-    logger.info("integration=%s %s", integration.pk, run.summary())
+    logger.info("integration=%s %s", integration.pk, run.summary(), extra=run.log_fields())
     return run
 
 

@@ -4,8 +4,11 @@ import logging
 
 from django.utils import timezone
 
+from config.logs import log_context
+from integrations.alerts import alerts_check, integration_alerts_check
 from integrations.audits import audit_run
 from integrations.connectors import connector_for
+from integrations.health import heartbeat_record
 from integrations.housekeeping import records_purge
 from integrations.models import Integration, SyncIssue, SyncRun, WebhookEvent
 from integrations.services import sync_issue_retry
@@ -20,10 +23,12 @@ def sync_task(integration_id: int, sync_name: str, trigger: str = SyncRun.Trigge
     integration = Integration.objects.filter(pk=integration_id).first()
     if integration is None or not integration.is_active:
         return "skipped: integration missing or inactive"
-    try:
-        run = sync_run(integration=integration, sync_name=sync_name, trigger=trigger, options=options)
-    except SyncAlreadyRunning as error:
-        return f"skipped: {error}"
+    with log_context(integration=integration_id, sync=sync_name):
+        try:
+            run = sync_run(integration=integration, sync_name=sync_name, trigger=trigger, options=options)
+        except SyncAlreadyRunning as error:
+            return f"skipped: {error}"
+        integration_alerts_check(integration=integration)
     return run.summary()
 
 
@@ -35,14 +40,16 @@ def initial_sync_task(integration_id: int, options: dict) -> str:
     summaries = []
     for sync_name in connector_for(integration).initial_sync_names():
         try:
-            run = sync_run(integration=integration, sync_name=sync_name, trigger=SyncRun.Trigger.INITIAL,
-                           options={**options, "initial": True})
+            with log_context(integration=integration_id, sync=sync_name):
+                run = sync_run(integration=integration, sync_name=sync_name, trigger=SyncRun.Trigger.INITIAL,
+                               options={**options, "initial": True})
         except SyncAlreadyRunning as error:
             summaries.append(f"skipped: {error}")
             continue
         summaries.append(run.summary())
         if run.status != SyncRun.Status.SUCCEEDED:
             break
+    integration_alerts_check(integration=integration)
     return "; ".join(summaries)
 
 
@@ -65,7 +72,10 @@ def audit_task(integration_id: int) -> str:
     integration = Integration.objects.filter(pk=integration_id, is_active=True).first()
     if integration is None:
         return "skipped: integration missing or inactive"
-    return audit_run(integration=integration).summary()
+    with log_context(integration=integration_id, sync="audit"):
+        run = audit_run(integration=integration)
+        integration_alerts_check(integration=integration)
+    return run.summary()
 
 
 def webhook_task(event_id: int) -> str:
@@ -90,3 +100,17 @@ def housekeeping_task() -> str:
     """The daily purge of rows that stopped mattering (integrations.housekeeping)."""
     purged = records_purge()
     return "purged " + ", ".join(f"{n} {kind}" for kind, n in purged.items())
+
+
+def heartbeat_task() -> str:
+    """Every minute: this machine's worker runs tasks (readiness, integrations.health)."""
+    beat = heartbeat_record()
+    return f"heartbeat {beat.machine}"
+
+
+def alerts_task() -> str:
+    """Every minute: open or close the alerts (integrations.alerts); lag and readiness need a clock.
+
+    A worker running this is alive: it beats first, so it never reports its own machine missing."""
+    heartbeat_record()
+    return f"{alerts_check()} alert(s) changed"

@@ -13,7 +13,8 @@ from accessctl.access_log import access_log_entries
 from clients.models import Client
 from integrations.connectors import connector_class, connector_for
 from integrations.errors import VendorError
-from integrations.models import Integration, SyncIssue
+from integrations.health import readiness
+from integrations.models import Alert, Integration, SyncIssue
 from integrations.selectors import (
     integration_for_source,
     integration_source_names,
@@ -30,9 +31,11 @@ from staff.permissions import refused, staff_permission_required
 
 @staff_permission_required(need.DASHBOARD)
 def dashboard(request):
-    """One card per integration: status, last sync, lag, next run, errors, 7-day chart."""
+    """The readiness checks (as /readyz) and open alerts, then one card per integration:
+    status, last sync, lag, next run, errors, 7-day chart."""
     cards = [(health, sync_chart_svg(health.days)) for health in integrations_health()]
-    return render(request, "staff/dashboard.html", {"cards": cards})
+    alerts = Alert.objects.filter(active=True).select_related("integration")
+    return render(request, "staff/dashboard.html", {"cards": cards, "readiness": readiness(), "alerts": alerts})
 
 
 @staff_permission_required(need.CLIENTS)

@@ -1,17 +1,19 @@
 """Gladstone Plus2's Member Web Service: SOAP 1.1 over `requests`, nothing else.
 
-Envelopes are plain templates with escaped values; answers are parsed with
-ElementTree (answers carrying a DTD are refused: SOAP forbids them, and refusing them
-rules out entity tricks). Values come back as the strings Gladstone sent; mapping.py
-reads them. Names of operations and elements live in contract.py.
+Envelopes are plain templates with escaped values; answers are untrusted input, parsed
+with defusedxml (a DTD, an entity declaration or an external reference is refused
+unread: SOAP forbids DTDs, so nothing is ever expanded or fetched). Values come back as
+the strings Gladstone sent; mapping.py reads them. Names of operations and elements live in contract.py.
 """
 
-import xml.etree.ElementTree as ET
+import xml.etree.ElementTree as ET  # the element type only: parsing goes through defusedxml
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from xml.sax.saxutils import escape
 
 import requests
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import fromstring as safe_fromstring
 
 from integrations.errors import AuthError, PermanentError, TransientError, VendorError
 from integrations.gladstone import contract as c
@@ -103,13 +105,16 @@ def _element(name: str, value) -> str:
     return f"<{name}>{escape(str(value))}</{name}>"
 
 
+class UnsafeXML(ValueError):
+    """A SOAP message carrying a DTD, an entity declaration or an external reference."""
+
+
 def parse_xml(content: bytes) -> ET.Element:
-    """Parse a SOAP message; raise ValueError for a DTD or unreadable XML."""
-    if b"<!DOCTYPE" in content:
-        raise ValueError("a SOAP message must not carry a DTD")
+    """Parse a SOAP message; raise UnsafeXML for a DTD or entities, ValueError for unreadable XML."""
     try:
-        # No DTD means no entities to expand or fetch: defusedxml's threats need one.
-        return ET.fromstring(content)  # noqa: S314
+        return safe_fromstring(content, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+    except DefusedXmlException as error:
+        raise UnsafeXML(f"XML with a DTD or entities, refused unread ({type(error).__name__})") from None
     except ET.ParseError as error:
         raise ValueError(f"unreadable XML: {error}") from None
 
@@ -158,6 +163,9 @@ class GladstoneClient:
         )
         try:
             root = parse_xml(response.content)
+        except UnsafeXML as error:
+            # Not a broken answer that a retry may fix: something on the path sends hostile XML.
+            raise PermanentError(f"gladstone: {operation.name} answered {error}") from None
         except ValueError as error:
             raise TransientError(f"gladstone: {operation.name} answered {error}") from None
         if (fault := fault_of(root)) is not None:

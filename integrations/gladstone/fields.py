@@ -136,7 +136,8 @@ SETTINGS_FIELDS = [
             label="List of emails for notifications",
             required=False,
             item_validators=[email_validator],
-            help_text="Comma-separated; they get the daily audit's email when something is wrong. "
+            help_text="Comma-separated; they get the daily audit's email when something is wrong, and "
+            "Gatehouse's alerts when this integration keeps failing or lags (and when it recovers). "
             "A service account is recommended.",
         ),
     ),

@@ -31,3 +31,13 @@ def integration(db):
         kind="example", name="Example club", settings={"base_url": EXAMPLE_URL, "member_minutes": 5},
         secrets={"api_key": API_KEY, "webhook_secret": WEBHOOK_SECRET},
     )
+
+
+@pytest.fixture
+def schedules_on_time(db):
+    """The migrations' schedules (heartbeat, alerts, housekeeping) as a running scheduler keeps
+    them: due now, not as old as the test database (readiness counts a late one)."""
+    from django.utils import timezone
+    from django_q.models import Schedule
+
+    Schedule.objects.exclude(repeats=0).update(next_run=timezone.now())

@@ -83,7 +83,7 @@ def test_statuses_map_to_the_error_hierarchy(http, status, error):
 
 @responses.activate
 def test_one_log_line_per_call_with_secrets_redacted(http, caplog):
-    caplog.set_level(logging.INFO, logger="gatehouse.vendor")
+    caplog.set_level(logging.DEBUG, logger="gatehouse.vendor")
     responses.get(BASE + "items", json={})
     http.request("GET", "items", params={"token": "k-secret-1", "page": 2})
     [line] = [r.getMessage() for r in caplog.records]

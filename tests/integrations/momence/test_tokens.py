@@ -88,7 +88,7 @@ def test_wrong_password_fails_the_run_without_showing_any_secret(members, run, i
 
 
 def test_tokens_never_reach_the_logs(members, run, caplog):
-    caplog.set_level(logging.INFO, logger="gatehouse.vendor")
+    caplog.set_level(logging.DEBUG, logger="gatehouse.vendor")
     run("members")
     members.expire_access_tokens()
     run("members")

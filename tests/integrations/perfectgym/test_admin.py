@@ -40,8 +40,10 @@ def tasks_inline(monkeypatch):
 
 def test_the_settings_form_has_exactly_the_seeds_fields(admin_client):
     page = admin_client.get(CHANGELIST + "add/?kind=perfectgym").content.decode()
-    # "login_order" is the framework's, on every connector that checks member credentials.
-    assert form_fields(page) == {"name", "is_active", "login_order"} | VENDOR_FIELDS
+    # "login_order" is the framework's, on every connector that checks member credentials;
+    # the alert fields are the framework's on every connector (integrations.alerts).
+    alerts = {"notification_emails", "alert_after_failures", "alert_lag_minutes"}
+    assert form_fields(page) == {"name", "is_active", "login_order"} | alerts | VENDOR_FIELDS
     assert re.search(r'<input type="password" name="client_secret"', page)
     for label in ("Base URL", "Client ID", "Client Secret", "Sync member data", "Sync swipes",
                   "Identity for the customer number"):
