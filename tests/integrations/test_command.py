@@ -237,7 +237,9 @@ class FormDefaults(HTMLParser):
         attrs = dict(attrs)
         name = attrs.get("name")
         if tag == "input" and name and attrs.get("type") not in ("submit", "password"):
-            if attrs.get("type") != "checkbox" or "checked" in attrs:
+            if attrs.get("type") != "checkbox":
+                self.values[name] = attrs.get("value", "")
+            elif "checked" in attrs:
                 self.values[name] = attrs.get("value", "on")
         elif tag == "select":
             self._select = name
