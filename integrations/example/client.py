@@ -1,43 +1,34 @@
 """The example vendor's API client: HTTP in, typed records out; no Django models, no mapping.
 
-A client knows the vendor's URLs, authentication and paging. It turns each answer into a
-small frozen dataclass so the rest of the package never indexes a vendor's dict; what a
-field *means* for Gatehouse is mapping.py's business.
+A client knows the vendor's URLs, authentication and paging. It turns each body it reads
+into a VendorRecord (integrations/records.py: a frozen dataclass whose fields name the keys
+they are read from), so the rest of the package never indexes a vendor's dict; what a field
+*means* for Gatehouse is mapping.py's business.
 """
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from integrations.http import VendorHTTP
+from integrations.records import VendorRecord, api
 
 
 @dataclass(frozen=True)
-class Member:
-    """One vendor member as sent. Fields are read leniently (a missing name is None) because
-    judging a record is mapping.py's job; `payload` keeps the body for a sync issue."""
+class Member(VendorRecord):
+    """One vendor member as sent, read leniently (a missing name is None): judging a record
+    is mapping.py's job. `Member.from_api(body)` reads every `api()` field; `payload` keeps
+    the body for a sync issue (see integrations/records.py for the rule)."""
 
-    id: str
-    seq: int = 0
-    first_name: Any = None  # not validated here: mapping.py refuses a member without one
-    last_name: str = ""
-    email: str = ""
-    number: str = ""
-    birth: Any = None  # ISO date as sent; mapping.py parses it
-    active: bool = True
-    deleted: bool = False
-    payload: dict = field(default_factory=dict, compare=False, repr=False)
-
-    @classmethod
-    def from_api(cls, body: Any) -> "Member":
-        if not isinstance(body, dict):
-            return cls(id="", payload={"body": body})
-        return cls(
-            id=str(body.get("id") or ""), seq=int(body.get("seq") or 0), first_name=body.get("first_name"),
-            last_name=body.get("last_name") or "", email=body.get("email") or "", number=body.get("number") or "",
-            birth=body.get("birth"), active=bool(body.get("active", True)), deleted=bool(body.get("deleted")),
-            payload=body,
-        )
+    id: str = api("id", read=lambda v: str(v or ""))
+    seq: int = api("seq", read=lambda v: int(v or 0))  # the change sequence number: the cursor
+    first_name: Any = api("first_name")  # not validated here: mapping.py refuses a member without one
+    last_name: str = api("last_name", read=lambda v: v or "")
+    email: str = api("email", read=lambda v: v or "")
+    number: str = api("number", read=lambda v: v or "")
+    birth: Any = api("birth")  # ISO date as sent; mapping.py parses it
+    active: bool = api("active", read=bool, default=True)
+    deleted: bool = api("deleted", read=bool)
 
 
 @dataclass(frozen=True)

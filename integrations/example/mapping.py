@@ -14,8 +14,9 @@ from integrations.example.client import Member, Product
 
 def member_record(member: Member) -> ClientRecord:
     """A vendor member as a neutral client record (BadRecord when unusable)."""
-    if not member.id:
-        raise BadRecord("The member has no id.", payload=member.payload)
+    if not member.id:  # a body that is not an object too: kept wrapped, so the issue shows it
+        raise BadRecord("The member has no id.", payload=member.payload if isinstance(member.payload, dict)
+                        else {"body": member.payload})
     if not isinstance(member.first_name, str) or not member.first_name.strip():
         raise BadRecord("The member has no first name.", key=member.id, payload=member.payload)
     try:

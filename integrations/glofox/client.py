@@ -1,7 +1,7 @@
 """Glofox's REST API (ABC Glofox): members, memberships, credits, bookings, check-ins.
 
-The API only: typed records in and out (read leniently, the body kept as `payload`;
-judging them is mapping.py's job), no Django models. Every call
+The API only: typed records in and out (VendorRecords, integrations/records.py: read
+leniently, the body kept as `payload`), no Django models. Every call
 carries the three headers (the branch is chosen per call, so one paced session serves
 every configured Glofox location), is paced at Glofox's 10 requests a second, retries
 429 after Retry-After, and treats `success: false` on an HTTP 200 as an error.
@@ -19,6 +19,7 @@ import requests
 
 from integrations.errors import AuthError, PermanentError, VendorError
 from integrations.http import VendorHTTP
+from integrations.records import VendorRecord, api, nested
 
 BASE_URL = "https://gf-api.aws.glofox.com/prod/"
 PAGE_LIMIT = 100  # Glofox's maximum
@@ -32,128 +33,93 @@ AUTH_CODES = frozenset({"UNAUTHORIZED", "UNAUTHENTICATED", "FORBIDDEN", "INVALID
                         "INVALID_TOKEN", "BRANCH_NOT_WHITELISTED"})
 
 
-def _text(body: dict, key: str) -> str:
-    return str(body.get(key) or "")  # lenient: a missing or null field is empty
-
-
-def _payload(body: Any) -> Any:
-    """The body as a sync issue keeps it: itself, or its repr when it is empty (no JSON to show)."""
-    return body if body else {"record": repr(body)}
+def _text(value: Any) -> str:
+    return str(value or "")  # lenient: a missing or null field is empty
 
 
 @dataclass(frozen=True)
-class Membership:
+class GlofoxRecord(VendorRecord):
+    """A Glofox record: `payload` keeps an empty body as its repr (there is no JSON to show)."""
+
+    @classmethod
+    def kept(cls, body: Any) -> Any:
+        return body if body else {"record": repr(body)}
+
+
+@dataclass(frozen=True)
+class Membership(GlofoxRecord):
     """A member's Glofox membership as sent (`membership` of a member). Dates are kept as
     sent (unix seconds or ISO text): mapping.py reads them and judges the membership."""
 
-    membership_id: str = ""  # the catalogue's membership type
-    user_membership_id: str = ""  # this member's holding of it
-    name: str = ""
-    type: str = ""  # time, time_classes, num_classes (credit packs), payg
-    status: str = ""
-    start_date: Any = None
-    expiry_date: Any = None
-
-    @classmethod
-    def from_api(cls, body: dict) -> "Membership":
-        return cls(_text(body, "membership_id"), _text(body, "user_membership_id"), _text(body, "membership_name"),
-                   _text(body, "type"), _text(body, "status"), body.get("start_date"), body.get("expiry_date"))
+    membership_id: str = api("membership_id", read=_text)  # the catalogue's membership type
+    user_membership_id: str = api("user_membership_id", read=_text)  # this member's holding of it
+    name: str = api("membership_name", read=_text)
+    type: str = api("type", read=_text)  # time, time_classes, num_classes (credit packs), payg
+    status: str = api("status", read=_text)
+    start_date: Any = api("start_date")
+    expiry_date: Any = api("expiry_date")
 
 
 @dataclass(frozen=True)
-class Member:
-    """One Glofox client (member or lead) as sent. Fields are read leniently (a missing one
-    is empty) because judging a record is mapping.py's job; `payload` keeps the body for a
-    sync issue."""
+class Member(GlofoxRecord):
+    """One Glofox client (member or lead) as sent (a missing field is empty)."""
 
-    id: str
-    first_name: str = ""
-    last_name: str = ""
-    email: str = ""
-    phone: str = ""
-    birth: Any = None  # unix seconds or ISO date, as sent; mapping.py parses it
-    created: Any = None  # when the member joined, as sent
-    active: bool = True  # Glofox's `active: false` is a removed member
-    membership: Membership | None = None
-    payload: Any = field(default_factory=dict, compare=False, repr=False)
-
-    @classmethod
-    def from_api(cls, body: Any) -> "Member":
-        if not isinstance(body, dict):
-            return cls(id="", payload=_payload(body))
-        held = body.get("membership")
-        return cls(
-            id=_text(body, "_id"), first_name=_text(body, "first_name"), last_name=_text(body, "last_name"),
-            email=_text(body, "email"), phone=_text(body, "phone"), birth=body.get("birth"),
-            created=body.get("created"), active=body.get("active") is not False,
-            membership=Membership.from_api(held) if isinstance(held, dict) else None, payload=_payload(body))
+    id: str = api("_id", read=_text)
+    first_name: str = api("first_name", read=_text)
+    last_name: str = api("last_name", read=_text)
+    email: str = api("email", read=_text)
+    phone: str = api("phone", read=_text)
+    birth: Any = api("birth")  # unix seconds or ISO date, as sent; mapping.py parses it
+    created: Any = api("created")  # when the member joined, as sent
+    active: bool = api("active", read=lambda v: v is not False)  # `active: false` is a removed member
+    membership: Membership | None = api("membership", read=nested(Membership))
 
 
 @dataclass(frozen=True)
-class Booking:
+class Booking(GlofoxRecord):
     """One booking of a branch's bookings list as sent; its class times are branch-local
     "YYYY-MM-DD HH:MM:SS" text, parsed (and judged) by mapping.py."""
 
-    id: str
-    member_id: str = ""  # Glofox's user_id
-    class_id: str = ""  # the event booked (event_id, or model_id on older bookings)
-    class_name: str = ""
-    time_start: Any = None
-    time_finish: Any = None
-    status: Any = None  # BOOKED, WAITING, RESERVED, CANCELED, FAILED, as sent
-    attended: bool = False
-    payload: Any = field(default_factory=dict, compare=False, repr=False)
-
-    @classmethod
-    def from_api(cls, body: Any) -> "Booking":
-        if not isinstance(body, dict):
-            return cls(id="", payload=_payload(body))
-        return cls(
-            id=_text(body, "_id"), member_id=_text(body, "user_id"),
-            class_id=str(body.get("event_id") or body.get("model_id") or ""), class_name=_text(body, "event_name"),
-            time_start=body.get("time_start"), time_finish=body.get("time_finish"), status=body.get("status"),
-            attended=bool(body.get("attended")), payload=_payload(body))
+    id: str = api("_id", read=_text)
+    member_id: str = api("user_id", read=_text)  # Glofox's user_id
+    # the event booked (event_id, or model_id on older bookings)
+    class_id: str = api(read=lambda body: _text(body.get("event_id") or body.get("model_id")))
+    class_name: str = api("event_name", read=_text)
+    time_start: Any = api("time_start")
+    time_finish: Any = api("time_finish")
+    status: Any = api("status")  # BOOKED, WAITING, RESERVED, CANCELED, FAILED, as sent
+    attended: bool = api("attended", read=bool)
 
 
 @dataclass(frozen=True)
-class Credit:
+class Credit(GlofoxRecord):
     """One of a member's credit packs: sessions left (as sent) and whether it is active."""
 
-    sessions: Any = 0
-    active: bool = True
-
-    @classmethod
-    def from_api(cls, body: dict) -> "Credit":
-        return cls(sessions=body.get("num_sessions"), active=bool(body.get("active", True)))
+    sessions: Any = api("num_sessions")
+    active: bool = api("active", read=bool, default=True)
 
 
-@dataclass(frozen=True)
-class MembershipType:
-    """A membership of Glofox's catalogue; `type` is its first plan's type."""
-
-    id: str
-    name: str
-    type: str  # time, time_classes, num_classes (credit packs), payg
-
-    @classmethod
-    def from_api(cls, body: dict) -> "MembershipType":
-        plans = [p for p in body.get("plans") or [] if isinstance(p, dict)]
-        kind = plans[0].get("type") if plans else body.get("type")
-        return cls(str(body["_id"]), str(body.get("name") or body["_id"]), str(kind or ""))
+def _first_plan_type(body: dict) -> str:
+    plans = [p for p in body.get("plans") or [] if isinstance(p, dict)]
+    return _text(plans[0].get("type") if plans else body.get("type"))
 
 
 @dataclass(frozen=True)
-class Branch:
+class MembershipType(GlofoxRecord):
+    """A membership of Glofox's catalogue (named by its id when it has no name); `type` is
+    its first plan's type."""
+
+    id: str = api("_id", read=_text)
+    name: str = api(read=lambda body: _text(body.get("name") or body.get("_id")))
+    type: str = api(read=_first_plan_type)  # time, time_classes, num_classes (credit packs), payg
+
+
+@dataclass(frozen=True)
+class Branch(GlofoxRecord):
     """A Glofox branch (location): its name and IANA time zone ("" when Glofox does not say)."""
 
-    name: str = ""
-    time_zone: str = ""
-
-    @classmethod
-    def from_api(cls, body: Any) -> "Branch":
-        body = body if isinstance(body, dict) else {}
-        address = body.get("address") if isinstance(body.get("address"), dict) else {}
-        return cls(_text(body, "name"), _text(address, "timezone_id"))
+    name: str = api("name", read=_text)
+    time_zone: str = api("address.timezone_id", read=_text)
 
 
 @dataclass(frozen=True)

@@ -3,26 +3,28 @@
 import hashlib
 import json
 from dataclasses import dataclass
-from typing import Any
+
+from integrations.records import VendorRecord, api
+
+
+def _data(body: dict) -> dict:
+    return body["data"] if isinstance(body.get("data"), dict) else {}
+
+
+def _member_named(body: dict) -> str:
+    data, kind = _data(body), str(body.get("event_type") or "").upper()
+    return str(data.get("user_id") or data.get("member_id") or (
+        data.get("_id") if kind.startswith("MEMBER_") else None) or "")
 
 
 @dataclass(frozen=True)
-class WebhookEvent:
+class WebhookEvent(VendorRecord):
     """A Glofox webhook read leniently: its type (upper case), branch, and the member it
     names (data.user_id or data.member_id, or a MEMBER_ event's own _id), "" when absent."""
 
-    event_type: str
-    branch_id: str = ""
-    member_id: str = ""
-
-    @classmethod
-    def from_api(cls, body: Any) -> "WebhookEvent":
-        body = body if isinstance(body, dict) else {}
-        data = body.get("data") if isinstance(body.get("data"), dict) else {}
-        kind = str(body.get("event_type") or "").upper()
-        member = data.get("user_id") or data.get("member_id") or (
-            data.get("_id") if kind.startswith("MEMBER_") else None)
-        return cls(kind, str(body.get("branch_id") or data.get("branch_id") or ""), str(member or ""))
+    event_type: str = api("event_type", read=lambda v: str(v or "").upper())
+    branch_id: str = api(read=lambda body: str(body.get("branch_id") or _data(body).get("branch_id") or ""))
+    member_id: str = api(read=_member_named)
 
 
 def event_id(payload: dict) -> str:

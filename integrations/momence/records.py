@@ -1,13 +1,15 @@
 """Momence's records as the client hands them over (and takes them, for what it sends).
 
-Each `from_api` reads a body leniently: an id Momence did not send usably is "", other
-fields are kept as sent (a name that is not text, an unreadable time), because judging a
-record is mapping.py's job. `payload` keeps the body for a sync issue; it never counts in
-comparisons. Nested lists that are not lists of objects are kept unread (`*_readable`).
+Each is a VendorRecord (integrations/records.py), read leniently: an id Momence did not send
+usably is "", other fields are kept as sent (a name that is not text, an unreadable time),
+because judging a record is mapping.py's job; `payload` keeps the body. Nested lists that
+are not lists of objects are kept unread (`*_readable`).
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
+
+from integrations.records import VendorRecord, api, nested_list, objects
 
 
 def momence_id(value: Any) -> str:
@@ -17,141 +19,82 @@ def momence_id(value: Any) -> str:
     return str(value)
 
 
-def _fields(body: Any) -> dict:
-    return body if isinstance(body, dict) else {}  # a body that is not an object has no fields
-
-
-def _objects(value: Any) -> bool:
-    return isinstance(value, list) and all(isinstance(item, dict) for item in value)
-
-
-def _member_id(body: dict) -> str | None:
-    """The id of a booking's member; None when it names no member object."""
-    member = body.get("member")
-    return momence_id(member.get("id")) if isinstance(member, dict) else None
+def _object_id(value: Any) -> str | None:
+    """The id of a nested object (a booking's member, a bought membership's membership);
+    None when the value is not an object."""
+    return momence_id(value.get("id")) if isinstance(value, dict) else None
 
 
 @dataclass(frozen=True)
-class Tag:
+class Tag(VendorRecord):
     """A customer tag ({id, name}), on its own or on a member or a membership."""
 
-    id: str
-    name: Any = None
-    payload: Any = field(default=None, compare=False, repr=False)
-
-    @classmethod
-    def from_api(cls, body: Any) -> "Tag":
-        raw = _fields(body)
-        return cls(momence_id(raw.get("id")), raw.get("name"), payload=body)
+    id: str = api("id", read=momence_id)
+    name: Any = api("name")
 
 
-def _tags(value: Any) -> tuple[tuple[Tag, ...], bool]:
-    """A list of tags as Tags, and whether it was one (a list of objects)."""
-    return (tuple(Tag.from_api(t) for t in value), True) if _objects(value) else ((), False)
+_tags = nested_list(Tag)
 
 
 @dataclass(frozen=True)
-class Member:
-    id: str
-    first_name: Any = None
-    last_name: Any = None
-    email: Any = None
-    phone: Any = None
-    tags: tuple[Tag, ...] = ()  # customerTags
-    tags_readable: bool = True
-    last_seen: Any = None  # ISO time as sent
-    payload: Any = field(default=None, compare=False, repr=False)
-
-    @classmethod
-    def from_api(cls, body: Any) -> "Member":
-        raw = _fields(body)
-        tags, readable = _tags(raw.get("customerTags") or [])
-        return cls(momence_id(raw.get("id")), raw.get("firstName"), raw.get("lastName"), raw.get("email"),
-                   raw.get("phoneNumber"), tags, readable, raw.get("lastSeen"), payload=body)
+class Member(VendorRecord):
+    id: str = api("id", read=momence_id)
+    first_name: Any = api("firstName")
+    last_name: Any = api("lastName")
+    email: Any = api("email")
+    phone: Any = api("phoneNumber")
+    tags: tuple[Tag, ...] = api("customerTags", read=lambda v: _tags(v or []))  # a missing list: none
+    tags_readable: bool = api("customerTags", read=lambda v: objects(v or []))
+    last_seen: Any = api("lastSeen")  # ISO time as sent
 
 
 @dataclass(frozen=True)
-class Membership:
+class Membership(VendorRecord):
     """A catalogue membership. `tags` is None when the record has no tags field (see
     MomenceClient.memberships: the field is inferred)."""
 
-    id: str
-    name: Any = None
-    type: Any = None
-    event_credits: Any = None
-    combined_limit_enabled: bool = False
-    combined_limit: Any = None
-    session_limit: Any = None
-    appointment_limit: Any = None
-    tags: tuple[Tag, ...] | None = None
-    tags_readable: bool = True
-    payload: Any = field(default=None, compare=False, repr=False)
-
-    @classmethod
-    def from_api(cls, body: Any) -> "Membership":
-        raw = _fields(body)
-        tags, readable = _tags(raw["tags"]) if raw.get("tags") is not None else (None, True)
-        return cls(momence_id(raw.get("id")), raw.get("name"), raw.get("type"), raw.get("eventCredits"),
-                   bool(raw.get("combinedUsageLimitEnabled")), raw.get("combinedUsageLimit"),
-                   raw.get("usageLimitForSessions"), raw.get("usageLimitForAppointments"), tags, readable,
-                   payload=body)
+    id: str = api("id", read=momence_id)
+    name: Any = api("name")
+    type: Any = api("type")
+    event_credits: Any = api("eventCredits")
+    combined_limit_enabled: bool = api("combinedUsageLimitEnabled", read=bool)
+    combined_limit: Any = api("combinedUsageLimit")
+    session_limit: Any = api("usageLimitForSessions")
+    appointment_limit: Any = api("usageLimitForAppointments")
+    tags: tuple[Tag, ...] | None = api("tags", read=lambda v: None if v is None else _tags(v))
+    tags_readable: bool = api("tags", read=lambda v: v is None or objects(v))
 
 
 @dataclass(frozen=True)
-class BoughtMembership:
+class BoughtMembership(VendorRecord):
     """A member's bought membership; `membership_id` is None when it names no membership."""
 
-    id: str
-    membership_id: str | None = None
-    start: Any = None  # startDate as sent
-    end: Any = None  # endDate as sent
-    credits_left: Any = None  # eventCreditsLeft
-    combined_limit: Any = None
-    used_sessions: Any = None
-    frozen: bool = False
-    payload: Any = field(default=None, compare=False, repr=False)
-
-    @classmethod
-    def from_api(cls, body: Any) -> "BoughtMembership":
-        raw = _fields(body)
-        membership = raw.get("membership")
-        return cls(momence_id(raw.get("id")),
-                   momence_id(membership.get("id")) if isinstance(membership, dict) else None,
-                   raw.get("startDate"), raw.get("endDate"), raw.get("eventCreditsLeft"),
-                   raw.get("combinedUsageLimit"), raw.get("usedSessions"), bool(raw.get("isFrozen")),
-                   payload=body)
+    id: str = api("id", read=momence_id)
+    membership_id: str | None = api("membership", read=_object_id)
+    start: Any = api("startDate")  # as sent
+    end: Any = api("endDate")  # as sent
+    credits_left: Any = api("eventCreditsLeft")
+    combined_limit: Any = api("combinedUsageLimit")
+    used_sessions: Any = api("usedSessions")
+    frozen: bool = api("isFrozen", read=bool)
 
 
 @dataclass(frozen=True)
-class Session:
-    id: str
-    name: Any = None
-    starts_at: Any = None
-    ends_at: Any = None
-    payload: Any = field(default=None, compare=False, repr=False)
-
-    @classmethod
-    def from_api(cls, body: Any) -> "Session":
-        raw = _fields(body)
-        return cls(momence_id(raw.get("id")), raw.get("name"), raw.get("startsAt"), raw.get("endsAt"),
-                   payload=body)
+class Session(VendorRecord):
+    id: str = api("id", read=momence_id)
+    name: Any = api("name")
+    starts_at: Any = api("startsAt")
+    ends_at: Any = api("endsAt")
 
 
 @dataclass(frozen=True)
-class SessionBooking:
+class SessionBooking(VendorRecord):
     """A booking of a session; `member_id` is None when it names no member."""
 
-    id: str
-    member_id: str | None = None
-    cancelled: bool = False
-    checked_in: bool = False
-    payload: Any = field(default=None, compare=False, repr=False)
-
-    @classmethod
-    def from_api(cls, body: Any) -> "SessionBooking":
-        raw = _fields(body)
-        return cls(momence_id(raw.get("id")), _member_id(raw), bool(raw.get("cancelledAt")),
-                   bool(raw.get("checkedIn")), payload=body)
+    id: str = api("id", read=momence_id)
+    member_id: str | None = api("member", read=_object_id)
+    cancelled: bool = api("cancelledAt", read=bool)
+    checked_in: bool = api("checkedIn", read=bool)
 
 
 @dataclass(frozen=True)
@@ -167,23 +110,15 @@ class SessionBookings:
 
 
 @dataclass(frozen=True)
-class Appointment:
+class Appointment(VendorRecord):
     """An appointment reservation; `service_name` is its type's name as sent."""
 
-    id: str
-    service_name: Any = None
-    starts_at: Any = None
-    ends_at: Any = None
-    member_id: str | None = None
-    cancelled: bool = False
-    payload: Any = field(default=None, compare=False, repr=False)
-
-    @classmethod
-    def from_api(cls, body: Any) -> "Appointment":
-        raw = _fields(body)
-        service = raw.get("service") if isinstance(raw.get("service"), dict) else {}
-        return cls(momence_id(raw.get("id")), service.get("name"), raw.get("startsAt"), raw.get("endsAt"),
-                   _member_id(raw), bool(raw.get("cancelledAt")), payload=body)
+    id: str = api("id", read=momence_id)
+    service_name: Any = api("service.name")
+    starts_at: Any = api("startsAt")
+    ends_at: Any = api("endsAt")
+    member_id: str | None = api("member", read=_object_id)
+    cancelled: bool = api("cancelledAt", read=bool)
 
 
 # What Gatehouse sends ---------------------------------------------------------------------

@@ -1,8 +1,7 @@
 """The Perfect Gym OData API and nothing else: typed rows out, errors mapped.
 
-Each entity set the package reads comes as a small frozen dataclass (ENTITY_SETS), read
-leniently from the vendor's camelCase body: a field holds what was sent (judging it is
-mapping.py's job) and `payload` keeps the body for a sync issue.
+Each entity set the package reads comes as a small frozen dataclass (ENTITY_SETS), a
+VendorRecord (integrations/records.py) read leniently from the vendor's camelCase body.
 
 Paging follows `@odata.nextLink` until it is absent; the change cursor is the largest
 `version` seen (the vendor's delta recipe, used for the first full load too). A change
@@ -13,13 +12,14 @@ import contextvars
 import re
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Any
 
 import requests
 
 from integrations.errors import PermanentError, VendorError, status_summary
 from integrations.http import VendorHTTP
+from integrations.records import VendorRecord, api
 
 # Ids per `id eq 1 or id eq 2 ...` filter: keeps the URL far below common 8 KB limits.
 IDS_PER_QUERY = 60
@@ -35,48 +35,17 @@ class BusinessError(PermanentError):
         self.code = code
 
 
-def api(name: str, *, read=None, default=None):
-    """A record field read from the body's `name` (a dotted name reads a nested object),
-    through `read` when given; an absent field is `default` (before `read`)."""
-    return field(default=default, metadata={"api": name, "read": read})
-
-
-def _dig(body: dict, name: str, default):
-    for part in name.split("."):
-        if not isinstance(body, dict) or part not in body:
-            return default
-        body = body[part]
-    return body
-
-
 @dataclass(frozen=True)
-class Row:
+class Row(VendorRecord):
     """What every Perfect Gym row has: an int64 id, a version and a soft delete.
 
     Values are kept as sent (a text id stays text) so mapping.py can say what is wrong;
-    `payload` is the vendor's body, for the sync issue of a row mapping refuses."""
+    `payload` is the vendor's body, for the sync issue of a row mapping refuses; `key` is
+    the id as text."""
 
     id: Any = api("id")
     version: Any = api("version")
     deleted: bool = api("isDeleted", read=bool)
-    payload: Any = field(default=None, compare=False, repr=False)
-
-    @classmethod
-    def from_api(cls, body: Any):
-        """The row of a body; a body that is not an object gives an empty row keeping it."""
-        if not isinstance(body, dict):
-            return cls(payload=body)
-        values = {}
-        for f in fields(cls):
-            if "api" in f.metadata:
-                value = _dig(body, f.metadata["api"], f.default)
-                values[f.name] = f.metadata["read"](value) if f.metadata["read"] else value
-        return cls(**values, payload=body)
-
-    @property
-    def key(self) -> str:
-        """The id as text, for a sync issue ("" without one)."""
-        return "" if self.id is None else str(self.id)
 
 
 @dataclass(frozen=True)
