@@ -144,6 +144,18 @@ def sync_issues_open_by_reason(*, integration_id: int | None = None, reasons: in
     return [(g["reason"], g["n"], by_reason[g["reason"]]) for g in groups]
 
 
+def member_sync_integration(client) -> Integration | None:
+    """The active integration a client came from, when its vendor can sync one member
+    ("Sync this member now"); None otherwise."""
+    integration = integration_for_source(client.source)
+    if integration is None or not integration.is_active or not client.external_id:
+        return None
+    try:
+        return integration if connector_classes()[integration.kind].offers_client_sync else None
+    except KeyError:
+        return None
+
+
 def integration_for_source(source: str, *, integration_id: int | None = None) -> Integration | None:
     """The integration a record came from, in one query; None for Gatehouse's own records
     and for an integration that is gone.

@@ -11,16 +11,16 @@ from django_q.tasks import async_task
 
 from accessctl.access_log import access_log_entries
 from clients.models import Client
-from integrations.connectors import connector_class, connector_for
+from integrations.connectors import connector_class
 from integrations.errors import VendorError
 from integrations.models import Integration, SyncIssue
 from integrations.selectors import (
-    integration_for_source,
     integration_source_names,
     integrations_health,
+    member_sync_integration,
     sync_issues_open_by_reason,
 )
-from integrations.services import sync_issue_resolve
+from integrations.services import client_sync_start, sync_issue_resolve
 from packages.models import ClientPackage
 from staff import permissions as need
 from staff.charts import sync_chart_svg
@@ -69,30 +69,18 @@ def client_detail(request, client_id: int):
         "door_accesses": [(a, sources.get(a.source, "Gatehouse"))
                           for a in client.door_accesses.select_related("door")[:50]],
         "access_log": access_log_entries(client=client, limit=30, source_names=sources),
-        "can_sync": request.user.has_perm(need.MEMBER_SYNC) and _member_integration(client) is not None,
+        "can_sync": request.user.has_perm(need.MEMBER_SYNC) and member_sync_integration(client) is not None,
     })
-
-
-def _member_integration(client: Client) -> Integration | None:
-    integration = integration_for_source(client.source)
-    if integration is None or not integration.is_active:
-        return None
-    try:
-        return integration if connector_for(integration).offers_client_sync else None
-    except VendorError:
-        return None
 
 
 @staff_permission_required(need.MEMBER_SYNC)
 @require_POST
 def client_sync_now(request, client_id: int):
     client = get_object_or_404(Client.all_objects, pk=client_id)
-    integration = _member_integration(client)
-    if integration is None or not client.external_id:
+    integration = client_sync_start(client=client)
+    if integration is None:
         messages.error(request, "This client does not come from an integration that can sync one member.")
     else:
-        async_task("integrations.tasks.client_sync_task", integration.pk, client.external_id,
-                   task_name=f"{integration.name}: sync member {client.external_id}")
         messages.success(request, f"Sync of this member from {integration.name} started.")
     return redirect("staff:client", client_id=client.pk)
 
