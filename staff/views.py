@@ -15,6 +15,7 @@ from integrations.connectors import connector_class
 from integrations.errors import VendorError
 from integrations.models import Integration, SyncIssue
 from integrations.selectors import (
+    attention_pending,
     integration_source_names,
     integrations_health,
     member_sync_integration,
@@ -87,10 +88,14 @@ def client_sync_now(request, client_id: int):
 
 @staff_permission_required(need.ISSUES)
 def sync_issues(request):
-    """Open sync issues grouped by reason, each with its record's payload."""
+    """What needs attention: failing integrations with their cause, records waiting for a
+    package (or tier, or location) with the fix, and open sync issues grouped by reason."""
     filters = StaffFilters(request.GET)
     integration = filters.record_id("integration")
     return filters_render(request, "staff/sync_issues.html", {
+        "failing": [h for h in integrations_health() if h.status == "failing"
+                    and integration in (None, h.integration.pk)],
+        "pending": attention_pending(integration_id=integration),
         "groups": sync_issues_open_by_reason(integration_id=integration),
         "integrations": Integration.objects.all(), "selected": str(integration or ""),
         "member_sync": {i.pk for i in Integration.objects.all() if _offers_member_sync(i)},
