@@ -100,6 +100,8 @@ class IntegrationAdmin(ButtonsAdmin, admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(
             open_issue_count=Count("issues", filter=Q(issues__resolved_at__isnull=True), distinct=True),
+            waiting_count=Count("pending_records", filter=Q(pending_records__client__deleted_at__isnull=True),
+                                distinct=True),
             last_success=Max("runs__finished_at", filter=Q(runs__status=SyncRun.Status.SUCCEEDED)),
         )
 
@@ -142,6 +144,7 @@ class IntegrationAdmin(ButtonsAdmin, admin.ModelAdmin):
 
     def response_add(self, request, obj, post_url_continue=None):
         """After adding, say where the vendor sends its webhooks (the page shows it too)."""
+        response = super().response_add(request, obj, post_url_continue)
         try:
             webhooks = takes_webhooks(connector_class(obj.kind))
         except VendorError:
@@ -149,7 +152,7 @@ class IntegrationAdmin(ButtonsAdmin, admin.ModelAdmin):
         if webhooks:
             self.message_user(request, f"{obj}: paste this webhook address into {connector_class(obj.kind).label}: "
                               f"{request.build_absolute_uri(webhook_path(obj))}", messages.INFO)
-        return super().response_add(request, obj, post_url_continue)
+        return response
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         return settings_form_class(self._kind(request, obj))
@@ -237,11 +240,16 @@ class IntegrationAdmin(ButtonsAdmin, admin.ModelAdmin):
     def next_run(self, obj):
         return schedule_next_run(integration_id=obj.pk) or "—"
 
-    @admin.display(description="Open issues", ordering="open_issue_count")
+    @admin.display(description="Needs attention", ordering="open_issue_count")
     def open_issues(self, obj):
+        """Open issues and records waiting for a package (or tier, or location), each linked."""
         url = reverse("admin:integrations_syncissue_changelist")
-        return format_html('<a href="{}?integration__id__exact={}&resolved=no">{}</a>', url, obj.pk,
-                           obj.open_issue_count)
+        shown = format_html('<a href="{}?integration__id__exact={}&resolved=no">{} issue{}</a>', url, obj.pk,
+                            obj.open_issue_count, "" if obj.open_issue_count == 1 else "s")
+        if obj.waiting_count:
+            page = reverse("admin:integrations_integration_change", args=[obj.pk])
+            shown += format_html(' · <a href="{}#attention">{} waiting</a>', page, obj.waiting_count)
+        return shown
 
     @admin.display(description="Pages")
     def runs_link(self, obj):

@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 
 from django.db.models import Count, Max, Min, Q
 from django.urls import reverse
+from django.utils import timezone
 
 from integrations.attention import PendingGroup, failure_cause, pending_attention
 from integrations.connectors import Connector, SyncSpec
@@ -34,6 +35,10 @@ class SyncStory:
     quiet: QuietRuns  # the runs since `last` that found nothing
     next_run: datetime | None
     interval: int | None  # minutes; None: not scheduled
+
+    @property
+    def next_run_due(self) -> bool:
+        return self.next_run is not None and self.next_run <= timezone.now()
 
 
 @dataclass

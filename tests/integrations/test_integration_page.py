@@ -35,24 +35,24 @@ def test_the_page_shows_the_last_run_with_its_report_and_folds_the_quiet_ones(ad
     SyncRun.objects.filter(pk=run.pk).update(
         started_at=timezone.now() - timedelta(minutes=30),
         report="plan_9: 3 members without a package\nWaiting now:\nplan_9: create the package")
-    for minutes in (20, 10, 5):
+    first_quiet = timezone.localtime(quiet_run(integration, 20).started_at)
+    for minutes in (10, 5):
         quiet_run(integration, minutes)
     page = page_of(admin_client, integration)
     assert f"created {run.created}, updated 0" in page
     assert "plan_9: 3 members without a package\nWaiting now:\nplan_9: create the package" in page
-    first_quiet = timezone.localtime(timezone.now() - timedelta(minutes=20))
     assert f"3 runs with no changes since {first_quiet:%H:%M:%S}" in page
     assert 'data-tool-name="perform_initial_sync_button"' in page and 'data-tool-name="catalogue_button"' in page
 
 
 def test_the_sync_run_list_folds_runs_that_found_nothing_into_one_line(admin_client, sandbox, integration):
     sync_run(integration=integration, sync_name="members")
-    for minutes in (40, 30, 20):
+    since = timezone.localtime(quiet_run(integration, 40).started_at)
+    for minutes in (30, 20):
         quiet_run(integration, minutes)
     url = reverse("admin:integrations_syncrun_changelist") + f"?integration__id__exact={integration.pk}"
     listed = admin_client.get(url)
     assert listed.context["cl"].result_count == 1
-    since = timezone.localtime(timezone.now() - timedelta(minutes=40))
     assert f"3 runs with no changes since {since:%H:%M:%S}" in listed.content.decode()
     assert admin_client.get(url + "&quiet=only").context["cl"].result_count == 3
 
@@ -125,3 +125,14 @@ def test_labels_not_slugs_in_the_type_filter_and_on_the_client_page(admin_client
     member = Client.objects.get(external_id="m1")
     page = admin_client.get(reverse("admin:clients_client_change", args=[member.pk])).content.decode()
     assert "Example club" in page and integration.source not in page.split('id="content-main"', 1)[1]
+
+
+def test_saving_a_new_integration_says_where_its_webhooks_go(admin_client, settings):
+    settings.INTEGRATION_SHOW_HIDDEN = True
+    url = reverse("admin:integrations_integration_add") + "?kind=example"
+    response = admin_client.post(url, {"name": "Club API", "is_active": "on", "base_url": "https://api.example/",
+                                       "api_key": "k", "member_minutes": "5", "login_order": "10"}, follow=True)
+    saved = response.context["cl"].queryset.get(name="Club API")
+    said = [str(m) for m in response.context["messages"]]
+    assert f"paste this webhook address into Example member system: " \
+           f"http://testserver/api/v1/webhooks/example/{saved.pk}/" in said[-1]
