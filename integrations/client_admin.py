@@ -13,7 +13,7 @@ from integrations.services import client_sync_start
 
 MEMBER_SYNC = "integrations.retry_client_sync"  # staff.permissions.MEMBER_SYNC: the same permission
 
-Registered = type(admin.site._registry[Client])
+Registered = type(admin.site.get_model_admin(Client))  # packages' ClientWithPackagesAdmin
 
 
 class SourceFilter(admin.SimpleListFilter):
