@@ -48,6 +48,28 @@ class QuietFilter(admin.SimpleListFilter):
         return queryset.exclude(QUIET)
 
 
+class SyncNameFilter(admin.SimpleListFilter):
+    """Which sync, by the labels the connectors give them (never the internal name)."""
+
+    title = "sync"
+    parameter_name = "sync_name"
+
+    def lookups(self, request, model_admin):
+        labels: dict[str, set[str]] = {}
+        pairs = (model_admin.get_queryset(request).values_list("integration__kind", "sync_name")
+                 .distinct().order_by())
+        for kind, name in pairs:
+            try:
+                spec = {spec.name: spec.label for spec in connector_class(kind).syncs}
+            except VendorError:
+                spec = {}
+            labels.setdefault(name, set()).add(spec.get(name, name))
+        return sorted(((name, " / ".join(sorted(found))) for name, found in labels.items()), key=lambda p: p[1])
+
+    def queryset(self, request, queryset):
+        return queryset.filter(sync_name=self.value()) if self.value() else queryset
+
+
 def sync_label(integration, sync_name: str) -> str:
     """The sync's label as its connector names it (the name when the vendor is gone)."""
     try:
@@ -60,7 +82,7 @@ def sync_label(integration, sync_name: str) -> str:
 @admin.register(SyncRun)
 class SyncRunAdmin(admin.ModelAdmin):
     list_display = ["started_at", "integration", "sync", "trigger", "status", "counts", "duration", "short_error"]
-    list_filter = [QuietFilter, "status", "trigger", "integration", "sync_name"]
+    list_filter = [QuietFilter, "status", "trigger", "integration", SyncNameFilter]
     list_select_related = ["integration"]
     date_hierarchy = "started_at"
     change_list_template = "admin/integrations/syncrun/change_list.html"
@@ -102,7 +124,7 @@ class SyncRunAdmin(admin.ModelAdmin):
 class SyncIssueAdmin(admin.ModelAdmin):
     list_display = ["last_seen_at", "integration", "sync_name", "record_key", "reason",
                     "occurrences", "resolved_at"]
-    list_filter = [ResolvedFilter, "integration", "sync_name"]
+    list_filter = [ResolvedFilter, "integration", SyncNameFilter]
     search_fields = ["record_key", "reason"]
     readonly_fields = ["integration", "run", "sync_name", "record_key", "reason", "payload",
                        "created_at", "last_seen_at", "occurrences", "resolved_at", "resolved_by"]

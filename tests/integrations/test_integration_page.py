@@ -122,6 +122,8 @@ def test_labels_not_slugs_in_the_type_filter_and_on_the_client_page(admin_client
     listed = admin_client.get(reverse("admin:integrations_integration_changelist")).content.decode()
     assert "?kind=example" in listed and ">Example member system</a>" in listed
     sync_run(integration=integration, sync_name="members")
+    runs = admin_client.get(reverse("admin:integrations_syncrun_changelist")).content.decode()
+    assert "?sync_name=members" in runs and ">Members</a>" in runs and ">members</a>" not in runs
     member = Client.objects.get(external_id="m1")
     page = admin_client.get(reverse("admin:clients_client_change", args=[member.pk])).content.decode()
     assert "Example club" in page and integration.source not in page.split('id="content-main"', 1)[1]
