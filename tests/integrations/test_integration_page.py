@@ -12,6 +12,7 @@ from django_q.models import OrmQ
 from clients.models import Client
 from integrations.models import SyncRun
 from integrations.pending import Waiting, pending_records_replace
+from integrations.perfectgym.syncs import NO_CLUBS
 from integrations.services import integration_save
 from integrations.sync import sync_run
 from packages.models import Package
@@ -138,3 +139,11 @@ def test_saving_a_new_integration_says_where_its_webhooks_go(admin_client, setti
     said = [str(m) for m in response.context["messages"]]
     assert f"paste this webhook address into Example member system: " \
            f"http://testserver/api/v1/webhooks/example/{saved.pk}/" in said[-1]
+
+
+def test_a_location_without_its_club_number_is_named_as_the_cause(admin_client, integration):
+    SyncRun.objects.create(integration=integration, sync_name="members", status=SyncRun.Status.FAILED,
+                           finished_at=timezone.now(), error=f"PermanentError: {NO_CLUBS}")
+    assert "A location has no club number: enter the vendor&#x27;s number in the Location" in \
+        page_of(admin_client, integration)
+    assert "A location has no club number" in admin_client.get("/staff/").content.decode()
