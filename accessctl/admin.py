@@ -9,24 +9,26 @@ from accessctl.owners import rule_owner
 from accessctl.resources import DoorResource
 from accessctl.rules_admin import DoorRulesInline, VisitTypeInline, recent_unlocks
 from accessctl.services import door_test_unlock
+from clients.admin_buttons import ButtonsAdmin, button_of
 from clients.importing import ClubImportExportAdmin
 
 
 @admin.register(Door)
-class DoorAdmin(ClubImportExportAdmin):
+class DoorAdmin(ButtonsAdmin, ClubImportExportAdmin):
     resource_classes = [DoorResource]
     list_display = ["title", "door_id", "location", "access_control", "kisi_lock_id", "is_active"]
     list_filter = ["access_control", "is_active", "location"]
     search_fields = ["title", "door_id", "kisi_lock_id"]
     list_select_related = ["location"]
     actions = ["test_unlock"]
+    change_actions = ["test_unlock_button"]
     inlines = [DoorRulesInline, VisitTypeInline]
     change_form_template = "admin/accessctl/door/change_form.html"  # adds the access log excerpt
     readonly_fields = ["lock_state"]
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         door = self.get_object(request, object_id)
-        extra = {"access_log": recent_unlocks(door)} if door is not None else {}
+        extra = {"access_log": recent_unlocks(door), "lock_state": self.lock_state(door)} if door is not None else {}
         return super().change_view(request, object_id, form_url, {**extra, **(extra_context or {})})
 
     @admin.display(description="Lock online")
@@ -44,6 +46,8 @@ class DoorAdmin(ClubImportExportAdmin):
             online = lock_state_text(result.online, result.online_at)
             self.message_user(request, f"{door}: {result.message}.{' ' + online if online else ''}",
                               messages.SUCCESS if result.ok else messages.ERROR)
+
+    test_unlock_button = button_of(test_unlock)
 
 
 @admin.register(DoorAccess)

@@ -11,6 +11,8 @@ from integrations import probes
 admin.site.site_header = "Gatehouse"
 admin.site.site_title = "Gatehouse"
 admin.site.index_title = "Club administration"
+# The side menu repeats the home page and takes a quarter of a 1280 px window from every list.
+admin.site.enable_nav_sidebar = False
 
 urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),

@@ -1,4 +1,9 @@
-"""Settings > Integrations: add by type, edit exactly that type's fields, run and watch syncs."""
+"""Settings > Integrations: add by type, edit exactly that type's fields, run and watch syncs.
+
+Every list action is also a button on the integration's own page (clients.admin_buttons),
+which tells its story: per sync the last run and its report, issues, waiting records, the
+cause of a failure and the webhook address (integrations.story).
+"""
 
 from django import forms
 from django.conf import settings
@@ -9,18 +14,20 @@ from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import timezone
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
 from django.utils.module_loading import import_string
 from django_q.tasks import async_task
 
+from clients.admin_buttons import ButtonsAdmin, button_of
 from clients.models import Location
+from integrations import client_admin, runs_admin  # noqa: F401  (the client's button, the run logs)
 from integrations.connectors import connector_class, connector_classes, connector_for
 from integrations.errors import VendorError
-from integrations.models import Integration, SyncIssue, SyncRun, WebhookEvent
+from integrations.models import Integration, SyncRun
 from integrations.scheduling import schedule_next_run
 from integrations.services import integration_delete, integration_save
 from integrations.settings_form import settings_form_class
+from integrations.story import integration_story, takes_webhooks, webhook_path
 from packages.models import Package
 from packages.services import packages_create_missing
 
@@ -64,18 +71,37 @@ class InitialSyncForm(forms.Form):
         return None
 
 
+class KindFilter(admin.SimpleListFilter):
+    """The integration's type by its connector's label, never its slug."""
+
+    title = "type"
+    parameter_name = "kind"
+
+    def lookups(self, request, model_admin):
+        labels = {kind: cls.label for kind, cls in connector_classes().items()}
+        kinds = model_admin.get_queryset(request).values_list("kind", flat=True).distinct()
+        return sorted(((k, labels.get(k, f"{k} (not installed)")) for k in kinds), key=lambda pair: pair[1])
+
+    def queryset(self, request, queryset):
+        return queryset.filter(kind=self.value()) if self.value() else queryset
+
+
 @admin.register(Integration)
-class IntegrationAdmin(admin.ModelAdmin):
+class IntegrationAdmin(ButtonsAdmin, admin.ModelAdmin):
     list_display = ["name", "kind_label", "is_active", "status", "last_sync", "next_run",
                     "open_issues", "runs_link"]
-    list_filter = ["kind", "is_active"]
+    list_filter = [KindFilter, "is_active"]
     search_fields = ["name"]
     actions = ["test_connection", "sync_now", "perform_initial_sync"]
-    readonly_fields = ["recent_runs"]
+    change_actions = ["perform_initial_sync_button", "sync_now_button", "test_connection_button",
+                      "catalogue_button"]
+    change_form_template = "admin/integrations/integration/change_form.html"
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(
             open_issue_count=Count("issues", filter=Q(issues__resolved_at__isnull=True), distinct=True),
+            waiting_count=Count("pending_records", filter=Q(pending_records__client__deleted_at__isnull=True),
+                                distinct=True),
             last_success=Max("runs__finished_at", filter=Q(runs__status=SyncRun.Status.SUCCEEDED)),
         )
 
@@ -100,11 +126,33 @@ class IntegrationAdmin(admin.ModelAdmin):
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         integration = self.get_object(request, object_id)
+        extra = {}
         if request.method == "GET" and integration is not None and not integration.secrets_readable:
             self.message_user(request, f"{integration}: a stored secret cannot be read with the current keys. "
                               "Enter it again below (its field says so); until then its syncs, webhooks "
                               "and Test connection cannot work.", messages.WARNING)
-        return super().change_view(request, object_id, form_url, extra_context)
+        if integration is not None:
+            try:
+                connector = connector_for(integration)
+            except VendorError:
+                connector = None
+            if connector is not None:
+                extra = {"story": integration_story(integration=integration, connector=connector,
+                                                    site=request.build_absolute_uri("/").rstrip("/")),
+                         "can_sync": self.has_change_permission(request, integration)}
+        return super().change_view(request, object_id, form_url, {**extra, **(extra_context or {})})
+
+    def response_add(self, request, obj, post_url_continue=None):
+        """After adding, say where the vendor sends its webhooks (the page shows it too)."""
+        response = super().response_add(request, obj, post_url_continue)
+        try:
+            webhooks = takes_webhooks(connector_class(obj.kind))
+        except VendorError:
+            webhooks = False
+        if webhooks:
+            self.message_user(request, f"{obj}: paste this webhook address into {connector_class(obj.kind).label}: "
+                              f"{request.build_absolute_uri(webhook_path(obj))}", messages.INFO)
+        return response
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         return settings_form_class(self._kind(request, obj))
@@ -112,11 +160,7 @@ class IntegrationAdmin(admin.ModelAdmin):
     def get_fieldsets(self, request, obj=None):
         form = self.get_form(request, obj)
         vendor = [spec.name for spec in form.connector.form_fields()]
-        fieldsets = [(None, {"fields": ["name", "is_active"]}),
-                     (form.connector.label, {"fields": vendor})]
-        if obj is not None:
-            fieldsets.append(("Recent sync runs", {"fields": ["recent_runs"]}))
-        return fieldsets
+        return [(None, {"fields": ["name", "is_active"]}), (form.connector.label, {"fields": vendor})]
 
     def save_model(self, request, obj, form, change):
         saved = integration_save(
@@ -196,11 +240,16 @@ class IntegrationAdmin(admin.ModelAdmin):
     def next_run(self, obj):
         return schedule_next_run(integration_id=obj.pk) or "—"
 
-    @admin.display(description="Open issues", ordering="open_issue_count")
+    @admin.display(description="Needs attention", ordering="open_issue_count")
     def open_issues(self, obj):
+        """Open issues and records waiting for a package (or tier, or location), each linked."""
         url = reverse("admin:integrations_syncissue_changelist")
-        return format_html('<a href="{}?integration__id__exact={}&resolved=no">{}</a>', url, obj.pk,
-                           obj.open_issue_count)
+        shown = format_html('<a href="{}?integration__id__exact={}&resolved=no">{} issue{}</a>', url, obj.pk,
+                            obj.open_issue_count, "" if obj.open_issue_count == 1 else "s")
+        if obj.waiting_count:
+            page = reverse("admin:integrations_integration_change", args=[obj.pk])
+            shown += format_html(' · <a href="{}#attention">{} waiting</a>', page, obj.waiting_count)
+        return shown
 
     @admin.display(description="Pages")
     def runs_link(self, obj):
@@ -215,22 +264,6 @@ class IntegrationAdmin(admin.ModelAdmin):
                                 reverse("admin:integrations_integration_catalogue", args=[obj.pk]))
         return link
 
-    @admin.display(description="Recent sync runs")
-    def recent_runs(self, obj):
-        runs = obj.runs.all()[:10]
-        if not runs:
-            return "No runs yet."
-        rows = format_html_join(
-            "", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            ((f"{r.started_at:%Y-%m-%d %H:%M:%S}", r.sync_name, r.get_status_display(),
-              f"+{r.created} ~{r.updated} ={r.unchanged} skipped {r.skipped} failed {r.failed}",
-              r.error[:120]) for r in runs),
-        )
-        return format_html(
-            "<table><tr><th>Started</th><th>Sync</th><th>Status</th><th>Counts</th>"
-            "<th>Error</th></tr>{}</table>", rows,
-        )
-
     # actions: testing and syncing are part of editing the integration ---------
     @admin.action(description="Test connection", permissions=["change"])
     def test_connection(self, request, queryset):
@@ -243,11 +276,18 @@ class IntegrationAdmin(admin.ModelAdmin):
 
     @admin.action(description="Sync now", permissions=["change"])
     def sync_now(self, request, queryset):
+        """Queue every sync of each integration, or only the one a page's button names (POST `sync`)."""
+        only = request.POST.get("sync", "")
         for integration in queryset.filter(is_active=True):
-            for spec in connector_for(integration).syncs:
+            specs = [spec for spec in connector_for(integration).syncs if not only or spec.name == only]
+            if not specs:
+                self.message_user(request, f"{integration} has no sync named {only!r}.", messages.ERROR)
+                continue
+            for spec in specs:
                 async_task(SYNC_TASK, integration.pk, spec.name, SyncRun.Trigger.MANUAL,
                            task_name=f"{integration.name}: {spec.name} (sync now)")
-            self.message_user(request, f"{integration}: sync queued.", messages.SUCCESS)
+            what = f"{specs[0].label} sync" if only else "sync"
+            self.message_user(request, f"{integration}: {what} queued.", messages.SUCCESS)
 
     @admin.action(description="Perform initial sync", permissions=["change"])
     def perform_initial_sync(self, request, queryset):
@@ -261,8 +301,8 @@ class IntegrationAdmin(admin.ModelAdmin):
                            task_name=f"{integration.name}: initial sync")
                 # The message names a location only when the sync is limited to it.
                 where = f" of {location.name}" if location else " of all locations" if form.by_location else ""
-                self.message_user(request, f"{integration}: initial sync{where} started. "
-                                  "Watch its progress under Sync runs.", messages.SUCCESS)
+                self.message_user(request, f"{integration}: initial sync{where} started. Its report shows "
+                                  "on the integration's page; the runs under Sync runs.", messages.SUCCESS)
             return None
         return TemplateResponse(request, "admin/integrations/integration/initial_sync.html", {
             **self.admin_site.each_context(request), "opts": self.model._meta,
@@ -271,69 +311,27 @@ class IntegrationAdmin(admin.ModelAdmin):
             "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
         })
 
+    # the same actions as buttons on the integration's page -----------------------
+    test_connection_button = button_of(test_connection)
+    sync_now_button = button_of(sync_now, label="Sync now (every sync)")
+    perform_initial_sync_button = button_of(perform_initial_sync)
 
-class ResolvedFilter(admin.SimpleListFilter):
-    title = "resolved"
-    parameter_name = "resolved"
+    def catalogue_button(self, request, obj):
+        if not self.button_allowed(request, self.catalogue_button, obj):
+            raise PermissionDenied
+        return redirect("admin:integrations_integration_catalogue", obj.pk)
 
-    def lookups(self, request, model_admin):
-        return [("no", "Open"), ("yes", "Resolved")]
+    catalogue_button.allowed_permissions = ["view"]  # the page asks "add package" before it creates any
+    catalogue_button.label = "Catalogue"
+    catalogue_button.methods = ("GET",)
+    catalogue_button.button_type = "a"
 
-    def queryset(self, request, queryset):
-        if self.value() == "no":
-            return queryset.filter(resolved_at__isnull=True)
-        if self.value() == "yes":
-            return queryset.filter(resolved_at__isnull=False)
-        return queryset
+    def button_shown(self, request, name, obj):
+        try:
+            connector = connector_class(obj.kind)
+        except VendorError:
+            return False
+        if name == "catalogue_button":
+            return connector.offers_catalogue
+        return obj.is_active or name == "test_connection_button"
 
-
-@admin.register(SyncRun)
-class SyncRunAdmin(admin.ModelAdmin):
-    list_display = ["started_at", "integration", "sync_name", "trigger", "status", "pages",
-                    "created", "updated", "unchanged", "skipped", "failed", "duration", "short_error"]
-    list_filter = ["status", "sync_name", "trigger", "integration"]
-    list_select_related = ["integration"]
-    date_hierarchy = "started_at"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    @admin.display(description="Error")
-    def short_error(self, obj):
-        return obj.error[:100]
-
-
-@admin.register(SyncIssue)
-class SyncIssueAdmin(admin.ModelAdmin):
-    list_display = ["last_seen_at", "integration", "sync_name", "record_key", "reason",
-                    "occurrences", "resolved_at"]
-    list_filter = [ResolvedFilter, "integration", "sync_name"]
-    search_fields = ["record_key", "reason"]
-    readonly_fields = ["integration", "run", "sync_name", "record_key", "reason", "payload",
-                       "created_at", "last_seen_at", "occurrences", "resolved_at", "resolved_by"]
-    actions = ["resolve"]
-
-    def has_add_permission(self, request):
-        return False
-
-    @admin.action(description="Mark resolved", permissions=["change"])
-    def resolve(self, request, queryset):
-        count = queryset.filter(resolved_at__isnull=True).update(
-            resolved_at=timezone.now(), resolved_by=request.user.get_username()
-        )
-        self.message_user(request, f"{count} issue(s) resolved.", messages.SUCCESS)
-
-
-@admin.register(WebhookEvent)
-class WebhookEventAdmin(admin.ModelAdmin):
-    list_display = ["received_at", "integration", "event_type", "event_id", "status", "processed_at"]
-    list_filter = ["status", "integration", "event_type"]
-    search_fields = ["event_id"]
-    readonly_fields = ["integration", "event_id", "event_type", "payload", "received_at",
-                       "processed_at", "status", "error"]
-
-    def has_add_permission(self, request):
-        return False

@@ -66,3 +66,10 @@ def schedule_next_run(*, integration_id: int):
         .values_list("next_run", flat=True)
         .first()
     )
+
+
+def schedule_next_runs(*, integration_id: int) -> dict[str, object]:
+    """{sync name: when it next runs} of the integration's active schedules."""
+    prefix = schedule_name(integration_id, "")
+    return {name.removeprefix(prefix): next_run for name, next_run in
+            Schedule.objects.filter(name__startswith=prefix).exclude(repeats=0).values_list("name", "next_run")}

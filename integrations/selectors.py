@@ -10,6 +10,7 @@ from django.db.models.functions import Cast, Concat, TruncDate
 from django.utils import timezone
 
 from accessctl.models import Door
+from integrations.attention import PendingGroup, failure_cause, pending_attention
 from integrations.connectors import connector_classes
 from integrations.crypto import SECRETS_UNREADABLE
 from integrations.models import Delivery, DeliveryAttempt, Integration, SyncIssue, SyncRun
@@ -35,7 +36,13 @@ class IntegrationHealth:
     open_issues: int
     days: list[DayBar] = field(default_factory=list)
     offline_locks: list[str] = field(default_factory=list)  # titles of its doors whose lock is offline
-    why: str = ""  # what stops it working, when something does (e.g. an unreadable secret)
+    why: str = ""  # what stops it working and what to do, when something does (attention.failure_cause)
+    waiting: int = 0  # records a sync read but could not place yet (integrations.pending)
+
+    @property
+    def attention(self) -> int:
+        """Open issues and waiting records: what the sync-issues page lists for it."""
+        return self.open_issues + self.waiting
 
     @property
     def lag_display(self) -> str:
@@ -58,6 +65,7 @@ def integrations_health(*, now: datetime | None = None) -> list[IntegrationHealt
     labels = {kind: cls.label for kind, cls in connector_classes().items()}
     integrations = list(Integration.objects.annotate(
         open_issues=Count("issues", filter=Q(issues__resolved_at__isnull=True), distinct=True),
+        waiting=Count("pending_records", filter=Q(pending_records__client__deleted_at__isnull=True), distinct=True),
     ))
     latest: dict[tuple[int, str], SyncRun] = {}
     for run in SyncRun.objects.filter(started_at__gte=now - timedelta(days=7)).order_by("started_at"):
@@ -88,14 +96,15 @@ def integrations_health(*, now: datetime | None = None) -> list[IntegrationHealt
         runs = [run for (pk, _), run in latest.items() if pk == integration.pk]
         successes = [t for (pk, _), t in last_success.items() if pk == integration.pk]
         why = "" if integration.secrets_readable else SECRETS_UNREADABLE
+        failed = [run for run in runs if run.status == SyncRun.Status.FAILED]
         if not integration.is_active:
             status = "paused"
         elif why:
             status = "failing"
         elif not runs and not successes:
             status = "never run"
-        elif any(run.status == SyncRun.Status.FAILED for run in runs):
-            status = "failing"
+        elif failed:
+            status, why = "failing", failure_cause(max(failed, key=lambda run: run.started_at).error)
         else:
             status = "healthy"
         days = series.get(integration.pk, {})
@@ -106,6 +115,7 @@ def integrations_health(*, now: datetime | None = None) -> list[IntegrationHealt
             next_run=schedule_next_run(integration_id=integration.pk),
             errors_24h=errors.get(integration.pk, 0) + new_issues.get(integration.pk, 0),
             open_issues=integration.open_issues,
+            waiting=integration.waiting,
             days=[days.get(since_7d + timedelta(days=n), DayBar(since_7d + timedelta(days=n)))
                   for n in range(7)],
             offline_locks=offline.get(integration.kind, []),
@@ -144,6 +154,18 @@ def sync_issues_open_by_reason(*, integration_id: int | None = None, reasons: in
     return [(g["reason"], g["n"], by_reason[g["reason"]]) for g in groups]
 
 
+def member_sync_integration(client) -> Integration | None:
+    """The active integration a client came from, when its vendor can sync one member
+    ("Sync this member now"); None otherwise."""
+    integration = integration_for_source(client.source)
+    if integration is None or not integration.is_active or not client.external_id:
+        return None
+    try:
+        return integration if connector_classes()[integration.kind].offers_client_sync else None
+    except KeyError:
+        return None
+
+
 def integration_for_source(source: str, *, integration_id: int | None = None) -> Integration | None:
     """The integration a record came from, in one query; None for Gatehouse's own records
     and for an integration that is gone.
@@ -178,3 +200,9 @@ def deliveries_for_staff(*, integration_id: int | None = None, state: str = "", 
         found = found.filter(Q(client__first_name__icontains=member) | Q(client__last_name__icontains=member)
                              | Q(client__email__icontains=member) | Q(client__external_id=member))
     return found.order_by("-created_at", "-id")
+
+
+def attention_pending(*, integration_id: int | None = None) -> list[PendingGroup]:
+    """Records waiting for a package, tier or location, grouped with their fix (staff reads here)."""
+    return pending_attention(integration_id=integration_id)
+

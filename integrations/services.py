@@ -4,11 +4,13 @@ from django.conf import settings as django_settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django_q.tasks import async_task
 
 from integrations.connectors import connector_class, connector_for, endpoint_origin
 from integrations.crypto import ALL_FIELDS, secret_fields_rotate
 from integrations.models import Integration, SyncIssue
 from integrations.scheduling import schedules_delete, schedules_sync
+from integrations.selectors import member_sync_integration
 
 ENDPOINT_CHANGED = (
     "Changing the address sends the stored secrets to a new host: enter them again to confirm."
@@ -138,3 +140,14 @@ def integrations_rotate_secrets() -> int:
         )
         rotated += 1
     return rotated
+
+
+def client_sync_start(*, client) -> Integration | None:
+    """Queue "sync this member now" from the integration the client came from; returns that
+    integration, or None when it cannot sync one member (nothing is queued then)."""
+    integration = member_sync_integration(client)
+    if integration is not None:
+        async_task("integrations.tasks.client_sync_task", integration.pk, client.external_id,
+                   task_name=f"{integration.name}: sync member {client.external_id}")
+    return integration
+

@@ -11,17 +11,18 @@ from django_q.tasks import async_task
 
 from accessctl.access_log import access_log_entries
 from clients.models import Client
-from integrations.connectors import connector_class, connector_for
+from integrations.connectors import connector_class
 from integrations.errors import VendorError
 from integrations.health import readiness
 from integrations.models import Alert, Integration, SyncIssue
 from integrations.selectors import (
-    integration_for_source,
+    attention_pending,
     integration_source_names,
     integrations_health,
+    member_sync_integration,
     sync_issues_open_by_reason,
 )
-from integrations.services import sync_issue_resolve
+from integrations.services import client_sync_start, sync_issue_resolve
 from packages.models import ClientPackage
 from staff import permissions as need
 from staff.charts import sync_chart_svg
@@ -72,40 +73,32 @@ def client_detail(request, client_id: int):
         "door_accesses": [(a, sources.get(a.source, "Gatehouse"))
                           for a in client.door_accesses.select_related("door")[:50]],
         "access_log": access_log_entries(client=client, limit=30, source_names=sources),
-        "can_sync": request.user.has_perm(need.MEMBER_SYNC) and _member_integration(client) is not None,
+        "can_sync": request.user.has_perm(need.MEMBER_SYNC) and member_sync_integration(client) is not None,
     })
-
-
-def _member_integration(client: Client) -> Integration | None:
-    integration = integration_for_source(client.source)
-    if integration is None or not integration.is_active:
-        return None
-    try:
-        return integration if connector_for(integration).offers_client_sync else None
-    except VendorError:
-        return None
 
 
 @staff_permission_required(need.MEMBER_SYNC)
 @require_POST
 def client_sync_now(request, client_id: int):
     client = get_object_or_404(Client.all_objects, pk=client_id)
-    integration = _member_integration(client)
-    if integration is None or not client.external_id:
+    integration = client_sync_start(client=client)
+    if integration is None:
         messages.error(request, "This client does not come from an integration that can sync one member.")
     else:
-        async_task("integrations.tasks.client_sync_task", integration.pk, client.external_id,
-                   task_name=f"{integration.name}: sync member {client.external_id}")
         messages.success(request, f"Sync of this member from {integration.name} started.")
     return redirect("staff:client", client_id=client.pk)
 
 
 @staff_permission_required(need.ISSUES)
 def sync_issues(request):
-    """Open sync issues grouped by reason, each with its record's payload."""
+    """What needs attention: failing integrations with their cause, records waiting for a
+    package (or tier, or location) with the fix, and open sync issues grouped by reason."""
     filters = StaffFilters(request.GET)
     integration = filters.record_id("integration")
     return filters_render(request, "staff/sync_issues.html", {
+        "failing": [h for h in integrations_health() if h.status == "failing"
+                    and integration in (None, h.integration.pk)],
+        "pending": attention_pending(integration_id=integration),
         "groups": sync_issues_open_by_reason(integration_id=integration),
         "integrations": Integration.objects.all(), "selected": str(integration or ""),
         "member_sync": {i.pk for i in Integration.objects.all() if _offers_member_sync(i)},

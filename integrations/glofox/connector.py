@@ -43,8 +43,8 @@ class GlofoxConnector(Connector):
         SettingField("api_token", forms.CharField(label="API token"), secret=True),
         SettingField("webhook_secret", forms.CharField(
             label="Webhook secret", required=False,
-            help_text="Glofox signs webhooks with it (header 'signature'). Webhook address: "
-                      "/api/v1/webhooks/glofox/<this integration's id>/"), secret=True),
+            help_text="Glofox signs webhooks with it (header 'signature'). The webhook address to "
+                      "paste into Glofox is shown on this integration's page once it is saved."), secret=True),
         SettingField("member_minutes", forms.IntegerField(
             label="Sync members every (minutes)", min_value=1, initial=1, required=False,
             help_text="Empty: every minute. Glofox webhooks also sync a member at once.")),

@@ -28,7 +28,8 @@ class KisiConnector(Connector):
         SettingField("webhook_secret", forms.CharField(
             label="Webhook signing secret", required=False,
             help_text="The secret of Kisi's webhook for lock.unlock events (optional: without it, "
-                      "unlock events are only polled)."), secret=True),
+                      "unlock events are only polled). The webhook address to paste into Kisi is shown on this "
+                      "integration's page once it is saved."), secret=True),
         SettingField("reconcile_minutes", forms.IntegerField(
             label="Push access every (minutes)", min_value=1, initial=1,
             help_text="Changes from member systems are also pushed at once.")),

@@ -69,6 +69,8 @@ CASES = {
     ("clients.client", "restore_clients"): Case(
         lambda w: [w.deleted.pk], lambda w, o: Client.all_objects.get(pk=w.deleted.pk).deleted_at is None,
         {MANAGER}, {FRONT_DESK, MANAGER}, query="?deleted=yes"),
+    ("clients.client", "sync_members_now"): Case(
+        lambda w: [w.member.pk], lambda w, o: tasks(o), {FRONT_DESK, MANAGER}, {FRONT_DESK, MANAGER}),
     ("clients.client", "revoke_app_tokens"): Case(
         lambda w: [w.app_user.pk], lambda w, o: member_token_authenticate(token=w.app_token) is None,
         {MANAGER}, {FRONT_DESK, MANAGER}),
@@ -114,7 +116,7 @@ def _task(success: bool) -> Task:
 def world(integration):
     """One record for each action to be pressed on, in the state that action changes."""
     door = DoorFactory(title="Open gym", access_control="kisi", kisi_lock_id="4711")
-    member = ClientFactory()
+    member = ClientFactory(source=integration.source, external_id="m1")
     access = DoorAccess.objects.create(client=member, door=door, accessed_at=timezone.now(), source="kisi-1",
                                        source_ref="evt-1")
     app_user = ClientFactory()
@@ -125,6 +127,7 @@ def world(integration):
         delivery=Delivery.objects.create(integration=integration, kind="checkin", key=f"checkin:{access.pk}",
                                          sync_name="checkins", record_type="door_access", record_id=access.pk,
                                          client=member, payload={"member_id": "g1"}, state="gave_up", attempts=10),
+        member=member,
         deleted=ClientFactory(deleted_at=timezone.now(), is_active=False),
         app_user=app_user, app_token=member_tokens_issue(client=app_user).access,
         success=_task(True), failure=_task(False),

@@ -32,6 +32,8 @@ def custom_admin_views() -> set[str]:
     names = set()
     for model, model_admin in admin.site._registry.items():
         standard = {f"{model._meta.app_label}_{model._meta.model_name}_{page}" for page in STANDARD}
+        # The change pages' buttons: their matrix is tests/staff/test_admin_buttons.py.
+        standard.add(f"{model._meta.app_label}_{model._meta.model_name}_actions")
         names |= {url.name for url in model_admin.get_urls() if url.name and url.name not in standard}
     return names
 
