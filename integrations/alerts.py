@@ -25,6 +25,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from integrations.attention import failure_cause
 from integrations.connectors import connector_for
 from integrations.health import readiness
 from integrations.models import Alert, Delivery, Integration, SyncRun
@@ -146,6 +147,7 @@ def _failing_body(integration: Integration, failing: dict[str, list[SyncRun]], a
     lines = [f"{integration.name}: these syncs failed their last {after} runs in a row."]
     for sync_name, runs in failing.items():
         lines.append(f"- {sync_name}, last at {runs[0].started_at:%Y-%m-%d %H:%M} UTC: {runs[0].error}")
+        lines.append(f"  What to do: {failure_cause(runs[0].error)}")
     lines.append("The integration's page under Settings > Integrations shows its runs; the staff "
                  "dashboard (/staff/) its state. One e-mail follows when it works again.")
     return "\n".join(lines)

@@ -44,6 +44,7 @@ def test_failing_runs_send_one_email_and_healing_sends_one_more(sandbox):
     assert failed.to == TEAM
     assert failed.subject == "[Gatehouse] Example club: syncs are failing"
     assert "members, last at" in failed.body and "AuthError" in failed.body and "401" in failed.body
+    assert "What to do: Wrong credentials" in failed.body
     assert WRONG_KEY not in failed.body and API_KEY not in failed.body
 
     example(integration=integration, key=API_KEY)  # a manager enters the new key
