@@ -32,6 +32,9 @@ which are then lower bounds (the note says how many): raise it to 660 to see the
 Before the changes, once the worker's first pass is over, BENCH_FRESHNESS_IDLE_SECONDS
 (default 120) with nothing changing: the calls each sandbox receives, per minute, and
 the syncs that ran (schedules of 5 minutes and more may or may not fall in the window).
+And the tasks the worker skipped during the tries because their sync was already running
+(`sync_task` drops a woken Kisi reconcile that finds another one under way: its clients
+then wait for the next scheduled full reconcile).
 """
 
 import os
@@ -43,7 +46,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from django_q.models import OrmQ
+from django.utils import timezone
+from django_q.models import OrmQ, Task
 
 from accessctl.models import DoorAccess
 from bench.freshness_club import PG_PLAN, Club, club_open, fake_changed
@@ -257,6 +261,15 @@ def _figures(found: dict[str, list[float | None]], targets: dict[str, float], lo
     return figures
 
 
+def _skipped(since) -> Figure:
+    """Tasks the worker dropped during the tries because their sync was already running: a
+    woken reconcile lost this way waits for the next scheduled one."""
+    skipped = Counter(" ".join(t.name.split()[:3]) for t in Task.objects.filter(started__gte=since)
+                      if str(t.result).startswith("skipped"))
+    return Figure("tasks skipped: their sync was already running", sum(skipped.values()), "tasks",
+                  ", ".join(f"{name} x{n}" for name, n in sorted(skipped.items())) or "none")
+
+
 def run() -> list[Figure]:
     club = club_open(tries=TRIES)
     _people_in_gatehouse(club)
@@ -269,7 +282,8 @@ def run() -> list[Figure]:
         _worker_settled(time.monotonic())
         figures = _idle(club)
         load = os.getloadavg()[0]  # the machine is shared: say how busy it was
-        figures = _figures(*_tries(club, f"http://127.0.0.1:{port}/"), load) + figures
+        since = timezone.now()
+        figures = _figures(*_tries(club, f"http://127.0.0.1:{port}/"), load) + [_skipped(since)] + figures
     finally:
         for process in processes:
             process.terminate()
