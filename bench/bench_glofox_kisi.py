@@ -21,7 +21,6 @@ import json
 import multiprocessing
 import os
 import statistics
-import subprocess
 import sys
 import time
 import uuid
@@ -34,7 +33,7 @@ from django_q.conf import Conf
 from django_q.models import Schedule
 
 from accessctl.models import Door, DoorSystemUser, KisiGroup, KisiPlace
-from bench.support import ROOT, Figure, peak_memory_mb, sandbox_process, timed
+from bench.support import Figure, peak_memory_mb, process_start, sandbox_process, timed, web_start
 from clients.models import Location
 from integrations.connectors import connector_for
 from integrations.glofox.models import GlofoxConfiguration
@@ -140,28 +139,7 @@ def _sync_phase(members: int) -> list[Figure]:
     return figures
 
 
-def _start(command: list[str], env: dict) -> subprocess.Popen:
-    return subprocess.Popen(command, cwd=ROOT, env=env,  # noqa: S603 - our interpreter, fixed arguments
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-
 ENV = dict(os.environ, LOG_LEVEL="WARNING", CONN_MAX_AGE="60", Q_WORKERS="2")
-
-
-def _serve(port: int, workers: int, threads: int) -> subprocess.Popen:
-    # Threads: a webhook mostly waits on its one commit (the event and its task), not on the CPU.
-    web = _start([sys.executable, "-m", "gunicorn", "config.wsgi:application", "--workers", str(workers),
-                  "--worker-class", "gthread", "--threads", str(threads),
-                  "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "--timeout", "60"], ENV)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            requests.get(f"http://127.0.0.1:{port}/api/schema/", timeout=5)
-            return web
-        except (requests.ConnectionError, requests.Timeout):
-            time.sleep(0.3)
-    web.terminate()
-    raise RuntimeError("gunicorn did not start")
 
 
 def _unlock(actor_id: int, lock_id: int) -> tuple[bytes, dict]:
@@ -211,7 +189,7 @@ def _unlock_phase(glofox_url: str) -> list[Figure]:
     url = f"http://127.0.0.1:{port}/api/v1/webhooks/kisi/{kisi.pk}/"
     workers = int(os.environ.get("BENCH_GLOFOX_WEB_WORKERS", 2))
     threads = int(os.environ.get("BENCH_GLOFOX_WEB_THREADS", 8))
-    processes = [_serve(port, workers, threads)]
+    processes = [web_start(port, workers=workers, threads=threads, env=ENV)]
     bodies = [_unlock(int(users[n % len(users)]), int(lock)) for n in range(count)]  # signed ahead
     senders = int(os.environ.get("BENCH_UNLOCK_SENDERS", 4))
     try:
@@ -229,7 +207,7 @@ def _unlock_phase(glofox_url: str) -> list[Figure]:
         sent = len(latencies)
         # The worker starts once the load is over: on these 2 shared cores it would take the
         # CPU the web workers answer with (production runs workers on other machines).
-        processes.append(_start([sys.executable, "manage.py", "qcluster"], ENV))
+        processes.append(process_start([sys.executable, "manage.py", "qcluster"], ENV))
         delivered, waited = before, 0.0
         patience = float(os.environ.get("BENCH_CHECKIN_WAIT", 600))
         with timed() as draining:

@@ -1,4 +1,5 @@
-"""What benchmarks share: a sandbox served by its own process, memory and query counters."""
+"""What benchmarks share: a sandbox served by its own process, the app served by gunicorn,
+memory and timers."""
 
 import contextlib
 import os
@@ -9,6 +10,8 @@ import sys
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+
+import requests
 
 from integrations.sandbox.transports import free_port
 
@@ -52,6 +55,29 @@ def sandbox_process(kind: str, *, members: int, seed: int = 1, ready_timeout: fl
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+def process_start(command: list[str], env: dict) -> subprocess.Popen:
+    """Start one of our own commands (e.g. `manage.py qcluster`) from the project root, quietly."""
+    return subprocess.Popen(command, cwd=ROOT, env=env,  # noqa: S603 - our interpreter, fixed arguments
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def web_start(port: int, *, workers: int, threads: int, env: dict) -> subprocess.Popen:
+    """Serve the app with gunicorn (gthread) on 127.0.0.1:`port`; returns once it answers."""
+    # Threads: a webhook mostly waits on its one commit (the event and its task), not on the CPU.
+    web = process_start([sys.executable, "-m", "gunicorn", "config.wsgi:application", "--workers", str(workers),
+                         "--worker-class", "gthread", "--threads", str(threads),
+                         "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "--timeout", "60"], env)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            requests.get(f"http://127.0.0.1:{port}/api/schema/", timeout=5)
+            return web
+        except (requests.ConnectionError, requests.Timeout):
+            time.sleep(0.3)
+    web.terminate()
+    raise RuntimeError("gunicorn did not start")
 
 
 def peak_memory_mb() -> float:
