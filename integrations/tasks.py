@@ -1,6 +1,7 @@
 """Task entry points for django-q2. Thin: look up, call a service, return a summary."""
 
 import logging
+import time
 
 from django.utils import timezone
 
@@ -15,19 +16,32 @@ from integrations.services import sync_issue_retry
 from integrations.sync import SyncAlreadyRunning, sync_run
 
 logger = logging.getLogger("gatehouse.tasks")
+# A run woken for named records (an access change's clients, a webhook's member) that finds
+# its sync busy waits this long for it instead of being dropped: the busy run may have read
+# those records before they changed. A scheduled run is simply skipped (the next one comes).
+BUSY_WAIT_SECONDS = 20
+BUSY_POLL_SECONDS = 0.5
+WOKEN = (SyncRun.Trigger.ACCESS, SyncRun.Trigger.WEBHOOK)
+_pause = time.sleep  # the wait between tries (a test takes its turn here)
 
 
 def sync_task(integration_id: int, sync_name: str, trigger: str = SyncRun.Trigger.SCHEDULE,
               options: dict | None = None) -> str:
-    """Run one sync; skipped quietly when the integration is inactive or already running."""
+    """Run one sync; skipped quietly when the integration is inactive, or when it is already
+    running (a woken run first waits up to BUSY_WAIT_SECONDS for the busy one to end)."""
     integration = Integration.objects.filter(pk=integration_id).first()
     if integration is None or not integration.is_active:
         return "skipped: integration missing or inactive"
+    deadline = time.monotonic() + (BUSY_WAIT_SECONDS if trigger in WOKEN else 0)
     with log_context(integration=integration_id, sync=sync_name):
-        try:
-            run = sync_run(integration=integration, sync_name=sync_name, trigger=trigger, options=options)
-        except SyncAlreadyRunning as error:
-            return f"skipped: {error}"
+        while True:
+            try:
+                run = sync_run(integration=integration, sync_name=sync_name, trigger=trigger, options=options)
+                break
+            except SyncAlreadyRunning as error:
+                if time.monotonic() >= deadline:
+                    return f"skipped: {error}"
+                _pause(BUSY_POLL_SECONDS)
         integration_alerts_check(integration=integration)
     return run.summary()
 
