@@ -51,7 +51,8 @@ class Decision:
 
 @dataclass(frozen=True)
 class MemberFacts:
-    """What a decision needs to know about a member, read once."""
+    """A member's tags and active packages at one moment, read once (the decision itself reads
+    only what the door asks about: see doors_for_member and _PaidFacts)."""
 
     tag_ids: frozenset[int]
     packages: tuple[ClientPackage, ...]  # active at the time asked, with their Package
