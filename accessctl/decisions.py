@@ -14,11 +14,13 @@ listed. Of several ways to pay, the cheapest wins; then the package ending soone
 import math
 from dataclasses import dataclass, replace
 from datetime import datetime
+from functools import cached_property
 
-from django.db.models import Prefetch, Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from accessctl.models import Door, DoorRules, UnlockAttempt, VisitType
+from accessctl.models import Door, DoorRules, UnlockAttempt, VisitAvailability, VisitType
+from accessctl.models.rules import windows_cover, windows_summary
 from clients.models import Client, Tag
 from packages.models import ClientPackage, Package
 
@@ -49,29 +51,118 @@ class Decision:
 
 @dataclass(frozen=True)
 class MemberFacts:
-    """What a decision needs to know about a member, read once."""
+    """A member's tags and active packages at one moment, read once (the decision itself reads
+    only what the door asks about: see doors_for_member and _PaidFacts)."""
 
     tag_ids: frozenset[int]
     packages: tuple[ClientPackage, ...]  # active at the time asked, with their Package
 
 
+@dataclass(frozen=True)
+class Visit:
+    """A door's visit type with its hours (the location's time zone)."""
+
+    visit_type: VisitType
+    windows: tuple[VisitAvailability, ...]
+
+
+def _active_packages(*, client: Client, at: datetime):
+    return ClientPackage.objects.filter(client=client, status=ClientPackage.Status.ACTIVE, start__lte=at).filter(
+        Q(end__isnull=True) | Q(end__gt=at))
+
+
+def _member_holds(*, client: Client, at: datetime, tag: str) -> Q:
+    """The tag in field `tag` is the member's: their own, or one a package active at `at` gives."""
+    own = Client.tags.through.objects.filter(client_id=client.pk).values("tag_id")
+    given = Package.tags.through.objects.filter(
+        package_id__in=_active_packages(client=client, at=at).values("package_id")).values("tag_id")
+    return Q(**{f"{tag}__in": own}) | Q(**{f"{tag}__in": given})
+
+
+def member_packages(*, client: Client, at: datetime) -> tuple[ClientPackage, ...]:
+    """The member's packages active at `at`, with their Package, oldest first."""
+    return tuple(_active_packages(client=client, at=at).select_related("package").order_by("pk"))
+
+
 def member_facts(*, client: Client, at: datetime) -> MemberFacts:
     """The member's tags (own and from active packages) and active packages at `at`."""
-    packages = tuple(
-        ClientPackage.objects.filter(client=client, status=ClientPackage.Status.ACTIVE, start__lte=at)
-        .filter(Q(end__isnull=True) | Q(end__gt=at)).select_related("package").order_by("pk")
-    )
-    package_ids = {p.package_id for p in packages}
-    tag_ids = Tag.objects.filter(Q(clients=client) | Q(packages__in=package_ids)).values_list("pk", flat=True)
-    return MemberFacts(tag_ids=frozenset(tag_ids), packages=packages)
+    tag_ids = Tag.objects.filter(_member_holds(client=client, at=at, tag="pk")).values_list("pk", flat=True)
+    return MemberFacts(tag_ids=frozenset(tag_ids), packages=member_packages(client=client, at=at))
 
 
-def doors_with_rules():
-    """Doors with everything a decision reads about them, prefetched."""
-    return Door.objects.select_related("location", "rules").prefetch_related(
-        "rules__tags",
-        Prefetch("visit_types", queryset=VisitType.objects.prefetch_related("availabilities", "packages")),
+def doors_for_member(*, client: Client, at: datetime):
+    """Doors with their location and rules, and (in the same query) whether they have tags
+    (`tagged`) and whether a tag the member holds at `at` opens them (`opens_by_tag`)."""
+    door_tags = DoorRules.tags.through.objects.filter(doorrules__door_id=OuterRef("pk"))
+    return Door.objects.select_related("location", "rules").annotate(
+        tagged=Exists(door_tags),
+        opens_by_tag=Exists(door_tags.filter(_member_holds(client=client, at=at, tag="tag_id"))),
     )
+
+
+def door_visits(*, door_ids: list[int]) -> dict[int, list[Visit]]:
+    """The doors' visit types (by price, then name) with their hours, in one query."""
+    visit_fields = [f.attname for f in VisitType._meta.concrete_fields]
+    window_fields = [f.attname for f in VisitAvailability._meta.concrete_fields]
+    rows = VisitType.objects.filter(door_id__in=door_ids).order_by(
+        "door_id", "price", "name", "pk", "availabilities__start_time", "availabilities__pk",
+    ).values_list(*visit_fields, *(f"availabilities__{name}" for name in window_fields))
+    types: dict[int, VisitType] = {}
+    windows: dict[int, list[VisitAvailability]] = {}
+    for row in rows:  # one row per availability (or one for a visit type without any)
+        visit_id, window = row[0], row[len(visit_fields):]
+        if visit_id not in types:
+            types[visit_id] = VisitType.from_db(rows.db, visit_fields, row[:len(visit_fields)])
+            windows[visit_id] = []
+        if window[0] is not None:
+            windows[visit_id].append(VisitAvailability.from_db(rows.db, window_fields, window))
+    visits: dict[int, list[Visit]] = {}
+    for visit_id, visit_type in types.items():
+        visits.setdefault(visit_type.door_id, []).append(Visit(visit_type, tuple(windows[visit_id])))
+    return visits
+
+
+class _PaidFacts:
+    """What paying a visit needs, each part read on first use and once for all the doors asked about."""
+
+    def __init__(self, *, client: Client, at: datetime, doors: list[Door]):
+        self.client, self.at = client, at
+        self.door_ids = [d.pk for d in doors if getattr(d, "rules", None) and d.rules.paid_access
+                         and not d.opens_by_tag]
+
+    @cached_property
+    def visits(self) -> dict[int, list[Visit]]:
+        return door_visits(door_ids=self.door_ids)
+
+    @cached_property
+    def held(self) -> dict[int, list[ClientPackage]]:
+        """{visit type id: the member's active packages (with their Package) listed to pay it, oldest first}."""
+        held_fields = [f.attname for f in ClientPackage._meta.concrete_fields]
+        package_fields = [f.attname for f in Package._meta.concrete_fields]
+        rows = _active_packages(client=self.client, at=self.at).filter(
+            package__visit_types__door_id__in=self.door_ids,
+        ).order_by("pk").values_list("package__visit_types__id", *held_fields,
+                                     *(f"package__{name}" for name in package_fields))
+        built: dict[int, ClientPackage] = {}  # a package listed by several visit types is built once
+        held: dict[int, list[ClientPackage]] = {}
+        for visit_id, *row in rows:
+            client_package = built.get(row[0])
+            if client_package is None:
+                client_package = ClientPackage.from_db(rows.db, held_fields, row[:len(held_fields)])
+                client_package.package = Package.from_db(rows.db, package_fields, row[len(held_fields):])
+                built[row[0]] = client_package
+            held.setdefault(visit_id, []).append(client_package)
+        return held
+
+    @cached_property
+    def paying_names(self) -> dict[int, set[str]]:
+        """{visit type id: names of the listed packages of a kind that pays} (for a refusal)."""
+        names: dict[int, set[str]] = {}
+        for visit_id, name in VisitType.packages.through.objects.filter(
+                visittype__door_id__in=self.door_ids, package__kind__in=PAYING_KINDS,
+        ).values_list("visittype_id", "package__name"):
+            names.setdefault(visit_id, set()).add(name)
+        return names
 
 
 def door_decide(
@@ -80,9 +171,9 @@ def door_decide(
 ) -> Decision:
     """May `client` open `door` at `at` (default now) from these coordinates? With the reason."""
     at = at or timezone.now()
-    door = doors_with_rules().get(pk=door.pk)
-    return decision_for(door=door, facts=member_facts(client=client, at=at),
-                        latitude=latitude, longitude=longitude, at=at)
+    door = doors_for_member(client=client, at=at).get(pk=door.pk)
+    return _decision(door=door, paid=_PaidFacts(client=client, at=at, doors=[door]),
+                     latitude=latitude, longitude=longitude, at=at)
 
 
 def doors_decided(
@@ -90,9 +181,10 @@ def doors_decided(
 ) -> list[tuple[Door, Decision]]:
     """Every door open to the app, with the member's decision: allowed, entitled or refused (and why)."""
     at = at or timezone.now()
-    facts = member_facts(client=client, at=at)
-    doors = doors_with_rules().filter(is_active=True).exclude(access_control=Door.AccessControl.DISABLED)
-    return [(door, decision_for(door=door, facts=facts, latitude=latitude, longitude=longitude, at=at))
+    doors = list(doors_for_member(client=client, at=at).filter(is_active=True).exclude(
+        access_control=Door.AccessControl.DISABLED))
+    paid = _PaidFacts(client=client, at=at, doors=doors)
+    return [(door, _decision(door=door, paid=paid, latitude=latitude, longitude=longitude, at=at))
             for door in doors]
 
 
@@ -122,19 +214,19 @@ def door_tag_origin(*, client: Client, door: Door, at: datetime | None = None) -
     return f"your tag {opening[min(own)]}" if own else ""
 
 
-def decision_for(
-    *, door: Door, facts: MemberFacts, latitude: float | None, longitude: float | None, at: datetime,
+def _decision(
+    *, door: Door, paid: _PaidFacts, latitude: float | None, longitude: float | None, at: datetime,
 ) -> Decision:
-    """The decision for a door read with doors_with_rules() and a member's facts."""
+    """The decision for a door read with doors_for_member()."""
     rules = getattr(door, "rules", None)  # a door nobody set rules for has none
     if not door.is_active or door.access_control == Door.AccessControl.DISABLED or rules is None:
         return Decision(False, NOT_FROM_APP)
     distance, inside, too_far = _geofence(rules, door, latitude, longitude)
-    if facts.tag_ids & {tag.pk for tag in rules.tags.all()}:
+    if door.opens_by_tag:
         decision = Decision(True, "Your tag opens this door.", UnlockAttempt.Method.TAG)
     elif rules.paid_access:
-        decision = _paid_visit(door, facts, at)
-    elif rules.tags.all():
+        decision = _paid_visit(door, paid, at)
+    elif door.tagged:
         decision = Decision(False, "You do not have a tag that opens this door.")
     else:
         decision = Decision(False, NOT_FROM_APP)
@@ -144,22 +236,19 @@ def decision_for(
     return decision
 
 
-def _paid_visit(door: Door, facts: MemberFacts, at: datetime) -> Decision:
-    visit_types = list(door.visit_types.all())
-    if not visit_types:
+def _paid_visit(door: Door, paid: _PaidFacts, at: datetime) -> Decision:
+    visits = paid.visits.get(door.pk, [])
+    if not visits:
         return Decision(False, "Paid visits to this door are not set up yet.")
     local = timezone.localtime(at, door.location.zone)
-    available = [vt for vt in visit_types if vt.is_available(local)]
+    available = [v.visit_type for v in visits if windows_cover(v.windows, local)]
     if not available:
-        hours = "; ".join(f"{vt.name}: {vt.availability_summary()}" for vt in visit_types)
+        hours = "; ".join(f"{v.visit_type.name}: {windows_summary(v.windows)}" for v in visits)
         return Decision(False, f"Paid visits to this door are not available now ({hours}, "
                                f"{door.location.time_zone} time).")
     options, short, unfit = [], [], []
     for vt in available:
-        listed = {p.pk for p in vt.packages.all()}
-        for held in facts.packages:
-            if held.package_id not in listed:
-                continue
+        for held in paid.held.get(vt.pk, []):
             if held.package.kind not in PAYING_KINDS:
                 unfit.append(held)
                 continue
@@ -171,14 +260,14 @@ def _paid_visit(door: Door, facts: MemberFacts, at: datetime) -> Decision:
             options.append(((cost, ends, vt.price, vt.pk, held.pk), vt, held, cost))
     if options:
         _, vt, held, cost = min(options, key=lambda option: option[0])
-        paid = (f"{_credits(cost)} from your {held.package.name}" if cost
-                else f"covered by your {held.package.name}")
-        return Decision(True, f"{vt.name}: {paid}.", UnlockAttempt.Method.PAYMENT, vt, held, cost)
+        paid_with = (f"{_credits(cost)} from your {held.package.name}" if cost
+                     else f"covered by your {held.package.name}")
+        return Decision(True, f"{vt.name}: {paid_with}.", UnlockAttempt.Method.PAYMENT, vt, held, cost)
     if short:
         vt, held = min(short, key=lambda pair: (pair[0].price, pair[1].pk))
         return Decision(False, f"Not enough credits: {vt.name} costs {_credits(vt.price)} and your "
                                f"{held.package.name} has {held.credits_remaining or 0} left.")
-    names = sorted({p.name for vt in available for p in vt.packages.all() if p.kind in PAYING_KINDS})
+    names = sorted(set().union(*(paid.paying_names.get(vt.pk, set()) for vt in available)))
     wanted = f" You need one of: {', '.join(names)}." if names else ""
     if unfit:
         return Decision(False, f"Your {unfit[0].package.name} cannot pay for visits to this door.{wanted}")

@@ -116,16 +116,21 @@ class VisitType(models.Model):
         return f"{self.name} ({self.price} credit{'' if self.price == 1 else 's'})"
 
     def is_available(self, local: datetime) -> bool:
-        """Whether the visit can be paid at `local` (in the location's time zone).
-
-        A visit type without availabilities can be paid at any time.
-        """
-        windows = list(self.availabilities.all())
-        return not windows or any(w.covers(local) for w in windows)
+        """Whether the visit can be paid at `local` (in the location's time zone)."""
+        return windows_cover(list(self.availabilities.all()), local)
 
     def availability_summary(self) -> str:
-        windows = list(self.availabilities.all())
-        return "; ".join(str(w) for w in windows) if windows else "any time"
+        return windows_summary(list(self.availabilities.all()))
+
+
+def windows_cover(windows: list["VisitAvailability"], local: datetime) -> bool:
+    """Whether a visit type with these availabilities can be paid at `local`; with none, at any time."""
+    return not windows or any(w.covers(local) for w in windows)
+
+
+def windows_summary(windows: list["VisitAvailability"]) -> str:
+    """A visit type's hours as members and staff read them."""
+    return "; ".join(str(w) for w in windows) if windows else "any time"
 
 
 class VisitAvailability(models.Model):
