@@ -2,13 +2,17 @@
 
 Envelopes are plain templates with escaped values; answers are untrusted input, parsed
 with defusedxml (a DTD, an entity declaration or an external reference is refused
-unread: SOAP forbids DTDs, so nothing is ever expanded or fetched). Values come back as
-the strings Gladstone sent; mapping.py reads them. Names of operations and elements live in contract.py.
+unread: SOAP forbids DTDs, so nothing is ever expanded or fetched). An answer that
+cannot hold a DTD at all (UTF-8 with no "<!" anywhere) goes to the C parser directly:
+a DTD, and so any entity declaration, starts with "<!". Values come back as the strings
+Gladstone sent; mapping.py reads them. Names of operations and elements live in contract.py.
 """
 
-import xml.etree.ElementTree as ET  # the element type only: parsing goes through defusedxml
+import re
+import xml.etree.ElementTree as ET  # the C parser only for answers that cannot hold a DTD (parse_xml)
 from dataclasses import asdict, dataclass
 from datetime import datetime
+from functools import lru_cache
 from xml.sax.saxutils import escape
 
 import requests
@@ -19,7 +23,7 @@ from integrations.errors import AuthError, PermanentError, TransientError, Vendo
 from integrations.gladstone import contract as c
 from integrations.http import VendorHTTP
 
-_NS = {"soap": c.SOAP_ENV, "g": c.NAMESPACE}
+_BODY, _FAULT = f"{{{c.SOAP_ENV}}}Body", f"{{{c.SOAP_ENV}}}Fault"
 
 
 @dataclass(frozen=True)
@@ -81,15 +85,22 @@ class Attendance(Record):
 
 def envelope(operation: c.Operation, auth: dict[str, str], params: dict) -> bytes:
     """A SOAP 1.1 request envelope for `operation` with the AuthHeader."""
-    header = "".join(f"<{k}>{escape(v)}</{k}>" for k, v in auth.items())
     body = "".join(_element(name, params.get(name)) for name in operation.params)
+    return (_envelope_head(tuple(auth.items())) + (
+        f'<soap:Body><{operation.name} xmlns="{c.NAMESPACE}">{body}</{operation.name}></soap:Body>'
+        "</soap:Envelope>"
+    )).encode()
+
+
+@lru_cache(maxsize=64)
+def _envelope_head(auth: tuple[tuple[str, str], ...]) -> str:
+    # The same for every call of one client: built once.
+    header = "".join(f"<{k}>{escape(v)}</{k}>" for k, v in auth)
     return (
         '<?xml version="1.0" encoding="utf-8"?>'
         f'<soap:Envelope xmlns:soap="{c.SOAP_ENV}" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'
         f'<soap:Header><{c.AUTH_HEADER} xmlns="{c.NAMESPACE}">{header}</{c.AUTH_HEADER}></soap:Header>'
-        f'<soap:Body><{operation.name} xmlns="{c.NAMESPACE}">{body}</{operation.name}></soap:Body>'
-        "</soap:Envelope>"
-    ).encode()
+    )
 
 
 def _element(name: str, value) -> str:
@@ -109,9 +120,29 @@ class UnsafeXML(ValueError):
     """A SOAP message carrying a DTD, an entity declaration or an external reference."""
 
 
+# An XML declaration naming UTF-8 (or no encoding): then "<!" can only be the bytes 3C 21.
+_UTF8_DECLARATION = re.compile(
+    rb"""<\?xml\s+version\s*=\s*["']1\.[0-9]["'](?:\s+encoding\s*=\s*["']utf-8["'])?"""
+    rb"""(?:\s+standalone\s*=\s*["'](?:yes|no)["'])?\s*\?>""",
+    re.IGNORECASE,
+)
+
+
+def _cannot_hold_dtd(content: bytes) -> bool:
+    """True for UTF-8 XML with no "<!" anywhere: no DOCTYPE, so no entity declarations
+    and nothing external (comments and CDATA also start with "<!": those go to defusedxml)."""
+    if b"<!" in content:
+        return False
+    if content.startswith(b"<?xml"):
+        return _UTF8_DECLARATION.match(content) is not None
+    return content.startswith(b"<") and not content.startswith(b"<?")
+
+
 def parse_xml(content: bytes) -> ET.Element:
     """Parse a SOAP message; raise UnsafeXML for a DTD or entities, ValueError for unreadable XML."""
     try:
+        if _cannot_hold_dtd(content):
+            return ET.fromstring(content)  # noqa: S314 - no DTD is possible (see _cannot_hold_dtd)
         return safe_fromstring(content, forbid_dtd=True, forbid_entities=True, forbid_external=True)
     except DefusedXmlException as error:
         raise UnsafeXML(f"XML with a DTD or entities, refused unread ({type(error).__name__})") from None
@@ -121,20 +152,32 @@ def parse_xml(content: bytes) -> ET.Element:
 
 def fault_of(root: ET.Element) -> tuple[str, str] | None:
     """(fault code without prefix, fault string) of a soap:Fault envelope, else None."""
-    fault = root.find("soap:Body/soap:Fault", _NS)
+    fault = root.find(f"{_BODY}/{_FAULT}")
     if fault is None:
         return None
     code = (fault.findtext("faultcode") or "").rsplit(":", 1)[-1]
     return code, (fault.findtext("faultstring") or "").strip()
 
 
-def _text(element: ET.Element, path: str) -> str:
-    found = element.find("/".join(f"g:{step}" for step in path.split("/")), _NS)
-    return (found.text or "").strip() if found is not None else ""
+@lru_cache(maxsize=32)
+def _qualified(fields: tuple[tuple[str, str], ...]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """Each field's element path as namespaced tags ("A/B" -> ("{ns}A", "{ns}B"))."""
+    return tuple((attr, tuple(f"{{{c.NAMESPACE}}}{step}" for step in path.split("/"))) for attr, path in fields)
 
 
 def _record(cls, element: ET.Element, fields: dict[str, str]):
-    return cls(**{attr: _text(element, path) for attr, path in fields.items()})
+    # One pass over the record's children and grandchildren, the first of each path as
+    # find() would take it, instead of one find() per field.
+    found: dict[tuple[str, ...], ET.Element] = {}
+    for child in element:
+        found.setdefault((child.tag,), child)
+        for grandchild in child:
+            found.setdefault((child.tag, grandchild.tag), grandchild)
+    values = {}
+    for attr, path in _qualified(tuple(fields.items())):
+        hit = found.get(path) if len(path) <= 2 else element.find("/".join(path))
+        values[attr] = (hit.text or "").strip() if hit is not None else ""
+    return cls(**values)
 
 
 class GladstoneClient:
@@ -170,10 +213,10 @@ class GladstoneClient:
             raise TransientError(f"gladstone: {operation.name} answered {error}") from None
         if (fault := fault_of(root)) is not None:
             raise self._error(operation.name, *fault)
-        answer = root.find(f"soap:Body/g:{operation.response}", _NS)
+        answer = root.find(f"{_BODY}/{{{c.NAMESPACE}}}{operation.response}")
         if answer is None:
             raise TransientError(f"gladstone: {operation.name} answered without {operation.response}")
-        return answer.find(f"g:{operation.result}", _NS)
+        return answer.find(f"{{{c.NAMESPACE}}}{operation.result}")
 
     def _fault_error(self, response: requests.Response) -> VendorError | None:
         """Map an HTTP 500 soap:Fault to the error hierarchy (other statuses: the default)."""
@@ -206,7 +249,7 @@ class GladstoneClient:
         result = self.call(operation, **params)
         if result is None:
             return []
-        return [_record(cls, element, fields) for element in result.findall(f"g:{item}", _NS)]
+        return [_record(cls, element, fields) for element in result.findall(f"{{{c.NAMESPACE}}}{item}")]
 
     # operations --------------------------------------------------------------
     def check_member_login(
@@ -256,9 +299,8 @@ class GladstoneClient:
     def member(self, *, member_id: int | str) -> Member | None:
         """One member (None when Gladstone has no such member)."""
         result = self.call(c.RETRIEVE_MEMBER, memberId=member_id)
-        if result is None or not _text(result, c.MEMBER_FIELDS["member_id"]):
-            return None
-        return _record(Member, result, c.MEMBER_FIELDS)
+        member = _record(Member, result, c.MEMBER_FIELDS) if result is not None else None
+        return member if member is not None and member.member_id else None
 
     def member_subscriptions(self, *, member_id: int | str) -> list[Subscription]:
         """A member's subscriptions with their details."""

@@ -82,6 +82,7 @@ def fault_response(code: str, text: str, status: int = 500) -> SandboxResponse:
 
 class GladstoneSandbox(Sandbox):
     kind = "gladstone"
+    keep_alive = True  # IIS keeps connections open: one per calling thread, not one per call
 
     def setup(self, *, members: int) -> None:
         self.members: dict[int, dict] = {}

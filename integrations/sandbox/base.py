@@ -79,6 +79,7 @@ class Sandbox:
     """Base class of every vendor fake."""
 
     kind = ""
+    keep_alive = False  # served over HTTP/1.1 persistent connections (see transports.serve)
 
     def __init__(self, *, members: int = 100, seed: int = 1):
         self.rng = random.Random(seed)
