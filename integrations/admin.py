@@ -137,9 +137,12 @@ class IntegrationAdmin(ButtonsAdmin, admin.ModelAdmin):
             except VendorError:
                 connector = None
             if connector is not None:
-                extra = {"story": integration_story(integration=integration, connector=connector,
-                                                    site=request.build_absolute_uri("/").rstrip("/")),
-                         "can_sync": self.has_change_permission(request, integration)}
+                story = integration_story(integration=integration, connector=connector,
+                                          site=request.build_absolute_uri("/").rstrip("/"))
+                can_change = self.has_change_permission(request, integration)
+                if story.webhook_secret_address and not can_change:
+                    story.webhook_url = ""  # it carries a secret: for those who may change the integration
+                extra = {"story": story, "can_sync": can_change}
         return super().change_view(request, object_id, form_url, {**extra, **(extra_context or {})})
 
     def response_add(self, request, obj, post_url_continue=None):

@@ -55,6 +55,8 @@ class IntegrationStory:
     issues: list[IssueGroup] = field(default_factory=list)
     pending: list[PendingGroup] = field(default_factory=list)
     webhook_url: str = ""
+    vendor: str = ""  # the connector's label, for the webhook address's instructions
+    webhook_secret_address: bool = False  # the address carries a secret token (a vendor that cannot sign)
 
 
 def quiet_runs(runs) -> QuietRuns:
@@ -112,4 +114,5 @@ def integration_story(*, integration: Integration, connector: Connector, site: s
     return IntegrationStory(
         syncs=syncs, cause=cause, issues=issues, pending=pending_attention(integration_id=integration.pk),
         webhook_url=f"{site}{path}" if takes_webhooks(connector) and (path := webhook_path(integration)) else "",
+        vendor=connector.label, webhook_secret_address=bool(connector.webhook_token_secret),
     )
