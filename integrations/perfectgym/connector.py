@@ -157,7 +157,7 @@ class PerfectGymConnector(Connector):
             logger.info("integration=%s %s webhook: %s %s", self.integration.pk, event.event_type, sync_name,
                         "woken" if queued else "already woken")
         if not syncs_woken(event.event_type):
-            logger.info("integration=%s perfect gym event %s not used", self.integration.pk, event.event_type)
+            logger.info("integration=%s perfect gym event %r not used", self.integration.pk, event.event_type)
 
     def catalogue(self) -> list[CatalogueEntry]:
         """Every payment plan (payment_plan_<id>) and product (product_<id>) Perfect Gym offers."""
