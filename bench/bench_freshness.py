@@ -95,8 +95,8 @@ class Try:
     effects: list[Effect] = field(default_factory=list)
 
 
-def _in_db(name: str, check: Callable[[], bool]) -> Effect:
-    return Effect(name, lambda: time.time() if check() else None)
+def _in_db(name: str, check: Callable[[], bool], target: float = 15.0) -> Effect:
+    return Effect(name, lambda: time.time() if check() else None, target)
 
 
 def _kisi_role(club: Club, name: str, email: str, action: str, after: float, target: float = 15.0) -> Effect:
@@ -182,7 +182,7 @@ def perfectgym_member_webhook(club: Club, n: int, web_url: str) -> tuple[float, 
     _pg_webhook(club, web_url, "UserModified", memberId=member["id"])
     _pg_webhook(club, web_url, "ContractCreated", memberId=member["id"])
     clients = Client.objects.filter(source=club.integrations["perfectgym"].source, external_id=str(member["id"]))
-    return changed, [_in_db("Perfect Gym new member + webhooks -> client", clients.exists),
+    return changed, [_in_db("Perfect Gym new member + webhooks -> client", clients.exists, target=2.0),
                      _kisi_role(club, "Perfect Gym new member with a contract + webhooks -> Kisi role", email, "add",
                                 changed, target=2.0)]
 
@@ -198,8 +198,8 @@ def perfectgym_visit_webhook(club: Club, n: int, web_url: str) -> tuple[float, l
     _pg_webhook(club, web_url, "UserPresenceChanged", memberId=int(client.external_id))
     accesses = DoorAccess.objects.filter(source_ref=f"visit_{visit['id']}")
     attended = Booking.objects.filter(pk=booking.pk, attended=True)
-    return changed, [Effect("Perfect Gym visit + webhook -> door access and booking attended",
-                            lambda: time.time() if accesses.exists() and attended.exists() else None, 2.0)]
+    return changed, [_in_db("Perfect Gym visit + webhook -> door access and booking attended",
+                            lambda: accesses.exists() and attended.exists(), target=2.0)]
 
 
 def gladstone_change(club: Club, n: int, web_url: str) -> tuple[float, list[Effect]]:
