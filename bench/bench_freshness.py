@@ -165,7 +165,7 @@ def perfectgym_visit(club: Club, n: int, web_url: str) -> tuple[float, list[Effe
 def _pg_webhook(club: Club, web_url: str, event_type: str, **fields) -> None:
     address = f"{web_url.rstrip('/')}{webhook_path(club.integrations['perfectgym'])}"
     answer = club.fake("perfectgym").webhook_send(address, event_type, **fields)
-    if answer.status_code != 202:
+    if answer.status_code != 200:
         raise RuntimeError(f"the Perfect Gym webhook was answered {answer.status_code}")
 
 

@@ -10,7 +10,8 @@ real contract to correct:
   read by `version` from their cursors. Nothing else of the body is used, so a body
   naming some member cannot change that member (or anyone) by itself;
 - deliveries carry no id we trust (a redelivery is harmless: waking is coalesced), so
-  each one is stored as its own event.
+  each one is stored as its own event, and answered 200 (not 202: Perfect Gym delivers
+  again until it gets a 200; integrations.views.TokenWebhookView).
 """
 
 import uuid

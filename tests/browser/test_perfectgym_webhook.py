@@ -40,7 +40,7 @@ def test_the_manager_pastes_the_address_and_perfect_gym_wakes_the_members_sync(p
     assert "carries a secret" in page.locator("#webhook-address").inner_text()
 
     newcomer = fake.member_put(homeClubId=1, firstName="Browser", lastName="Newcomer")
-    assert fake.webhook_send(address, "UserModified", memberId=newcomer["id"]).status_code == 202
+    assert fake.webhook_send(address, "UserModified", memberId=newcomer["id"]).status_code == 200
     assert Client.objects.get(external_id=str(newcomer["id"])).first_name == "Browser"
 
     page.click("[data-tool-name=webhook_address_new_button] button")
@@ -49,4 +49,4 @@ def test_the_manager_pastes_the_address_and_perfect_gym_wakes_the_members_sync(p
     token = Integration.objects.get(pk=integration.pk).secrets()["webhook_token"]
     assert fresh != address and fresh.endswith(f"/{token}/")
     assert fake.webhook_send(address, "UserModified", memberId=newcomer["id"]).status_code == 404
-    assert fake.webhook_send(fresh, "UserModified", memberId=newcomer["id"]).status_code == 202
+    assert fake.webhook_send(fresh, "UserModified", memberId=newcomer["id"]).status_code == 200
