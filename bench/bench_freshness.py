@@ -12,7 +12,7 @@ vendor would, and times each change until its effect is seen:
 - Glofox membership activated, no webhook -> Kisi role (the members sync, every minute);
 - Glofox membership expired, no webhook -> Kisi role removed;
 - Perfect Gym new member with a contract -> client, and -> Kisi role (a Kisi rule gives
-  holders of the monthly plan the Members group; members and contracts every 10 minutes);
+  holders of the monthly plan the Members group; members and contracts every minute);
 - Perfect Gym visit -> door access and its booking (a class in 10 minutes) attended
   (visits every 5 minutes);
 - Gladstone member change (surname) -> client (its change queue, every 5 minutes);
@@ -32,6 +32,12 @@ which are then lower bounds (the note says how many): raise it to 660 to see the
 Before the changes, once the worker's first pass is over, BENCH_FRESHNESS_IDLE_SECONDS
 (default 120) with nothing changing: the calls each sandbox receives, per minute, and
 the syncs that ran (schedules of 5 minutes and more may or may not fall in the window).
+After those tries, the webhook paths of a vendor that cannot sign, one change every
+BENCH_FRESHNESS_WEBHOOK_SPACING seconds (default 8), on their own so that the syncs they
+wake do not carry the polled paths' changes early: a Perfect Gym new member with a
+contract, its UserModified and ContractCreated webhooks sent -> client and -> Kisi role;
+a Perfect Gym visit and its UserPresenceChanged webhook -> door access and booking attended.
+
 And the tasks the worker skipped during the tries because their sync was already running
 (`sync_task` drops a woken Kisi reconcile that finds another one under way: its clients
 then wait for the next scheduled full reconcile).
@@ -57,11 +63,13 @@ from integrations.glofox.demo import WEBHOOK_SECRET as GLOFOX_SECRET
 from integrations.glofox.sandbox import UNLIMITED
 from integrations.models import SyncRun
 from integrations.sandbox.transports import free_port
+from integrations.story import webhook_path
 from packages.models import Booking, ClassSession
 
 TRIES = int(os.environ.get("BENCH_FRESHNESS_TRIES", 5))
 TIMEOUT = float(os.environ.get("BENCH_FRESHNESS_TIMEOUT", 180))
 SPACING = float(os.environ.get("BENCH_FRESHNESS_SPACING", 37))
+WEBHOOK_SPACING = float(os.environ.get("BENCH_FRESHNESS_WEBHOOK_SPACING", 8))
 IDLE = float(os.environ.get("BENCH_FRESHNESS_IDLE_SECONDS", 120))
 POLL = float(os.environ.get("BENCH_FRESHNESS_POLL", 0.25))
 PATH_GAP = 4.0  # seconds between the paths' first tries, so their changes do not all land at once
@@ -87,8 +95,8 @@ class Try:
     effects: list[Effect] = field(default_factory=list)
 
 
-def _in_db(name: str, check: Callable[[], bool]) -> Effect:
-    return Effect(name, lambda: time.time() if check() else None)
+def _in_db(name: str, check: Callable[[], bool], target: float = 15.0) -> Effect:
+    return Effect(name, lambda: time.time() if check() else None, target)
 
 
 def _kisi_role(club: Club, name: str, email: str, action: str, after: float, target: float = 15.0) -> Effect:
@@ -154,6 +162,46 @@ def perfectgym_visit(club: Club, n: int, web_url: str) -> tuple[float, list[Effe
                             lambda: accesses.exists() and attended.exists())]
 
 
+def _pg_webhook(club: Club, web_url: str, event_type: str, **fields) -> None:
+    address = f"{web_url.rstrip('/')}{webhook_path(club.integrations['perfectgym'])}"
+    answer = club.fake("perfectgym").webhook_send(address, event_type, **fields)
+    if answer.status_code != 200:
+        raise RuntimeError(f"the Perfect Gym webhook was answered {answer.status_code}")
+
+
+def perfectgym_member_webhook(club: Club, n: int, web_url: str) -> tuple[float, list[Effect]]:
+    pg, email = club.fake("perfectgym"), f"fresh-pgw-{n}@bench.example"
+    changed = time.time()
+
+    def join():
+        member = pg.member_put(homeClubId=1, firstName="Hooked", lastName=f"Joiner{n}", email=email)
+        pg.contract_put(memberId=member["id"], clubId=1, paymentPlanId=PG_PLAN)
+        return member
+
+    member = fake_changed(pg, join)
+    _pg_webhook(club, web_url, "UserModified", memberId=member["id"])
+    _pg_webhook(club, web_url, "ContractCreated", memberId=member["id"])
+    clients = Client.objects.filter(source=club.integrations["perfectgym"].source, external_id=str(member["id"]))
+    return changed, [_in_db("Perfect Gym new member + webhooks -> client", clients.exists, target=2.0),
+                     _kisi_role(club, "Perfect Gym new member with a contract + webhooks -> Kisi role", email, "add",
+                                changed, target=2.0)]
+
+
+def perfectgym_visit_webhook(club: Club, n: int, web_url: str) -> tuple[float, list[Effect]]:
+    pg, client = club.fake("perfectgym"), club.people["visiting_hooked"][n]
+    now = datetime.now(UTC)
+    session = ClassSession.objects.create(name="Spin", location=client.home_location,
+                                          start=now + timedelta(minutes=10), end=now + timedelta(minutes=55))
+    booking = Booking.objects.create(session=session, client=client)
+    changed = time.time()
+    visit = fake_changed(pg, lambda: pg.visit_add(member_id=int(client.external_id), club_id=1, enter=now))
+    _pg_webhook(club, web_url, "UserPresenceChanged", memberId=int(client.external_id))
+    accesses = DoorAccess.objects.filter(source_ref=f"visit_{visit['id']}")
+    attended = Booking.objects.filter(pk=booking.pk, attended=True)
+    return changed, [_in_db("Perfect Gym visit + webhook -> door access and booking attended",
+                            lambda: accesses.exists() and attended.exists(), target=2.0)]
+
+
 def gladstone_change(club: Club, n: int, web_url: str) -> tuple[float, list[Effect]]:
     client, surname = club.people["changing"][n], f"Freshness{n}"
     changed = time.time()
@@ -173,6 +221,7 @@ def momence_tag(club: Club, n: int, web_url: str) -> tuple[float, list[Effect]]:
 
 PATHS = [glofox_booking, glofox_activated, glofox_expired, perfectgym_member, perfectgym_visit,
          gladstone_change, momence_tag]
+WEBHOOK_PATHS = [perfectgym_member_webhook, perfectgym_visit_webhook]  # after PATHS: see the docstring
 
 
 # running -----------------------------------------------------------------------------------
@@ -180,12 +229,12 @@ def _people_in_gatehouse(club: Club) -> None:
     """The synced clients the Perfect Gym visit and Gladstone paths change, one per try."""
     pg = club.integrations["perfectgym"].source
     visiting = list(Client.objects.filter(source=pg, home_location__alt_id="UB").select_related("home_location")
-                    .order_by("pk")[:TRIES])
+                    .order_by("pk")[:2 * TRIES])
     changing = list(Client.objects.filter(source=club.integrations["gladstone"].source).order_by("pk")[:TRIES])
-    if len(visiting) < TRIES or len(changing) < TRIES:
+    if len(visiting) < 2 * TRIES or len(changing) < TRIES:
         raise RuntimeError(f"too few synced clients for {TRIES} tries: {len(visiting)} Perfect Gym at Uxbridge, "
                            f"{len(changing)} Gladstone")
-    club.people.update(visiting=visiting, changing=changing)
+    club.people.update(visiting=visiting[:TRIES], visiting_hooked=visiting[TRIES:], changing=changing)
 
 
 def _worker_settled(started: float) -> None:
@@ -220,11 +269,12 @@ def _idle(club: Club) -> list[Figure]:
     return figures
 
 
-def _tries(club: Club, web_url: str) -> tuple[dict[str, list[float | None]], dict[str, float]]:
+def _tries(club: Club, web_url: str, paths=PATHS, spacing: float = SPACING,
+           ) -> tuple[dict[str, list[float | None]], dict[str, float]]:
     """Make every path's changes on their timetable: the seconds until each effect (None: timed
     out) and each effect's target, by effect."""
     first = time.monotonic() + 1
-    pending = [Try(path, n, first + k * PATH_GAP + n * SPACING) for k, path in enumerate(PATHS) for n in range(TRIES)]
+    pending = [Try(path, n, first + k * PATH_GAP + n * spacing) for k, path in enumerate(paths) for n in range(TRIES)]
     found: dict[str, list[float | None]] = {}
     targets: dict[str, float] = {}
     while pending:
@@ -283,7 +333,10 @@ def run() -> list[Figure]:
         figures = _idle(club)
         load = os.getloadavg()[0]  # the machine is shared: say how busy it was
         since = timezone.now()
-        figures = _figures(*_tries(club, f"http://127.0.0.1:{port}/"), load) + [_skipped(since)] + figures
+        web_url = f"http://127.0.0.1:{port}/"
+        found, targets = _tries(club, web_url)
+        hooked, hooked_targets = _tries(club, web_url, WEBHOOK_PATHS, WEBHOOK_SPACING)
+        figures = _figures({**found, **hooked}, {**targets, **hooked_targets}, load) + [_skipped(since)] + figures
     finally:
         for process in processes:
             process.terminate()

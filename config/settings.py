@@ -302,8 +302,9 @@ LOGGING = {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
         "json": {"()": "config.logs.JsonFormatter"},
     },
-    "filters": {"context": {"()": "config.logs.ContextFilter"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["context"],
+    "filters": {"context": {"()": "config.logs.ContextFilter"},
+                "webhook_tokens": {"()": "config.logs.WebhookTokenFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["context", "webhook_tokens"],
                              "formatter": "json" if LOG_FORMAT == "json" else "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     # urllib3 logs full URLs at DEBUG; vendor calls are logged once, redacted, by
@@ -312,6 +313,9 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
         "urllib3": {"level": "WARNING"},
         "axes": {"level": "WARNING"},  # failures and lockouts (names and addresses masked), not every step
+        # Refused and served requests are logged with their path: a webhook address's token is masked.
+        "django.request": {"filters": ["webhook_tokens"]},
+        "django.server": {"filters": ["webhook_tokens"]},
     },
 }
 

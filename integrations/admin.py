@@ -25,7 +25,7 @@ from integrations.connectors import connector_class, connector_classes, connecto
 from integrations.errors import VendorError
 from integrations.models import Integration, SyncRun
 from integrations.scheduling import schedule_next_run
-from integrations.services import integration_delete, integration_save
+from integrations.services import integration_delete, integration_save, integration_webhook_token_rotate
 from integrations.settings_form import settings_form_class
 from integrations.story import integration_story, takes_webhooks, webhook_path
 from packages.models import Package
@@ -94,7 +94,7 @@ class IntegrationAdmin(ButtonsAdmin, admin.ModelAdmin):
     search_fields = ["name"]
     actions = ["test_connection", "sync_now", "perform_initial_sync"]
     change_actions = ["perform_initial_sync_button", "sync_now_button", "test_connection_button",
-                      "catalogue_button"]
+                      "catalogue_button", "webhook_address_new_button"]
     change_form_template = "admin/integrations/integration/change_form.html"
 
     def get_queryset(self, request):
@@ -137,9 +137,12 @@ class IntegrationAdmin(ButtonsAdmin, admin.ModelAdmin):
             except VendorError:
                 connector = None
             if connector is not None:
-                extra = {"story": integration_story(integration=integration, connector=connector,
-                                                    site=request.build_absolute_uri("/").rstrip("/")),
-                         "can_sync": self.has_change_permission(request, integration)}
+                story = integration_story(integration=integration, connector=connector,
+                                          site=request.build_absolute_uri("/").rstrip("/"))
+                can_change = self.has_change_permission(request, integration)
+                if story.webhook_secret_address and not can_change:
+                    story.webhook_url = ""  # it carries a secret: for those who may change the integration
+                extra = {"story": story, "can_sync": can_change}
         return super().change_view(request, object_id, form_url, {**extra, **(extra_context or {})})
 
     def response_add(self, request, obj, post_url_continue=None):
@@ -149,7 +152,11 @@ class IntegrationAdmin(ButtonsAdmin, admin.ModelAdmin):
             webhooks = takes_webhooks(connector_class(obj.kind))
         except VendorError:
             webhooks = False
-        if webhooks:
+        if webhooks and connector_class(obj.kind).webhook_token_secret:
+            # The address carries a secret: it stays on the page, out of the message (and its cookie).
+            self.message_user(request, f"{obj}: paste the webhook address shown on its page into "
+                              f"{connector_class(obj.kind).label}.", messages.INFO)
+        elif webhooks:
             self.message_user(request, f"{obj}: paste this webhook address into {connector_class(obj.kind).label}: "
                               f"{request.build_absolute_uri(webhook_path(obj))}", messages.INFO)
         return response
@@ -326,6 +333,20 @@ class IntegrationAdmin(ButtonsAdmin, admin.ModelAdmin):
     catalogue_button.methods = ("GET",)
     catalogue_button.button_type = "a"
 
+    def webhook_address_new_button(self, request, obj):
+        """A new secret token in the webhook address (vendors that cannot sign): the old address stops working."""
+        if not self.button_allowed(request, self.webhook_address_new_button, obj):
+            raise PermissionDenied
+        if integration_webhook_token_rotate(integration=obj):
+            self.message_user(request, f"{obj}: its webhook address is new (shown on this page); paste it into "
+                              f"{connector_class(obj.kind).label}. The old address no longer works.", messages.SUCCESS)
+
+    webhook_address_new_button.allowed_permissions = ["change"]
+    webhook_address_new_button.label = "New webhook address"
+    webhook_address_new_button.short_description = "Make a new webhook address; the old one stops working"
+    webhook_address_new_button.methods = ("POST",)
+    webhook_address_new_button.button_type = "form"
+
     def button_shown(self, request, name, obj):
         try:
             connector = connector_class(obj.kind)
@@ -333,5 +354,7 @@ class IntegrationAdmin(ButtonsAdmin, admin.ModelAdmin):
             return False
         if name == "catalogue_button":
             return connector.offers_catalogue
+        if name == "webhook_address_new_button":
+            return bool(connector.webhook_token_secret)
         return obj.is_active or name == "test_connection_button"
 

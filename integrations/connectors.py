@@ -175,6 +175,9 @@ class Connector:
     demo: str = ""  # dotted path of its integrations.demo_vendors.VendorDemo (how it takes part in `make demo`)
     webhook_signature_header: str = ""
     webhook_secret_field: str = ""
+    # A vendor that cannot sign its webhooks: the name of the secret holding the token its
+    # webhook address carries (made when the integration is saved; integrations.webhooks).
+    webhook_token_secret: str = ""
     single_instance: bool = False  # only one integration of this kind per organisation
     # Left out of Settings > Integrations' type list unless DEBUG or INTEGRATION_SHOW_HIDDEN
     # (the example vendor); still added by ?kind= or `manage.py integration add KIND`.

@@ -78,6 +78,9 @@ class SyncState(models.Model):
     )
     lease_until = models.DateTimeField(null=True, blank=True)
     last_success_at = models.DateTimeField(null=True, blank=True)
+    # A woken run is queued and has not claimed the sync yet (integrations.wakes): events
+    # arriving meanwhile queue nothing more, since that run will read their changes.
+    wake_queued_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [

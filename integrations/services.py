@@ -11,6 +11,7 @@ from integrations.crypto import ALL_FIELDS, secret_fields_rotate
 from integrations.models import Integration, SyncIssue
 from integrations.scheduling import schedules_delete, schedules_sync
 from integrations.selectors import member_sync_integration
+from integrations.webhooks import webhook_token_new
 
 ENDPOINT_CHANGED = (
     "Changing the address sends the stored secrets to a new host: enter them again to confirm."
@@ -97,10 +98,34 @@ def integration_save(
     if given:
         kept.pop(ALL_FIELDS, None)  # an unreadable whole-dict store is replaced by what is entered
     integration.name, integration.is_active, integration.settings = name, is_active, settings
+    token_name = connector_class(integration.kind).webhook_token_secret
+    if token_name and not stored.values.get(token_name):
+        # The webhook address's token: made once (again if the keys lost it: it has no field to retype).
+        given[token_name] = webhook_token_new()
+        kept.pop(token_name, None)
     integration.set_secrets({**stored.values, **given}, kept=kept)
     integration.save()
     schedules_sync(integration=integration)
     return integration
+
+
+@transaction.atomic
+def integration_webhook_token_rotate(*, integration: Integration) -> bool:
+    """Give the integration a new webhook address (a new token); the old one stops working.
+
+    Returns False for a connector whose webhooks carry no token (nothing changes). The
+    other secrets stay as stored, unreadable ones too.
+    """
+    token_name = connector_class(integration.kind).webhook_token_secret
+    if not token_name:
+        return False
+    locked = Integration.objects.select_for_update().get(pk=integration.pk)
+    stored = locked.stored_secrets()
+    locked.set_secrets({**stored.values, token_name: webhook_token_new()},
+                       kept={k: v for k, v in stored.unreadable.items() if k != token_name})
+    locked.save(update_fields=["secrets_token", "updated_at"])
+    integration.secrets_token = locked.secrets_token
+    return True
 
 
 @transaction.atomic

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from integrations.attention import PendingGroup, failure_cause, pending_attention
-from integrations.connectors import Connector, SyncSpec
+from integrations.connectors import Connector, SyncSpec, connector_class
 from integrations.crypto import SECRETS_UNREADABLE
 from integrations.models import Integration, SyncIssue, SyncRun
 from integrations.scheduling import schedule_next_runs
@@ -55,6 +55,8 @@ class IntegrationStory:
     issues: list[IssueGroup] = field(default_factory=list)
     pending: list[PendingGroup] = field(default_factory=list)
     webhook_url: str = ""
+    vendor: str = ""  # the connector's label, for the webhook address's instructions
+    webhook_secret_address: bool = False  # the address carries a secret token (a vendor that cannot sign)
 
 
 def quiet_runs(runs) -> QuietRuns:
@@ -64,8 +66,17 @@ def quiet_runs(runs) -> QuietRuns:
 
 
 def webhook_path(integration: Integration) -> str:
-    """The path of the integration's webhook address (absolute with the site's host)."""
-    return reverse("webhook", kwargs={"kind": integration.kind, "integration_id": integration.pk})
+    """The path of the integration's webhook address (absolute with the site's host).
+
+    For a vendor that cannot sign (Connector.webhook_token_secret) it carries the secret
+    token: show it only where the manager copies it. "" while that token cannot be read.
+    """
+    kwargs = {"kind": integration.kind, "integration_id": integration.pk}
+    token_name = connector_class(integration.kind).webhook_token_secret
+    if not token_name:
+        return reverse("webhook", kwargs=kwargs)
+    token = integration.stored_secrets().values.get(token_name, "")
+    return reverse("webhook-token", kwargs={**kwargs, "token": token}) if token else ""
 
 
 def takes_webhooks(connector: type[Connector] | Connector) -> bool:
@@ -102,5 +113,6 @@ def integration_story(*, integration: Integration, connector: Connector, site: s
     cause = cause or next((failure_cause(error) for error in failed_errors if error), "")
     return IntegrationStory(
         syncs=syncs, cause=cause, issues=issues, pending=pending_attention(integration_id=integration.pk),
-        webhook_url=f"{site}{webhook_path(integration)}" if takes_webhooks(connector) else "",
+        webhook_url=f"{site}{path}" if takes_webhooks(connector) and (path := webhook_path(integration)) else "",
+        vendor=connector.label, webhook_secret_address=bool(connector.webhook_token_secret),
     )

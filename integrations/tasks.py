@@ -14,6 +14,7 @@ from integrations.housekeeping import records_purge
 from integrations.models import Integration, SyncIssue, SyncRun, WebhookEvent
 from integrations.services import sync_issue_retry
 from integrations.sync import SyncAlreadyRunning, sync_run
+from integrations.wakes import sync_wake_done
 
 logger = logging.getLogger("gatehouse.tasks")
 # A run woken for named records (an access change's clients, a webhook's member) that finds
@@ -40,6 +41,8 @@ def sync_task(integration_id: int, sync_name: str, trigger: str = SyncRun.Trigge
                 break
             except SyncAlreadyRunning as error:
                 if time.monotonic() >= deadline:
+                    if trigger == SyncRun.Trigger.WEBHOOK:  # the next event must queue again
+                        sync_wake_done(integration_id=integration_id, sync_name=sync_name)
                     return f"skipped: {error}"
                 _pause(BUSY_POLL_SECONDS)
         integration_alerts_check(integration=integration)

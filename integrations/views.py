@@ -17,6 +17,7 @@ class WebhookView(APIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
     parser_classes: list = []
+    accepted_status = status.HTTP_202_ACCEPTED
 
     @extend_schema(
         request={"application/json": OpenApiTypes.OBJECT},
@@ -34,23 +35,55 @@ class WebhookView(APIView):
             400: OpenApiResponse(description="The event cannot be read (not JSON, nested too deep, not an "
                                              "event of this vendor) or is older than the freshness tolerance."),
             401: OpenApiResponse(description="The signature does not match."),
-            404: OpenApiResponse(description="No such active integration."),
+            404: OpenApiResponse(description="No such active integration (or it takes webhooks by address token)."),
             413: OpenApiResponse(description="The body is too large."),
             503: OpenApiResponse(description="A stored secret of the integration cannot be read now; "
                                              "deliver again later."),
         },
         summary="Receive a vendor webhook (HMAC-SHA256 hex signature of the raw body).", tags=["webhooks"],
     )
-    def post(self, request, kind: str, integration_id: int):
+    def post(self, request, kind: str, integration_id: int, token: str | None = None):
         integration = Integration.objects.filter(pk=integration_id, kind=kind, is_active=True).first()
         if integration is None:
             return Response({"error": "No such integration."}, status=status.HTTP_404_NOT_FOUND)
         try:
             event, created = webhook_receive(
-                integration=integration, body=request._request.body, headers=request.headers
+                integration=integration, body=request._request.body, headers=request.headers, token=token,
             )
         except WebhookRefused as refused:
             return Response({"error": str(refused)}, status=refused.status)
         if not created:
             return Response({"status": "duplicate", "event": event.event_id}, status=status.HTTP_200_OK)
-        return Response({"status": "accepted", "event": event.event_id}, status=status.HTTP_202_ACCEPTED)
+        return Response({"status": "accepted", "event": event.event_id}, status=self.accepted_status)
+
+
+class TokenWebhookView(WebhookView):
+    """Receives the event of a vendor that cannot sign (Perfect Gym): the address carries the
+    integration's secret token; the event only wakes the matching sync, its body is not data.
+    Accepted is 200: Perfect Gym delivers again until it gets a 200."""
+
+    accepted_status = status.HTTP_200_OK
+
+    @extend_schema(
+        operation_id="webhook_by_address_token", request={"application/json": OpenApiTypes.OBJECT},
+        examples=[
+            OpenApiExample("Perfect Gym event", request_only=True,
+                           description="Unsigned; only its event name is read.",
+                           value={"eventType": "UserModified", "memberId": 42}),
+            OpenApiExample("Accepted", value={"status": "accepted", "event": "5f0c..."},
+                           response_only=True, status_codes=["200"]),
+        ],
+        responses={
+            200: inline_serializer("WebhookByTokenAccepted", {"status": serializers.CharField(),
+                                                              "event": serializers.CharField()}),
+            400: OpenApiResponse(description="The event cannot be read (not a JSON object)."),
+            404: OpenApiResponse(description="No such active integration, or a wrong token."),
+            413: OpenApiResponse(description="The body is too large."),
+            503: OpenApiResponse(description="A stored secret of the integration cannot be read now; "
+                                             "deliver again later."),
+        },
+        summary="Receive a webhook of a vendor that cannot sign (a secret token in the address).",
+        tags=["webhooks"],
+    )
+    def post(self, request, kind: str, integration_id: int, token: str | None = None):
+        return super().post(request, kind, integration_id, token)

@@ -1,8 +1,10 @@
-"""Receiving vendor webhooks: signature over the raw body, stored once, handed to a task."""
+"""Receiving vendor webhooks: signature over the raw body (or, for a vendor that cannot
+sign, a secret token in the address), stored once, handed to a task."""
 
 import hashlib
 import hmac
 import logging
+import secrets
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -37,26 +39,42 @@ def signature_valid(*, secret: str, body: bytes, signature: str) -> bool:
     return hmac.compare_digest(expected, signature.strip().lower())
 
 
-def webhook_receive(*, integration: Integration, body: bytes, headers) -> tuple[WebhookEvent, bool]:
+def webhook_token_new() -> str:
+    """A fresh token for a webhook address (256 bits, URL-safe)."""
+    return secrets.token_urlsafe(32)
+
+
+def token_valid(*, expected: str, given: str) -> bool:
+    """Whether the address's token is the stored one, compared in constant time."""
+    return bool(expected) and bool(given) and hmac.compare_digest(expected.encode(), given.encode())
+
+
+def webhook_receive(*, integration: Integration, body: bytes, headers,
+                    token: str | None = None) -> tuple[WebhookEvent, bool]:
     """Verify and store one webhook delivery; returns (event, created).
 
-    A repeat of an event already stored returns it with created=False and queues nothing.
-    Raises WebhookRefused for oversized, unsigned, forged or unreadable deliveries, and
-    (503) while a stored secret of the integration cannot be read.
+    A vendor that signs is checked by its signature header; one that cannot
+    (Connector.webhook_token_secret) by the token in the address (`token`), which is never
+    logged. A repeat of an event already stored returns it with created=False and queues
+    nothing. Raises WebhookRefused for oversized, unsigned, forged or unreadable deliveries,
+    404 for a wrong or missing token, and 503 while a stored secret cannot be read.
     """
+    connector = connector_for(integration)
+    by_token = bool(connector.webhook_token_secret)
+    if not (connector.webhook_signature_header or by_token) or (token is not None and not by_token):
+        raise WebhookRefused("This integration does not take webhooks.", status=404)
     if len(body) > MAX_BODY_BYTES:
         raise WebhookRefused("The body is too large.", status=413)
-    connector = connector_for(integration)
-    if not connector.webhook_signature_header:
-        raise WebhookRefused("This integration does not take webhooks.", status=404)
     if not integration.secrets_readable:
         # 503, so the vendor delivers again once a manager has entered the secret again.
         logger.warning("integration=%s webhook refused: %s", integration.pk, SECRETS_UNREADABLE)
         raise WebhookRefused("Not available now; try again later.", status=503)
-    secret = connector.secrets.get(connector.webhook_secret_field, "")
-    if not signature_valid(
-        secret=secret, body=body, signature=headers.get(connector.webhook_signature_header, "")
-    ):
+    if by_token:
+        if not token_valid(expected=connector.secrets.get(connector.webhook_token_secret, ""), given=token or ""):
+            logger.warning("integration=%s webhook refused: wrong or missing address token", integration.pk)
+            raise WebhookRefused("No.", status=404)
+    elif not signature_valid(secret=connector.secrets.get(connector.webhook_secret_field, ""), body=body,
+                             signature=headers.get(connector.webhook_signature_header, "")):
         logger.warning("integration=%s webhook refused: bad signature", integration.pk)
         raise WebhookRefused("The signature does not match.", status=401)
     try:

@@ -5,10 +5,13 @@ knows), about 1.2 contracts per member, add-on products for one in ten and a rec
 visit for one in five. Members whose id is not a multiple of 10 have the password
 PASSWORD; the others have none. Change it over time with `put` / `member_put` /
 `member_delete` / `contract_end` / `visit_add` / `churn`; every write raises the one
-global `version`.
+global `version`. `webhook_send` posts an (unsigned) webhook as Perfect Gym does.
 """
 
+import json
 from datetime import UTC, datetime, timedelta
+
+import requests
 
 from integrations.perfectgym.sandbox_odata import EntitySet, QueryError, run_query
 from integrations.sandbox import Sandbox, SandboxResponse, route
@@ -133,6 +136,18 @@ class PerfectGymSandbox(Sandbox):
                 home = self.sets["Members"].rows[member_id]["homeClubId"]
                 self.visit_add(member_id=member_id, club_id=home)
         return changes
+
+    # webhooks -----------------------------------------------------------------------
+    def webhook(self, event_type: str, **fields) -> tuple[bytes, dict]:
+        """A webhook delivery (body, headers): unsigned, the event's name and what else it
+        says (e.g. memberId); the body's shape is inferred (integrations.perfectgym.webhooks)."""
+        body = json.dumps({"eventType": event_type, "occurredAt": iso(datetime.now(UTC)), **fields}).encode()
+        return body, {"Content-Type": "application/json"}
+
+    def webhook_send(self, url: str, event_type: str, **fields) -> requests.Response:
+        """Post a webhook to `url` (the integration's address, token and all); 5 s timeout."""
+        body, headers = self.webhook(event_type, **fields)
+        return requests.post(url, data=body, headers=headers, timeout=5)
 
     # seeding ------------------------------------------------------------------------
     def _seed(self, count: int) -> None:

@@ -3,8 +3,9 @@
 Bounded (a fixed number of examples per operation, valid and invalid, plus the schema's
 own examples), deterministic (derandomized, no example database) and in-process (WSGI).
 Webhook cases are sent, about half the time, to a real Kisi integration and signed with
-its secret, so that their bodies get past the signature; every operation that takes a
-body also gets a fixed set of hostile bodies (deep nesting, NaN, huge numbers, not UTF-8).
+its secret, so that their bodies get past the signature, and those of the address-token
+webhook to a real Perfect Gym integration's address; every operation that takes a body
+also gets a fixed set of hostile bodies (deep nesting, NaN, huge numbers, not UTF-8).
 """
 
 import hashlib
@@ -21,13 +22,17 @@ from schemathesis import GenerationMode
 
 from clients.tokens import member_tokens_issue
 from config.wsgi import application
+from integrations.perfectgym.sandbox import CLIENT_ID, CLIENT_SECRET, PerfectGymSandbox
+from integrations.sandbox.transports import mounted
 from integrations.services import integration_save
 from tests.api.helpers import member_create
 
 pytestmark = pytest.mark.django_db
-EXAMPLES_PER_OPERATION = 30  # 8 operations: ~240 cases
+EXAMPLES_PER_OPERATION = 30  # 9 operations: ~270 cases
 WEBHOOK_PATH = "/api/v1/webhooks/{kind}/{integration_id}/"
+TOKEN_WEBHOOK_PATH = "/api/v1/webhooks/{kind}/{integration_id}/{token}/"
 KISI_SECRET = "kisi-whsec-schemathesis"
+PG_URL = "https://pg.test/Api/v2.2/"
 HOSTILE_BODIES = [
     b"[" * 3000 + b"]" * 3000, b'{"a": ' * 40 + b"1" + b"}" * 40, b'{"uuid": "u", "type": "lock.unlock", "x": NaN}',
     b'{"identifier": ' + b"9" * 5000 + b"}", b'{"identifier": "\xff"}', b"\xff\xfe", b"",
@@ -56,10 +61,11 @@ def wsgi_app(settings):
     request_finished.connect(close_old_connections)
 
 
-def run_examples(schema, operation, member, kisi, seen: dict[str, set[int]]) -> None:
+def run_examples(schema, operation, member, kisi, perfectgym, seen: dict[str, set[int]]) -> None:
     """Send one operation's bounded examples; fail on an undocumented 5xx, with a curl line to replay it.
 
-    Operations secured by the member token get a fresh valid token in about half the cases.
+    Operations secured by the member token get a fresh valid token in about half the cases,
+    and the address-token webhook the Perfect Gym integration's own address.
     """
     raw = operation.definition.raw
     for_members = any("memberToken" in requirement for requirement in raw.get("security", []))
@@ -71,6 +77,8 @@ def run_examples(schema, operation, member, kisi, seen: dict[str, set[int]]) -> 
     name = f"{operation.method.upper()} {operation.path}"
 
     def send(case, with_token, **kwargs):
+        if with_token and operation.path == TOKEN_WEBHOOK_PATH and "data" not in kwargs:  # its valid credential
+            kwargs = at_address(case, perfectgym, json.dumps(case.body, default=str).encode())
         headers = kwargs.pop("headers", {})
         if with_token and for_members:
             headers["Authorization"] = f"Bearer {member_tokens_issue(client=member).access}"
@@ -95,6 +103,8 @@ def run_examples(schema, operation, member, kisi, seen: dict[str, set[int]]) -> 
         for body in HOSTILE_BODIES:
             if operation.path == WEBHOOK_PATH:
                 send(case, False, **kisi_signed(case, kisi, body))
+            elif operation.path == TOKEN_WEBHOOK_PATH:
+                send(case, False, **at_address(case, perfectgym, body))
             else:
                 send(case, True, data=body, headers={"Content-Type": "application/json"})
 
@@ -106,19 +116,30 @@ def kisi_signed(case, kisi, body: bytes) -> dict:
     return {"data": body, "headers": {"X-Signature": signature, "Content-Type": "application/json"}}
 
 
+def at_address(case, perfectgym, body: bytes) -> dict:
+    """Send `case` to the Perfect Gym integration's webhook address (its token) with `body`."""
+    case.path_parameters = {"kind": "perfectgym", "integration_id": perfectgym.pk,
+                            "token": perfectgym.secrets()["webhook_token"]}
+    return {"data": body, "headers": {"Content-Type": "application/json"}}
+
+
 def test_no_generated_request_gets_a_server_error(wsgi_app):
     member = member_create(email="ada@example.com", password="correct horse")  # the schema's example login
     kisi = integration_save(kind="kisi", name="Kisi", settings={"base_url": "https://kisi.test/"},
                             secrets={"api_key": "k", "webhook_secret": KISI_SECRET})
+    perfectgym = integration_save(kind="perfectgym", name="Perfect Gym", secrets={"client_secret": CLIENT_SECRET},
+                                  settings={"base_url": PG_URL, "client_id": CLIENT_ID})
     schema = schemathesis.openapi.from_wsgi("/api/schema/", wsgi_app)
     operations = [result.ok() for result in schema.get_all_operations()]
     assert {op.path for op in operations} >= {"/api/v1/auth/login", "/api/v1/me", "/api/v1/auth/member-token"}
     seen: dict[str, set[int]] = {}
 
-    for operation in operations:
-        run_examples(schema, operation, member, kisi, seen)
+    with mounted((PerfectGymSandbox(members=5, base_url=PG_URL), PG_URL)):  # it checks member logins too
+        for operation in operations:
+            run_examples(schema, operation, member, kisi, perfectgym, seen)
 
     assert 200 in seen["POST /api/v1/auth/login"] and 401 in seen["POST /api/v1/auth/login"]
     assert 200 in seen["GET /api/v1/me"] and 401 in seen["GET /api/v1/me"]
     assert 400 in seen["POST /api/v1/auth/refresh"]
     assert {202, 400} <= seen[f"POST {WEBHOOK_PATH}"]  # signed events were read, some accepted
+    assert {200, 400, 404} <= seen[f"POST {TOKEN_WEBHOOK_PATH}"]  # at its address, read; elsewhere, refused

@@ -89,7 +89,7 @@ def test_add_takes_the_admin_defaults_so_the_syncs_are_scheduled(capsys, custome
     monkeypatch.setenv("PG_SECRET", PG_CLIENT_SECRET)
     integration = pg_add("--set", "client_secret=@PG_SECRET")
     assert integration.settings["sync_members"] is True and integration.settings["sync_swipes"] is True
-    assert integration.settings["member_minutes"] == 10 and integration.settings["swipe_minutes"] == 5
+    assert integration.settings["member_minutes"] == 1 and integration.settings["swipe_minutes"] == 5
     assert integration.settings["identity_type"] == customer_number.pk
     out = capsys.readouterr().out
     assert "next run" in out and "not scheduled" not in out
@@ -165,7 +165,7 @@ def test_add_kind_help_lists_every_setting_with_its_meaning_and_default(cli):
     lines = {line.split()[0]: line for line in out.splitlines() if line.startswith("  ")}
     assert "Sync swipes. Club visits become door accesses" in lines["sync_swipes"]
     assert "[default true; true or false]" in lines["sync_swipes"]
-    assert "[default 10]" in lines["member_minutes"]
+    assert "[default 1]" in lines["member_minutes"]
     assert "secret: give - to type it unseen" in lines["client_secret"]
     assert "identity type by display name" in lines["identity_type"]
 

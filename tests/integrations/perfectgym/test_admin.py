@@ -48,7 +48,7 @@ def test_the_settings_form_has_exactly_the_seeds_fields(admin_client):
     for label in ("Base URL", "Client ID", "Client Secret", "Sync member data", "Sync swipes",
                   "Identity for the customer number"):
         assert label in page
-    assert 'name="member_minutes" value="10"' in page
+    assert 'name="member_minutes" value="1"' in page  # every minute; webhooks wake it sooner
 
 
 def test_adding_it_can_create_the_customer_number_identity(admin_client):
@@ -60,7 +60,10 @@ def test_adding_it_can_create_the_customer_number_identity(admin_client):
     integration = Integration.objects.get(kind="perfectgym")
     assert integration.settings["identity_type"] == identity.pk
     assert integration.settings["create_identity_type"] is False
-    assert integration.secrets() == {"client_secret": CLIENT_SECRET}
+    # The webhook address's token is made with it (Perfect Gym cannot sign its webhooks).
+    secrets = integration.secrets()
+    assert secrets["client_secret"] == CLIENT_SECRET and len(secrets.pop("webhook_token")) >= 40
+    assert secrets == {"client_secret": CLIENT_SECRET}
     assert CLIENT_SECRET not in str(integration.settings)
     schedules = dict(Schedule.objects.filter(name__startswith="integration:").values_list("name", "minutes"))
     assert schedules == {f"integration:{integration.pk}:{name}": minutes for name, minutes in (
