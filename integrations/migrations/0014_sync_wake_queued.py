@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('integrations', '0012_operations'),
+        ('integrations', '0013_webhook_event_one_index'),
     ]
 
     operations = [
