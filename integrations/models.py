@@ -78,6 +78,9 @@ class SyncState(models.Model):
     )
     lease_until = models.DateTimeField(null=True, blank=True)
     last_success_at = models.DateTimeField(null=True, blank=True)
+    # When the poller queued a run for a change it saw; cleared by the next claim, so a change
+    # queues one run, never one per look (integrations.polling).
+    poll_queued_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -104,6 +107,7 @@ class SyncRun(models.Model):
         WEBHOOK = "webhook", "Webhook"
         COMMAND = "command", "Command line"
         ACCESS = "access", "Access change"
+        POLL = "poll", "Change seen"  # the poller saw a change at the vendor (integrations.polling)
 
     integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="runs")
     sync_name = models.CharField(max_length=50)

@@ -134,7 +134,7 @@ def claim(*, state: SyncState, run: SyncRun) -> bool:
     return bool(
         SyncState.objects.filter(pk=state.pk)
         .filter(Q(claimed_by__isnull=True) | Q(lease_until__lt=now))
-        .update(claimed_by=run, lease_until=now + _lease())
+        .update(claimed_by=run, lease_until=now + _lease(), poll_queued_at=None)  # a queued poll is served
     )
 
 

@@ -2,6 +2,7 @@
 
 import logging
 import time
+from datetime import datetime
 
 from django.utils import timezone
 
@@ -12,6 +13,7 @@ from integrations.connectors import connector_for
 from integrations.health import heartbeat_record
 from integrations.housekeeping import records_purge
 from integrations.models import Integration, SyncIssue, SyncRun, WebhookEvent
+from integrations.polling import poll_run
 from integrations.services import sync_issue_retry
 from integrations.sync import SyncAlreadyRunning, sync_run
 
@@ -128,3 +130,11 @@ def alerts_task() -> str:
     A worker running this is alive: it beats first, so it never reports its own machine missing."""
     heartbeat_record()
     return f"{alerts_check()} alert(s) changed"
+
+
+def poll_task(intended: str | None = None, handover: str | None = None) -> str:
+    """Every minute: look for vendor changes every few seconds until the next poller starts
+    (integrations.polling); gives its worker back whenever other tasks wait for one.
+
+    `intended` is the time the schedule ran it for; `handover` carries a continued poller's end."""
+    return poll_run(intended=intended, handover=datetime.fromisoformat(handover) if handover else None)
