@@ -147,6 +147,9 @@ POLL_FIELD = SettingField("poll_seconds", forms.IntegerField(
               "between the scheduled runs. 0: off (the schedule alone).",
 ))
 POLL_SECONDS = 5  # POLL_FIELD's default
+# The poller's vendor calls (VendorHTTP options): short, never retried, so a slow or failing
+# vendor holds the poller's worker for seconds, not minutes; the next look asks again.
+POLL_HTTP_OPTIONS = {"timeout": (3.0, 5.0), "max_attempts": 1}
 
 
 @dataclass

@@ -8,6 +8,7 @@ second like every other (integrations.glofox.client).
 
 from functools import cached_property
 
+from integrations.connectors import POLL_HTTP_OPTIONS
 from integrations.glofox.client import GlofoxClient
 from integrations.glofox.models import GlofoxConfiguration
 from integrations.glofox.syncs import OVERLAP_SECONDS
@@ -18,8 +19,9 @@ class ChangesPolled:
 
     @cached_property
     def changes_client(self) -> GlofoxClient:
-        """One paced client for the poller's looks (its pacing holds from one look to the next)."""
-        return self.client()
+        """One paced client for the poller's looks (its pacing holds from one look to the next;
+        short calls)."""
+        return self.client(**POLL_HTTP_OPTIONS)
 
     def changes_waiting(self, sync_name: str, cursor) -> bool | None:
         """Whether a branch holds a member (members) or booking (bookings) modified since the

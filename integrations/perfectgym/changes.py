@@ -7,6 +7,7 @@ after the sync's cursor (the largest version it has read).
 
 from functools import cached_property
 
+from integrations.connectors import POLL_HTTP_OPTIONS
 from integrations.perfectgym.client import PerfectGymClient
 
 
@@ -15,8 +16,10 @@ class ChangesPolled:
 
     @cached_property
     def changes_client(self) -> PerfectGymClient:
-        """One client for the poller's looks (its connection is kept between them)."""
-        return self.client()
+        """One client for the poller's looks (its connection kept between them; short calls)."""
+        return PerfectGymClient(base_url=self.settings["base_url"], client_id=self.settings["client_id"],
+                                client_secret=self.secrets["client_secret"],
+                                **{**self.http_options, **POLL_HTTP_OPTIONS})
 
     def changes_waiting(self, sync_name: str, cursor) -> bool | None:
         """Whether the sync's entity set holds a version above its cursor; None for a sync

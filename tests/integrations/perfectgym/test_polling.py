@@ -132,3 +132,19 @@ def test_no_poll_schedule_no_polling(sandbox, synced):
     before = len(sandbox.calls)
     assert poll_run(pause=lambda seconds: None) == "polling is off (no poll schedule)"
     assert sandbox.calls[before:] == []
+
+
+def test_a_failing_vendor_is_asked_once_not_retried_and_again_a_minute_later(sandbox, synced, caplog):
+    now = [100.0]
+    poller = Poller(clock=lambda: now[0])
+    sandbox.inject(status=503, path="odata/Members", times=5)
+    before = len(sandbox.calls)
+    assert poller.look() == []
+    assert len(sandbox.calls) - before == 1  # one short call, no retries holding the worker
+    assert "could not ask for changes: TransientError" in caplog.text
+    now[0] += 30
+    assert poller.look() == [] and len(sandbox.calls) - before == 1
+    sandbox.faults_clear()
+    sandbox.member_put(11, lastName="Polled")
+    now[0] += 30
+    assert poller.look() == [(synced.pk, "members")]
