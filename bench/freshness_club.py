@@ -123,13 +123,13 @@ def club_open(*, tries: int) -> Club:
     sandboxes = _sandboxes_start()
     people = _people_add(sandboxes, tries)
     integrations = _integrations_save(sandboxes)
-    door_system = {"kisi": integrations["kisi"]}  # first: member systems map onto its groups
-    demo_initial_syncs(sandboxes=sandboxes, integrations=door_system, echo=lambda line: None)
+    demo_initial_syncs(sandboxes={"kisi": sandboxes["kisi"]}, integrations={"kisi": integrations["kisi"]},
+                       echo=lambda line: None)
     # A manager's Kisi rule: holders of Perfect Gym's monthly plan are in the Members group.
     access_rule_set(owner=RULE_OWNER, reason=AccessRule.Reason.PACKAGE, group=KisiGroup.objects.get(name="Members"),
                     package_ids={Package.objects.get(alt_id=f"payment_plan_{PG_PLAN}").pk})
-    demo_initial_syncs(sandboxes=sandboxes, integrations={k: v for k, v in integrations.items() if k != "kisi"},
-                       echo=lambda line: None)
+    demo_initial_syncs(sandboxes={k: v for k, v in sandboxes.items() if k != "kisi"},
+                       integrations={k: v for k, v in integrations.items() if k != "kisi"}, echo=lambda line: None)
     sync_run(integration=integrations["kisi"], sync_name="access")  # everyone's access before the first try
     return Club(sandboxes, integrations, people)
 

@@ -139,6 +139,19 @@ ALERT_FIELDS = [
 ]
 
 
+# Every connector that answers "anything changed?" (Connector.changes_waiting) gets this
+# field: the poller (integrations.polling) asks that often and runs the sync at once on a yes.
+POLL_FIELD = SettingField("poll_seconds", forms.IntegerField(
+    label="Look for changes every (seconds)", required=False, min_value=0, initial=5,
+    help_text="One small vendor call per sync each time: a change found is synced within seconds, "
+              "between the scheduled runs. 0: off (the schedule alone).",
+))
+POLL_SECONDS = 5  # POLL_FIELD's default
+# The poller's vendor calls (VendorHTTP options): short, never retried, so a slow or failing
+# vendor holds the poller's worker for seconds, not minutes; the next look asks again.
+POLL_HTTP_OPTIONS = {"timeout": (3.0, 5.0), "max_attempts": 1}
+
+
 @dataclass
 class CredentialResult:
     """What a vendor said about a member's credentials.
@@ -211,6 +224,7 @@ class Connector:
         """The settings form's fields: the vendor's own, plus the framework's (login order, alerts)."""
         own = {spec.name for spec in cls.settings_fields}
         extra = [LOGIN_ORDER_FIELD] if cls.offers_credential_check else []
+        extra += [POLL_FIELD] if cls.polls_changes() else []
         extra += ALERT_FIELDS
         return [*cls.settings_fields, *(spec for spec in extra if spec.name not in own)]
 
@@ -262,6 +276,23 @@ class Connector:
         if spec.interval_setting and self.settings.get(spec.interval_setting):
             return int(self.settings[spec.interval_setting])
         return spec.default_minutes
+
+    # polling (integrations.polling) ----------------------------------------
+    @classmethod
+    def polls_changes(cls) -> bool:
+        """Whether this vendor answers changes_waiting (its settings then show poll_seconds)."""
+        return cls.changes_waiting is not Connector.changes_waiting
+
+    def poll_seconds(self) -> int:
+        """Seconds between the poller's looks at this integration; 0: never."""
+        return self.setting_int(POLL_FIELD.name, POLL_SECONDS) if self.polls_changes() else 0
+
+    def changes_waiting(self, sync_name: str, cursor) -> bool | None:
+        """Whether the vendor holds changes the sync `sync_name` has not read past `cursor`
+        (its stored SyncState cursor), asked with one or two cheap calls the contract lists;
+        None: this sync is not polled (its schedule alone runs it). Raise VendorError if asked
+        and the vendor fails."""
+        return None
 
     # behaviour a vendor provides -------------------------------------------
     def test_connection(self) -> str:

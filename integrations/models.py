@@ -78,8 +78,9 @@ class SyncState(models.Model):
     )
     lease_until = models.DateTimeField(null=True, blank=True)
     last_success_at = models.DateTimeField(null=True, blank=True)
-    # A woken run is queued and has not claimed the sync yet (integrations.wakes): events
-    # arriving meanwhile queue nothing more, since that run will read their changes.
+    # A woken run (a webhook's, or the poller's for a change it saw) is queued and has not
+    # claimed the sync yet (integrations.wakes): wakes meanwhile queue nothing more, since that
+    # run will read their changes; the next claim clears it.
     wake_queued_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -107,6 +108,7 @@ class SyncRun(models.Model):
         WEBHOOK = "webhook", "Webhook"
         COMMAND = "command", "Command line"
         ACCESS = "access", "Access change"
+        POLL = "poll", "Change seen"  # the poller saw a change at the vendor (integrations.polling)
 
     integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="runs")
     sync_name = models.CharField(max_length=50)

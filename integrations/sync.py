@@ -131,14 +131,13 @@ class SyncAlreadyRunning(Exception):
 def claim(*, state: SyncState, run: SyncRun) -> bool:
     """Take the sync for `run` with one conditional UPDATE; False when another run holds it.
 
-    A webhook-triggered run taking it clears the wake flag (integrations.wakes): it reads
-    every change made before now, so only events from here on need another run."""
+    Taking it clears the wake flag (integrations.wakes): this run reads every change made
+    before now, so only wakes from here on need another run."""
     now = timezone.now()
-    woken = {"wake_queued_at": None} if run.trigger == SyncRun.Trigger.WEBHOOK else {}
     return bool(
         SyncState.objects.filter(pk=state.pk)
         .filter(Q(claimed_by__isnull=True) | Q(lease_until__lt=now))
-        .update(claimed_by=run, lease_until=now + _lease(), **woken)
+        .update(claimed_by=run, lease_until=now + _lease(), wake_queued_at=None)  # a queued wake is served
     )
 
 

@@ -2,6 +2,7 @@
 
 import logging
 import time
+from datetime import datetime
 
 from django.utils import timezone
 
@@ -12,6 +13,7 @@ from integrations.connectors import connector_for
 from integrations.health import heartbeat_record
 from integrations.housekeeping import records_purge
 from integrations.models import Integration, SyncIssue, SyncRun, WebhookEvent
+from integrations.polling import poll_run
 from integrations.services import sync_issue_retry
 from integrations.sync import SyncAlreadyRunning, sync_run
 from integrations.wakes import sync_wake_done
@@ -41,7 +43,7 @@ def sync_task(integration_id: int, sync_name: str, trigger: str = SyncRun.Trigge
                 break
             except SyncAlreadyRunning as error:
                 if time.monotonic() >= deadline:
-                    if trigger == SyncRun.Trigger.WEBHOOK:  # the next event must queue again
+                    if trigger in (SyncRun.Trigger.WEBHOOK, SyncRun.Trigger.POLL):  # the next wake queues again
                         sync_wake_done(integration_id=integration_id, sync_name=sync_name)
                     return f"skipped: {error}"
                 _pause(BUSY_POLL_SECONDS)
@@ -131,3 +133,11 @@ def alerts_task() -> str:
     A worker running this is alive: it beats first, so it never reports its own machine missing."""
     heartbeat_record()
     return f"{alerts_check()} alert(s) changed"
+
+
+def poll_task(intended: str | None = None, handover: str | None = None) -> str:
+    """Every minute: look for vendor changes every few seconds until the next poller starts
+    (integrations.polling); gives its worker back whenever other tasks wait for one.
+
+    `intended` is the time the schedule ran it for; `handover` carries a continued poller's end."""
+    return poll_run(intended=intended, handover=datetime.fromisoformat(handover) if handover else None)

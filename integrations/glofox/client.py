@@ -228,10 +228,10 @@ class GlofoxClient:
         return Branch.from_api(body.get("data", body) if isinstance(body, dict) else None)
 
     def members_page(self, *, branch: str, page: int, modified_from: datetime | int | None = None,
-                     modified_to: datetime | int | None = None) -> ListPage:
+                     modified_to: datetime | int | None = None, limit: int = PAGE_LIMIT) -> ListPage:
         """One page of the branch's clients (members and leads, `items` are Members),
         optionally by modified date."""
-        params = {"page": page, "limit": PAGE_LIMIT}
+        params = {"page": page, "limit": limit}
         if modified_from is not None:
             params["utc_modified_start_date"] = _unix(modified_from)
         if modified_to is not None:
@@ -270,10 +270,10 @@ class GlofoxClient:
 
     def bookings_page(self, *, branch: str, page: int, modified_from: datetime | int | None = None,
                       start_from: datetime | int | None = None,
-                      start_to: datetime | int | None = None) -> ListPage:
+                      start_to: datetime | int | None = None, limit: int = PAGE_LIMIT) -> ListPage:
         """One page of the branch's bookings (`items` are Bookings; meta envelope; times are
         branch-local strings)."""
-        params = {"page": page, "limit": PAGE_LIMIT}
+        params = {"page": page, "limit": limit}
         if modified_from is not None:
             params["modified_start_date"] = _unix(modified_from)
         if start_from is not None:

@@ -7,6 +7,7 @@ from django import forms
 from clients.models import Client, Location
 from integrations.connectors import CatalogueEntry, Connector, SettingField, SyncSpec
 from integrations.errors import PermanentError
+from integrations.glofox.changes import ChangesPolled
 from integrations.glofox.checkins import CheckinsSync
 from integrations.glofox.client import BASE_URL, GlofoxClient
 from integrations.glofox.models import GlofoxConfiguration
@@ -22,7 +23,7 @@ ONE_PER_ORGANISATION = ("Only one Glofox integration is allowed per organisation
                         "configuration to the existing one instead.")
 
 
-class GlofoxConnector(Connector):
+class GlofoxConnector(ChangesPolled, Connector):
     kind = "glofox"
     label = "Glofox"
     sandbox = "integrations.glofox.sandbox.GlofoxSandbox"

@@ -9,6 +9,7 @@ from clients.models import IdentityType
 from clients.services import identity_type_ensure
 from integrations.connectors import CatalogueEntry, Connector, CredentialResult, SettingField, SyncSpec
 from integrations.errors import BadRecord
+from integrations.perfectgym.changes import ChangesPolled
 from integrations.perfectgym.client import BusinessError, PerfectGymClient
 from integrations.perfectgym.clubs import CLUB_FIELD, KIND, club_field_register, clubs_load, locations_with_club
 from integrations.perfectgym.mapping import member_record
@@ -23,7 +24,7 @@ CUSTOMER_NUMBER = "Perfect Gym Customer Number"
 MEMBER_DATA = {"interval_setting": "member_minutes", "enabled_setting": "sync_members"}
 
 
-class PerfectGymConnector(Connector):
+class PerfectGymConnector(ChangesPolled, Connector):
     kind = KIND
     label = "Perfect Gym"
     sandbox = "integrations.perfectgym.sandbox.PerfectGymSandbox"

@@ -24,6 +24,7 @@ OPTIONAL = {"models", "services", "selectors", "admin", "webhooks", "demo", "app
 # Anything else is a vendor's own helper, listed here with why it is not one of the above.
 HELPERS = {
     "perfectgym": {
+        "changes": "the poller's cheap question, changes_waiting (integrations.polling)",
         "clubs": "club number <-> Location lookups, shared by the syncs and the location form",
         "sandbox_odata": "the OData query subset the sandbox answers ($filter, paging)",
     },
@@ -35,6 +36,7 @@ HELPERS = {
         "tokens": "the partner app's encrypted member-id tokens (member login)",
     },
     "glofox": {
+        "changes": "the poller's cheap question, changes_waiting (integrations.polling)",
         "checkins": "check-ins sent to Glofox after door accesses (outbound)",
         "forms": "the configuration inline form listing Glofox's membership types",
         "signals": "a configuration's access rules deleted with it",

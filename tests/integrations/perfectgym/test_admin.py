@@ -43,7 +43,9 @@ def test_the_settings_form_has_exactly_the_seeds_fields(admin_client):
     # "login_order" is the framework's, on every connector that checks member credentials;
     # the alert fields are the framework's on every connector (integrations.alerts).
     alerts = {"notification_emails", "alert_after_failures", "alert_lag_minutes"}
-    assert form_fields(page) == {"name", "is_active", "login_order"} | alerts | VENDOR_FIELDS
+    # "poll_seconds" is the framework's on every connector that answers the poller (integrations.polling).
+    assert form_fields(page) == {"name", "is_active", "login_order", "poll_seconds"} | alerts | VENDOR_FIELDS
+    assert 'name="poll_seconds" value="5"' in page and "Look for changes every (seconds)" in page
     assert re.search(r'<input type="password" name="client_secret"', page)
     for label in ("Base URL", "Client ID", "Client Secret", "Sync member data", "Sync swipes",
                   "Identity for the customer number"):
