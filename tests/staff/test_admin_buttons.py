@@ -14,7 +14,12 @@ from django.contrib import admin
 from django.test import Client as BrowserClient
 from django.urls import reverse
 
+from clients.models import IdentityType
+from integrations.perfectgym.sandbox import CLIENT_SECRET as PG_CLIENT_SECRET
+from integrations.services import integration_save
 from tests.accessctl.doubles import RecordingDoors
+from tests.integrations.perfectgym.conftest import pg_settings
+from tests.integrations.perfectgym.test_webhooks import token_of
 from tests.staff.roles import FRONT_DESK, MANAGER, OUTSIDERS, ROLES, is_login_redirect, log_in
 from tests.staff.test_admin_permissions import tasks, world  # noqa: F401 - the fixture
 
@@ -23,6 +28,17 @@ pytestmark = pytest.mark.django_db
 
 def button(record, done, may, data=None, method="post"):
     return SimpleNamespace(record=record, done=done, may=may, data=data or {}, method=method)
+
+
+def token_vendor(w):
+    """An integration whose webhook address carries a token (Perfect Gym), made once a test;
+    the token it started with is kept to see a new one."""
+    if not hasattr(w, "token_vendor"):
+        w.token_vendor = integration_save(
+            kind="perfectgym", name="Tokens", settings=pg_settings(IdentityType.objects.create(display_name="PG")),
+            secrets={"client_secret": PG_CLIENT_SECRET})
+        w.first_token = token_of(w.token_vendor)
+    return w.token_vendor
 
 
 BUTTONS = {
@@ -36,6 +52,8 @@ BUTTONS = {
     ("integrations.integration", "catalogue_button"): button(
         lambda w: w.integration, lambda w, o, r: r["Location"].endswith(f"/{w.integration.pk}/catalogue/"),
         {MANAGER}, method="get"),
+    ("integrations.integration", "webhook_address_new_button"): button(
+        token_vendor, lambda w, o, r: token_of(w.token_vendor) != w.first_token, {MANAGER}),
     ("accessctl.door", "test_unlock_button"): button(
         lambda w: w.door, lambda w, o, r: RecordingDoors.calls == [(w.door.pk, None, None)], {MANAGER}),
     ("clients.client", "sync_member_now_button"): button(
