@@ -10,6 +10,7 @@ from integrations.perfectgym.sandbox import CLIENT_ID, CLIENT_SECRET, PerfectGym
 from integrations.sandbox.transports import mounted
 from integrations.services import integration_save
 from integrations.sync import sync_run
+from tests.factories import PackageFactory
 from tests.integrations.helpers import sleeps_recorded
 
 PG_URL = "https://club.perfectgym.test/Api/v2.2/"
@@ -72,3 +73,14 @@ def initial(integration, location=None):
     options = {"initial": True, **({"location": location} if location else {})}
     return [run(integration, name, **options) for name in ("members", "contracts", "member_products")]
 
+
+
+@pytest.fixture
+def synced(sandbox, integration):
+    """The sandbox's club read in full: every package its contracts and products name, the
+    initial syncs and the visits."""
+    for alt_id in ("payment_plan_24", "payment_plan_25", "payment_plan_31", "product_26", "product_27"):
+        PackageFactory(alt_id=alt_id)
+    initial(integration)
+    run(integration, "visits")
+    return integration

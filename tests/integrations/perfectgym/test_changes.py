@@ -4,19 +4,9 @@ import pytest
 
 from integrations.connectors import connector_for
 from integrations.models import SyncState
-from tests.factories import PackageFactory
-from tests.integrations.perfectgym.conftest import initial, run
+from tests.integrations.perfectgym.conftest import run
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def synced(sandbox, integration):
-    for alt_id in ("payment_plan_24", "payment_plan_25", "payment_plan_31", "product_26", "product_27"):
-        PackageFactory(alt_id=alt_id)
-    initial(integration)
-    run(integration, "visits")
-    return integration
 
 
 def cursor(integration, sync_name):

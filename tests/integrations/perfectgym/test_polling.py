@@ -15,19 +15,9 @@ from integrations.models import SyncRun, SyncState
 from integrations.polling import POLL_SCHEDULE, Poller, changes_poll, poll_run
 from integrations.services import integration_save
 from integrations.tasks import sync_task
-from tests.factories import PackageFactory
-from tests.integrations.perfectgym.conftest import initial, pg_settings, run
+from tests.integrations.perfectgym.conftest import pg_settings
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def synced(sandbox, integration):
-    for alt_id in ("payment_plan_24", "payment_plan_25", "payment_plan_31", "product_26", "product_27"):
-        PackageFactory(alt_id=alt_id)
-    initial(integration)
-    run(integration, "visits")
-    return integration
 
 
 def queued():
