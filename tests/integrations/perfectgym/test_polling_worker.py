@@ -8,10 +8,11 @@ import time
 
 import pytest
 from django.utils import timezone
-from django_q.models import OrmQ, Schedule
+from django_q.models import Schedule
 from django_q.tasks import async_task
 
 from clients.models import Client
+from integrations.health import heartbeat_record
 from integrations.models import SyncRun, WorkerHeartbeat
 from integrations.perfectgym.sandbox import CLIENT_SECRET, PerfectGymSandbox
 from integrations.polling import POLL_SCHEDULE, POLL_TASK
@@ -33,6 +34,13 @@ def wait_for(found, seconds: float):
             return answer
         time.sleep(0.2)
     return None
+
+
+def long_task(seconds: float) -> str:
+    """A task that holds its worker: it says it started (a heartbeat), then sleeps."""
+    heartbeat_record()
+    time.sleep(seconds)
+    return "slept"
 
 
 def polled_runs(integration):
@@ -66,9 +74,11 @@ def test_the_poller_syncs_a_change_and_yields_its_worker_to_a_waiting_task(custo
             assert first is not None and first.updated == 1
             assert Client.objects.get(external_id=str(member["id"])).last_name == "Polled"
 
-            async_task("time.sleep", 40, task_name="a long task on the other worker")
-            assert wait_for(lambda: OrmQ.objects.filter(lock__gt=timezone.now()).count() >= 2, 10)
-            time.sleep(1)  # the long task has a worker of its own now
+            long_queued_at = timezone.now()
+            async_task(f"{__name__}.long_task", 40, task_name="a long task on the other worker")
+            assert wait_for(lambda: WorkerHeartbeat.objects.filter(beat_at__gt=long_queued_at).exists(), 10), (
+                "the long task did not start")
+            time.sleep(1)  # the long task has a worker of its own now (any broker: database or Redis)
             queued_at = timezone.now()
             async_task("integrations.tasks.heartbeat_task", task_name="a task that must not wait")
             beat = wait_for(lambda: WorkerHeartbeat.objects.filter(beat_at__gt=queued_at).first(), 30)
