@@ -19,11 +19,26 @@ pytestmark = pytest.mark.django_db
 OPERATOR_URL = "https://club.perfectgym.com/Api/v2.2/"
 
 
+def ports_free_in_a_row(count: int = 5) -> int:
+    """The first of `count` consecutive ports nothing listens on (the demo's sandboxes take
+    five in a row), so only the port the test holds can be the taken one."""
+    for _ in range(50):
+        first = free_port()
+        try:
+            with contextlib.ExitStack() as stack:
+                for port in range(first, first + count):
+                    stack.enter_context(socket.socket()).bind(("127.0.0.1", port))
+            return first
+        except OSError:
+            continue
+    raise RuntimeError(f"no {count} free ports in a row")
+
+
 @pytest.fixture
 def sandboxes(settings):
     settings.INTEGRATION_ALLOW_HTTP = True  # the sandboxes listen on loopback
     demo_club_load(clients=5)
-    running = demo_sandboxes_start(base_port=free_port())
+    running = demo_sandboxes_start(base_port=ports_free_in_a_row())
     yield running
     demo_sandboxes_stop(running)
 
@@ -72,21 +87,6 @@ def test_the_demo_member_logs_in_with_the_printed_password():
     member = client_password_check(identifier=DEMO_MEMBER[0], password=DEMO_MEMBER[1])
     assert member is not None and member.packages.count() == 2
     assert Client.objects.filter(email=DEMO_MEMBER[0]).count() == 1
-
-
-def ports_free_in_a_row(count: int = 5) -> int:
-    """The first of `count` consecutive ports nothing listens on (the demo's sandboxes take
-    five in a row), so only the port the test holds can be the taken one."""
-    for _ in range(50):
-        first = free_port()
-        try:
-            with contextlib.ExitStack() as stack:
-                for port in range(first, first + count):
-                    stack.enter_context(socket.socket()).bind(("127.0.0.1", port))
-            return first
-        except OSError:
-            continue
-    raise RuntimeError(f"no {count} free ports in a row")
 
 
 @pytest.mark.parametrize("which", ["sandbox", "web"])
