@@ -134,16 +134,18 @@ def glofox_expired(club: Club, n: int, web_url: str) -> tuple[float, list[Effect
                                 f"fresh-lapse-{n}@bench.example", "remove", changed)]
 
 
+def _pg_join(pg, n: int, first_name: str, email: str) -> dict:
+    """A new Perfect Gym member with a contract on the plan the Kisi rule names."""
+    member = pg.member_put(homeClubId=1, firstName=first_name, lastName=f"Joiner{n}", email=email)
+    pg.contract_put(memberId=member["id"], clubId=1, paymentPlanId=PG_PLAN)
+    return member
+
+
 def perfectgym_member(club: Club, n: int, web_url: str) -> tuple[float, list[Effect]]:
     pg, email = club.fake("perfectgym"), f"fresh-pg-{n}@bench.example"
     changed = time.time()
 
-    def join():
-        member = pg.member_put(homeClubId=1, firstName="Fresh", lastName=f"Joiner{n}", email=email)
-        pg.contract_put(memberId=member["id"], clubId=1, paymentPlanId=PG_PLAN)
-        return member
-
-    member = fake_changed(pg, join)
+    member = fake_changed(pg, lambda: _pg_join(pg, n, "Fresh", email))
     clients = Client.objects.filter(source=club.integrations["perfectgym"].source, external_id=str(member["id"]))
     return changed, [_in_db("Perfect Gym new member -> client", clients.exists),
                      _kisi_role(club, "Perfect Gym new member with a contract -> Kisi role", email, "add", changed)]
@@ -174,12 +176,7 @@ def perfectgym_member_webhook(club: Club, n: int, web_url: str) -> tuple[float, 
     pg, email = club.fake("perfectgym"), f"fresh-pgw-{n}@bench.example"
     changed = time.time()
 
-    def join():
-        member = pg.member_put(homeClubId=1, firstName="Hooked", lastName=f"Joiner{n}", email=email)
-        pg.contract_put(memberId=member["id"], clubId=1, paymentPlanId=PG_PLAN)
-        return member
-
-    member = fake_changed(pg, join)
+    member = fake_changed(pg, lambda: _pg_join(pg, n, "Hooked", email))
     _pg_webhook(club, web_url, "UserModified", memberId=member["id"])
     _pg_webhook(club, web_url, "ContractCreated", memberId=member["id"])
     clients = Client.objects.filter(source=club.integrations["perfectgym"].source, external_id=str(member["id"]))

@@ -2,18 +2,11 @@
 name, a sandbox on loopback) become the demo's; an operator's stay theirs."""
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
+
+from tests.integrations.helpers import migrate
 
 BEFORE = [("integrations", "0009_outbox_roles")]
 AFTER = [("integrations", "0010_integration_is_demo")]
-
-
-def migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return MigrationExecutor(connection).loader.project_state(targets).apps
 
 
 @pytest.mark.django_db(transaction=True)

@@ -8,16 +8,11 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
+from tests.integrations.helpers import migrate
+
 BEFORE = [("integrations", "0007_outbox"), ("glofox", "0002_configuration_booking_window"),
           ("momence", "0001_initial")]
 AFTER = [("glofox", "0003_checkins_moved_to_outbox"), ("momence", "0002_deliveries_moved_to_outbox")]
-
-
-def migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return MigrationExecutor(connection).loader.project_state(targets).apps
 
 
 @pytest.mark.django_db(transaction=True)
