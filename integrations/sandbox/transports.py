@@ -1,12 +1,14 @@
 """The two transports of a sandbox: a threaded WSGI server and a `responses` mount."""
 
 import contextlib
+import random
 import re
 import socket
 import threading
 from collections.abc import Iterator
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
 from socketserver import ThreadingMixIn
 from urllib.parse import unquote, urlsplit
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
@@ -115,6 +117,30 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def free_ports(count: int) -> int:
+    """The first of `count` consecutive loopback ports nobody listens on (the demo's sandboxes
+    take five in a row). They are chosen below the kernel's ephemeral range, so no outgoing
+    connection (to PostgreSQL, to a sandbox) can take one between this answer and the bind."""
+    low = _ephemeral_low()
+    for _ in range(200):
+        first = random.randrange(max(1024, low - 12000), low - count)
+        try:
+            with contextlib.ExitStack() as stack:
+                for port in range(first, first + count):
+                    stack.enter_context(socket.socket()).bind(("127.0.0.1", port))
+            return first
+        except OSError:
+            continue
+    raise RuntimeError(f"no {count} free ports in a row")
+
+
+def _ephemeral_low() -> int:
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
 
 
 def serve(sandbox: Sandbox, *, port: int, host: str = "127.0.0.1", quiet: bool = True):

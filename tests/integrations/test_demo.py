@@ -15,7 +15,7 @@ import pytest
 import requests
 
 from integrations.demo import DEMO_MEMBER
-from integrations.sandbox.transports import free_port
+from integrations.sandbox.transports import free_ports
 
 pytestmark = pytest.mark.worker  # it starts a django-q2 worker
 ROOT = Path(__file__).resolve().parents[2]
@@ -81,7 +81,8 @@ def demo_env(loaded, tmp_path):
 
 def demo_start(env, *args) -> tuple[subprocess.Popen, list[str], str]:
     """demo_serve on free ports in a process group of its own, as a terminal runs it."""
-    port, sandbox_port = free_port(), free_port()
+    port = free_ports(6)  # the web server's, then the five sandboxes' in a row
+    sandbox_port = port + 1
     demo = subprocess.Popen(  # noqa: S603
         [sys.executable, "manage.py", "demo_serve", "--port", str(port), "--sandbox-port", str(sandbox_port), *args],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, process_group=0)

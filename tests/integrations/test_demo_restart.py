@@ -1,7 +1,6 @@
 """The demo next to an operator's own integrations: it re-points only the integrations it
 made, never renames or re-points theirs, and a taken port is one clear line."""
 
-import contextlib
 import socket
 
 import pytest
@@ -12,33 +11,18 @@ from clients.models import Client
 from integrations.demo import DEMO_MEMBER, demo_club_load
 from integrations.demo_vendors import demo_integrations_ensure, demo_sandboxes_start, demo_sandboxes_stop
 from integrations.models import Integration
-from integrations.sandbox.transports import free_port
+from integrations.sandbox.transports import free_port, free_ports
 from integrations.services import integration_save
 
 pytestmark = pytest.mark.django_db
 OPERATOR_URL = "https://club.perfectgym.com/Api/v2.2/"
 
 
-def ports_free_in_a_row(count: int = 5) -> int:
-    """The first of `count` consecutive ports nothing listens on (the demo's sandboxes take
-    five in a row), so only the port the test holds can be the taken one."""
-    for _ in range(50):
-        first = free_port()
-        try:
-            with contextlib.ExitStack() as stack:
-                for port in range(first, first + count):
-                    stack.enter_context(socket.socket()).bind(("127.0.0.1", port))
-            return first
-        except OSError:
-            continue
-    raise RuntimeError(f"no {count} free ports in a row")
-
-
 @pytest.fixture
 def sandboxes(settings):
     settings.INTEGRATION_ALLOW_HTTP = True  # the sandboxes listen on loopback
     demo_club_load(clients=5)
-    running = demo_sandboxes_start(base_port=ports_free_in_a_row())
+    running = demo_sandboxes_start(base_port=free_ports(5))
     yield running
     demo_sandboxes_stop(running)
 
@@ -96,7 +80,7 @@ def test_a_taken_port_is_one_line_naming_the_options(which):
         held.listen()
         taken = held.getsockname()[1]
         ports = {"sandbox": ["--port", str(free_port()), "--sandbox-port", str(taken)],
-                 "web": ["--port", str(taken), "--sandbox-port", str(ports_free_in_a_row())]}[which]
+                 "web": ["--port", str(taken), "--sandbox-port", str(free_ports(5))]}[which]
         with pytest.raises(CommandError) as refused:
             call_command("demo_serve", *ports)
     message = str(refused.value)
