@@ -15,7 +15,7 @@ vendor would, and times each change until its effect is seen:
   holders of the monthly plan the Members group; members and contracts every minute);
 - Perfect Gym visit -> door access and its booking (a class in 10 minutes) attended
   (visits every 5 minutes);
-- Gladstone member change (surname) -> client (its change queue, every 5 minutes);
+- Gladstone member change (surname) -> client (the poller's change queue, then the members sync);
 - Momence customer tag added -> client tag (members every 15 minutes). No Kisi role
   follows from a tag today: Kisi access is computed from packages and bookings only.
 

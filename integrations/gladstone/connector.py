@@ -10,6 +10,7 @@ from clients.records import ClientRecord
 from integrations.connectors import CatalogueEntry, Connector, CredentialResult, SyncSpec
 from integrations.errors import BadRecord, PermanentError
 from integrations.gladstone.audit import subtype_audit
+from integrations.gladstone.changes import ChangesPolled
 from integrations.gladstone.client import GladstoneClient
 from integrations.gladstone.contract import NO_MEMBER_LIST
 from integrations.gladstone.fields import SETTINGS_FIELDS
@@ -30,7 +31,7 @@ from integrations.gladstone.tokens import TokenRefused, member_token_expiry, mem
 from integrations.sync import records_apply
 
 
-class GladstoneConnector(Connector):
+class GladstoneConnector(ChangesPolled, Connector):
     kind = "gladstone"
     label = "Gladstone Plus2"
     sandbox = "integrations.gladstone.sandbox.GladstoneSandbox"

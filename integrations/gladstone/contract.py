@@ -75,6 +75,17 @@ CLEANUP_MEMBER_CHANGES = Operation(  # [C] name, [I] semantics (see above)
     ("systemName",),
     confirmed=False,
 )
+# [I] The poller's subscriber: the queue is per systemName, so the poller reads a queue of
+# its own under this name and acknowledges it at once. Reading the sync's queue instead
+# would stamp changes that the sync's next CleanupMemberChanges then drops unread.
+POLL_SYSTEM_SUFFIX = "-poll"
+
+
+def poll_system_name(system_name: str) -> str:
+    """The poller's subscriber name beside the sync's `system_name` (at most 50 characters)."""
+    return system_name[: 50 - len(POLL_SYSTEM_SUFFIX)] + POLL_SYSTEM_SUFFIX
+
+
 RETRIEVE_MEMBER = Operation("RetrieveMember", MEMBERS_AREA, ("memberId",), confirmed=False)
 GET_MEMBER_SUBSCRIPTIONS = Operation(  # [C] name, [I] parameters
     "GetMemberSubscriptionsWithDetails",
