@@ -19,12 +19,12 @@ pytestmark = pytest.mark.django_db  # some jobs read the club records as they ar
 
 # Every vendor package has these (a module, or a package of modules: Kisi's syncs/).
 REQUIRED = {"client", "mapping", "syncs", "connector", "sandbox"}
-# ... and may have these, with the meaning they have in every Django app.
-OPTIONAL = {"models", "services", "selectors", "admin", "webhooks", "demo", "apps", "migrations"}
+# ... and may have these, with the meaning they have in every Django app, and `changes`:
+# the poller's cheap question, changes_waiting (integrations.polling).
+OPTIONAL = {"models", "services", "selectors", "admin", "webhooks", "demo", "apps", "migrations", "changes"}
 # Anything else is a vendor's own helper, listed here with why it is not one of the above.
 HELPERS = {
     "perfectgym": {
-        "changes": "the poller's cheap question, changes_waiting (integrations.polling)",
         "clubs": "club number <-> Location lookups, shared by the syncs and the location form",
         "sandbox_odata": "the OData query subset the sandbox answers ($filter, paging)",
     },
@@ -36,7 +36,6 @@ HELPERS = {
         "tokens": "the partner app's encrypted member-id tokens (member login)",
     },
     "glofox": {
-        "changes": "the poller's cheap question, changes_waiting (integrations.polling)",
         "checkins": "check-ins sent to Glofox after door accesses (outbound)",
         "forms": "the configuration inline form listing Glofox's membership types",
         "signals": "a configuration's access rules deleted with it",
