@@ -38,6 +38,7 @@ logger = logging.getLogger("gatehouse.vendor")
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 BODY_LOG_CHARS = 200  # of an error answer's body, at DEBUG only
+MAX_POOLS = 10  # origins remembered per adapter (urllib3's pool manager also keeps 10)
 SEND_OPTIONS = frozenset({"params", "data", "json", "headers", "timeout"})  # what request() takes
 
 # A monotonic time by which every vendor call in this context must be done (see vendor_deadline).
@@ -133,9 +134,16 @@ class _Adapter(HTTPAdapter):
         key = (origin, verify, cert if not isinstance(cert, list) else tuple(cert),
                tuple(sorted(proxies.items())) if proxies else ())
         pool = self._pools.get(key)
-        if pool is None or pool.pool is None:  # not seen yet, or closed since (close(), evicted)
+        if pool is None or pool.pool is None:  # not seen yet, or closed since
+            if len(self._pools) >= MAX_POOLS:
+                self._pools.clear()
             pool = self._pools[key] = super().get_connection_with_tls_context(request, verify, proxies, cert)
         return pool
+
+    def close(self) -> None:
+        # Forget the pools with the pool manager: after a close, calls open new connections.
+        self._pools.clear()
+        super().close()
 
     def request_url(self, request, proxies):
         if proxies:
