@@ -158,7 +158,8 @@ class VendorHTTP:
     Calls skip `Session.request`, which re-does per call what is the same for every call
     of one session (merging settings, re-parsing the URL): `_prepare` builds the request
     as it would, and `_send` sends it through the session's adapter as `Session.send`
-    does. About half the CPU of a small call, which a sync makes one or two of per member.
+    does. With `_Adapter`, a small call costs a third less CPU (Gladstone's: 0.39 ms, not
+    0.63), and a sync makes one or two per member. Calls take only `SEND_OPTIONS`.
     """
 
     def __init__(
