@@ -10,6 +10,7 @@ instance with UseStrongPassword on would (`strong_passwords`).
 
 import hashlib
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from xml.sax.saxutils import escape
 
 from integrations.gladstone import contract as c
@@ -32,6 +33,7 @@ SUBSCRIPTION_TYPES = {
 FIRST = ["Alex", "Sam", "Jo", "Chris", "Priya", "Amir", "Mia", "Noah", "Zoe", "Liam", "Ava", "Ravi"]
 LAST = ["Smith", "Jones", "Patel", "Murphy", "Khan", "Brown", "O'Neill", "Evans", "Walsh", "Reid"]
 _OPERATIONS = {op.soap_action: op for op in c.OPERATIONS}
+_AUTH = f"{{{c.SOAP_ENV}}}Header/{{{c.NAMESPACE}}}{c.AUTH_HEADER}"
 
 
 def password_hash(password: str, salt: str) -> str:
@@ -40,6 +42,8 @@ def password_hash(password: str, salt: str) -> str:
 
 
 def _text(value) -> str:
+    if type(value) is str:
+        return escape(value)
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, datetime):
@@ -52,17 +56,27 @@ def _text(value) -> str:
 def record_xml(tag: str | None, fields: dict[str, str], values: dict) -> str:
     """One record element with the contract's element names ("A/B" nests B in A);
     without `tag`, just its fields (RetrieveMember's result is the member itself)."""
-    flat, nested = [], {}
-    for attr, path in fields.items():
-        if attr not in values or values[attr] is None:
-            continue
+    top, groups = _layout(tuple(fields.items()))
+    out = [f"<{name}>{_text(values[attr])}</{name}>" for attr, name in top if values.get(attr) is not None]
+    for parent, children in groups:
+        inner = "".join(f"<{name}>{_text(values[attr])}</{name}>"
+                        for attr, name in children if values.get(attr) is not None)
+        if inner:
+            out.append(f"<{parent}>{inner}</{parent}>")
+    return f"<{tag}>{''.join(out)}</{tag}>" if tag else "".join(out)
+
+
+@lru_cache(maxsize=16)
+def _layout(fields: tuple[tuple[str, str], ...]):
+    """(the top-level (attr, element) pairs, then each parent of "A/B" paths with its
+    (attr, child) pairs, in the contract's order): worked out once per record kind."""
+    groups: dict[str, list[tuple[str, str]]] = {}
+    for attr, path in fields:
         if "/" in path:
             parent, child = path.split("/", 1)
-            nested.setdefault(parent, []).append(f"<{child}>{_text(values[attr])}</{child}>")
-        else:
-            flat.append(f"<{path}>{_text(values[attr])}</{path}>")
-    flat += [f"<{parent}>{''.join(children)}</{parent}>" for parent, children in nested.items()]
-    return f"<{tag}>{''.join(flat)}</{tag}>" if tag else "".join(flat)
+            groups.setdefault(parent, []).append((attr, child))
+    top = tuple((attr, path) for attr, path in fields if "/" not in path)
+    return top, tuple((parent, tuple(children)) for parent, children in groups.items())
 
 
 def _envelope(body: str) -> str:
@@ -229,17 +243,16 @@ class GladstoneSandbox(Sandbox):
             root = parse_xml(request.body)
         except ValueError as error:
             return fault_response(c.CLIENT_FAULT, f"Server was unable to read request. {error}")
-        ns = {"soap": c.SOAP_ENV, "g": c.NAMESPACE}
-        auth = root.find(f"soap:Header/g:{c.AUTH_HEADER}", ns)
+        auth = root.find(_AUTH)
         given = {
-            k: (auth.findtext(f"g:{k}", "", ns) if auth is not None else "")
+            k: (auth.findtext(f"{{{c.NAMESPACE}}}{k}", "") if auth is not None else "")
             for k in (c.AUTH_USERNAME, c.AUTH_PASSWORD, c.AUTH_APP_NAME)
         }
         if given != {c.AUTH_USERNAME: USERNAME, c.AUTH_PASSWORD: PASSWORD, c.AUTH_APP_NAME: APP_NAME}:
             return fault_response(
                 c.CLIENT_FAULT, "Authentication failed: unknown Username, Password or AppName."
             )
-        call = root.find(f"soap:Body/g:{operation.name}", ns)
+        call = root.find(f"{{{c.SOAP_ENV}}}Body/{{{c.NAMESPACE}}}{operation.name}")
         params = (
             {}
             if call is None

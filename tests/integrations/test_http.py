@@ -121,3 +121,68 @@ def test_proxy_and_ca_bundle_come_from_the_environment_read_once(monkeypatch):
     assert vendor.session.verify == "/etc/ssl/club-ca.pem"
     monkeypatch.setenv("NO_PROXY", "vendor.test")
     assert "https" not in VendorHTTP(vendor="test", base_url="https://vendor.test/api/").session.proxies
+
+
+# VendorHTTP prepares and sends a call itself (not through Session.request): what the
+# session did per call still happens.
+@responses.activate
+def test_a_cookie_the_vendor_sets_is_sent_back(http):
+    responses.get(BASE + "login", json={}, headers={"Set-Cookie": "sid=abc; Path=/"})
+    responses.get(BASE + "x", json={})
+    http.request("GET", "login")
+    http.request("GET", "x")
+    assert responses.calls[1].request.headers["Cookie"] == "sid=abc"
+
+
+@responses.activate
+def test_a_redirect_is_followed(http):
+    responses.get(BASE + "old", status=301, headers={"Location": BASE + "new"})
+    responses.get(BASE + "new", json={"moved": True})
+    response = http.request("GET", "old")
+    assert response.json() == {"moved": True}
+    assert [r.status_code for r in response.history] == [301]
+
+
+@responses.activate
+def test_call_headers_add_to_the_session_headers_and_none_drops_one(http):
+    responses.get(BASE + "x", json={})
+    responses.get(BASE + "y", json={})
+    http.request("GET", "x", headers={"X-Other": "1"})
+    http.request("GET", "y", headers={"X-Key": None})
+    first, second = (call.request.headers for call in responses.calls)
+    assert first["X-Key"] == "k-secret-1" and first["X-Other"] == "1"
+    assert "X-Key" not in second
+
+
+@responses.activate
+def test_form_json_and_params_are_encoded_as_requests_encodes_them(http):
+    responses.post(BASE + "form", json={})
+    responses.post(BASE + "json", json={})
+    http.request("POST", "form", data={"a": "1 2"}, params={"q": "x y"})
+    http.request("POST", "json", json={"a": 1})
+    form, body = (call.request for call in responses.calls)
+    assert form.url == BASE + "form?q=x+y" and form.body == "a=1+2"
+    assert form.headers["Content-Type"] == "application/x-www-form-urlencoded"
+    assert body.body == b'{"a": 1}' and body.headers["Content-Type"] == "application/json"
+
+
+def test_an_option_requests_would_take_but_vendor_http_does_not_is_refused(http):
+    with pytest.raises(TypeError, match="stream"):
+        http.request("GET", "x", stream=True)
+
+
+def test_over_http_calls_share_a_connection_pool_until_the_session_closes():
+    from integrations.example.sandbox import API_KEY, ExampleSandbox
+    from integrations.sandbox.transports import served
+
+    with served(ExampleSandbox(members=1)) as url:
+        vendor = VendorHTTP(vendor="test", base_url=url, headers={"X-Api-Key": API_KEY}, max_attempts=1)
+        adapter = vendor.session.get_adapter(url)
+        vendor.request("GET", "ping")
+        vendor.request("GET", "ping")
+        pools = adapter.poolmanager.pools
+        [key] = pools.keys()
+        pool = pools[key]
+        vendor.session.close()  # the pool manager forgets its pools: later calls get a new one
+        assert vendor.request("GET", "ping").json() == {"name": "Example Club"}
+        assert pools.keys() == {key} and pools[key] is not pool
