@@ -60,13 +60,12 @@ def momence_members_upsert(
         .values_list("member_id", "client_id", "last_seen")
     }
     writes = [
-        MomenceMember(integration=integration, member_id=member_id, client_id=client_id, last_seen=last_seen)
+        {"integration_id": integration.pk, "member_id": member_id, "client_id": client_id, "last_seen": last_seen}
         for member_id, (client_id, last_seen) in members.items()
         if existing.get(member_id) != (client_id, last_seen)
     ]
-    MomenceMember.objects.bulk_create(writes, update_conflicts=True,
-                                      unique_fields=["integration", "member_id"],
-                                      update_fields=["client_id", "last_seen"])
+    rows_write(model=MomenceMember, rows=writes, unique_fields=["integration", "member_id"],
+               update_fields=["client_id", "last_seen"])
     return len(writes)
 
 
