@@ -3,8 +3,10 @@ memberships, a week of sessions and appointments) from the sandbox served by its
 process into PostgreSQL, a rescan with nothing changed, and check-ins after door accesses.
 
 Momence v2 has no modified-since filter, so the rescan is the steady state: its cost is
-one list call per 100 members and no writes. Bought memberships are one call per member;
-here the client's pacing (5 calls/s in production) is off, to time Gatehouse's side.
+one list call per 100 members and no writes. Bought memberships are one call per member,
+FETCH_THREADS in flight; here the client's pacing (5 calls/s in production) is off, to time
+Gatehouse's side. Reports wall and CPU seconds of this (the syncing) process and the calls
+made, per sync.
 BENCH_MOMENCE_MEMBERS sets a smaller scale for a quick look.
 """
 
@@ -23,6 +25,7 @@ from integrations.models import Delivery, SyncRun
 from integrations.momence import client as momence_client
 from integrations.momence.connector import MomenceConnector
 from integrations.momence.sandbox import CLIENT_ID, CLIENT_SECRET, PASSWORD, USERNAME
+from integrations.momence.syncs import FETCH_THREADS, MEMBERS_PER_PAGE
 from integrations.services import integration_save
 from integrations.sync import sync_run
 from packages.models import Booking, ClientPackage
@@ -117,7 +120,7 @@ def run() -> list[Figure]:
                    ", ".join(f"{n} {c}" for n, c in calls.items())),
             Figure("members scan rate", clients / seconds["members"], "members/s", "pages of 100, tags included"),
             Figure("bought memberships read rate", clients / seconds["bought-memberships"], "members/s",
-                   "one call per member, pacing off"),
+                   f"one call per member, {FETCH_THREADS} in flight, pages of {MEMBERS_PER_PAGE}, pacing off"),
             Figure("SQL statements per members page", max(member_pages[:-1] or member_pages), "statements",
                    f"min {min(member_pages)} over {len(member_pages)} pages of 100"),
         ]
