@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
+from urllib.parse import urlencode
 
 from integrations.errors import AuthError, PermanentError, VendorError
 from integrations.http import VendorHTTP
@@ -242,8 +243,9 @@ class MomenceClient:
                   **params) -> ListPage:
         """One page of a list in Momence's {"payload", "pagination"} envelope, each item made
         a record by `record` (a `from_api`)."""
-        query = {k: v for k, v in params.items() if v is not None}
-        body = _json(self.call("GET", path, params={**query, "page": page, "pageSize": page_size}), f"GET {path}")
+        # Encoded here, as requests would: a query string costs less per call than `params`.
+        query = urlencode({**{k: v for k, v in params.items() if v is not None}, "page": page, "pageSize": page_size})
+        body = _json(self.call("GET", f"{path}?{query}"), f"GET {path}")
         if not isinstance(body, dict) or not isinstance(body.get("payload"), list):
             raise PermanentError(f"momence: GET {path} answered without a payload list")
         pagination = body.get("pagination") if isinstance(body.get("pagination"), dict) else {}
