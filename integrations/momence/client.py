@@ -154,7 +154,7 @@ class MomenceClient:
     @property
     def http(self) -> VendorHTTP:
         """This thread's session (a requests session is not shared between threads); every
-        thread's paces its calls with the same pacer and redacts the same secrets."""
+        thread's session paces its calls with the same pacer and redacts the same secrets."""
         http = getattr(self._sessions, "http", None)
         if http is None:
             http = self._sessions.http = VendorHTTP(**self._http_options)
@@ -180,7 +180,7 @@ class MomenceClient:
         return tokens
 
     def _redact(self, tokens: Tokens) -> None:
-        """Make the session redact both tokens from every log line and error."""
+        """Make every session redact both tokens from every log line and error."""
         for token in (tokens.access_token, tokens.refresh_token):
             if token and token not in self.secrets:
                 self.secrets.append(token)
