@@ -3,12 +3,16 @@ memberships, a week of sessions and appointments) from the sandbox served by its
 process into PostgreSQL, a rescan with nothing changed, and check-ins after door accesses.
 
 Momence v2 has no modified-since filter, so the rescan is the steady state: its cost is
-one list call per 100 members and no writes. Bought memberships are one call per member;
-here the client's pacing (5 calls/s in production) is off, to time Gatehouse's side.
+one list call per 100 members and no writes. Bought memberships are one call per member,
+FETCH_THREADS in flight; here the client's pacing (5 calls/s in production) is off, to time
+Gatehouse's side. Reports wall and CPU seconds of this (the syncing) process and the calls
+made, per sync.
 BENCH_MOMENCE_MEMBERS sets a smaller scale for a quick look.
 """
 
 import os
+import resource
+import threading
 from datetime import timedelta
 
 from django.db import connection
@@ -18,8 +22,10 @@ from accessctl.services import DoorEntry, door_accesses_record
 from bench.support import Figure, peak_memory_mb, sandbox_process, timed
 from clients.models import Client, Location
 from integrations.models import Delivery, SyncRun
+from integrations.momence import client as momence_client
 from integrations.momence.connector import MomenceConnector
 from integrations.momence.sandbox import CLIENT_ID, CLIENT_SECRET, PASSWORD, USERNAME
+from integrations.momence.syncs import FETCH_THREADS, MEMBERS_PER_PAGE
 from integrations.services import integration_save
 from integrations.sync import sync_run
 from packages.models import Booking, ClientPackage
@@ -46,6 +52,26 @@ class StatementCounter:
         return sum(n for table, n in self.writes.items() if not table.startswith(BOOKKEEPING))
 
 
+class CallCounter:
+    """Thread-safe tally of Momence calls (the token grants aside), by sync."""
+
+    def __init__(self):
+        self.calls, self.lock = 0, threading.Lock()
+        original = momence_client.MomenceClient.call
+
+        def counted(client, method, path, **kwargs):
+            with self.lock:
+                self.calls += 1
+            return original(client, method, path, **kwargs)
+
+        momence_client.MomenceClient.call = counted
+
+
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def _run(integration, name: str, per_page: list[int] | None = None, counter=None, **options) -> SyncRun:
     mark = [counter.total if counter else 0]
 
@@ -70,23 +96,38 @@ def run() -> list[Figure]:
             kind="momence", name="Momence bench", settings={"base_url": url, "location": location.pk},
             secrets={"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, "username": USERNAME,
                      "password": PASSWORD})
-        seconds, member_pages = {}, []
-        counter = StatementCounter()
+        seconds, cpu, calls = {}, {}, {}
+        per_page = {"members": [], "bought-memberships": []}  # SQL statements of each page
+        counter, tally = StatementCounter(), CallCounter()
         with connection.execute_wrapper(counter), timed() as whole:
             for name in INITIAL:
+                cpu_before, calls_before = _cpu_seconds(), tally.calls
                 with timed() as each:
-                    _run(integration, name, member_pages if name == "members" else None, counter, initial=True)
-                seconds[name] = each.seconds
+                    _run(integration, name, per_page.get(name), counter, initial=True)
+                seconds[name], cpu[name], calls[name] = each.seconds, _cpu_seconds() - cpu_before, \
+                    tally.calls - calls_before
         clients = Client.objects.filter(source=integration.source).count()
         figures += [
             Figure("initial sync wall time", whole.seconds, "s",
                    f"{clients} clients, {ClientPackage.objects.count()} client packages, "
                    f"{Booking.objects.count()} bookings; " + ", ".join(f"{n} {s:.1f} s" for n, s in seconds.items())),
+            Figure("initial sync members per second", clients / whole.seconds, "members/s",
+                   "all six syncs"),
+            Figure("initial sync CPU time of the syncing process", sum(cpu.values()), "s",
+                   ", ".join(f"{n} {s:.1f} s" for n, s in cpu.items())
+                   + f"; the rest of the wall time is the sandbox process, PostgreSQL and waiting "
+                   f"({os.cpu_count()} cores, load {os.getloadavg()[0]:.1f})"),
+            Figure("initial sync Momence calls", sum(calls.values()), "calls",
+                   ", ".join(f"{n} {c}" for n, c in calls.items())),
             Figure("members scan rate", clients / seconds["members"], "members/s", "pages of 100, tags included"),
             Figure("bought memberships read rate", clients / seconds["bought-memberships"], "members/s",
-                   "one call per member, pacing off"),
-            Figure("SQL statements per members page", max(member_pages[:-1] or member_pages), "statements",
-                   f"min {min(member_pages)} over {len(member_pages)} pages of 100"),
+                   f"one call per member, {FETCH_THREADS} in flight, pages of {MEMBERS_PER_PAGE}, pacing off"),
+            Figure("SQL statements per members page", max(per_page["members"][:-1] or per_page["members"]),
+                   "statements", f"min {min(per_page['members'])} over {len(per_page['members'])} pages of 100"),
+            Figure("SQL statements per bought-memberships page",
+                   max(per_page["bought-memberships"][:-1] or per_page["bought-memberships"]), "statements",
+                   f"min {min(per_page['bought-memberships'])} over {len(per_page['bought-memberships'])} "
+                   f"pages of {MEMBERS_PER_PAGE}"),
         ]
         counter = StatementCounter()
         with connection.execute_wrapper(counter), timed() as idle:

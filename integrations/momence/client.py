@@ -4,7 +4,9 @@ The API only, typed records in and out, no Django models (records.py holds the r
 read leniently, judged by mapping.py): tokens are kept by a `TokenStore` the caller gives
 (the connector's stores them encrypted in the database; the default keeps them in
 memory). Every call goes through integrations.http.VendorHTTP; the access token and
-the refresh token join the session's redaction list as soon as they are known.
+the refresh token join the sessions' redaction list as soon as they are known. A client
+may be called from several threads at once (a sync reads bought memberships a few at a
+time): each thread gets its own session, and all of them share one pacing and one token.
 """
 
 import threading
@@ -12,6 +14,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
+from urllib.parse import urlencode
 
 from integrations.errors import AuthError, PermanentError, VendorError
 from integrations.http import VendorHTTP
@@ -31,6 +34,9 @@ DEFAULT_BASE_URL = "https://api.momence.com/api/v2/"
 PAGE_SIZE = 100  # the documented maximum of most lists
 MAX_PAGES = 10_000
 REFRESH_MARGIN = timedelta(minutes=5)  # refresh this long before the access token expires
+# Inferred: the contract documents no rate limit, so every call of one client, whatever
+# its thread, is paced to this many a second on average (bursts of RATE_BURST).
+RATE_PER_SECOND, RATE_BURST = 5.0, 5
 
 
 class NotFound(PermanentError):
@@ -136,12 +142,24 @@ class MomenceClient:
         self.username, self.password = username, password
         self.store = store or MemoryTokenStore()
         self.clock = clock or (lambda: datetime.now(UTC))
-        self.http = VendorHTTP(
-            vendor="momence", base_url=base_url, secrets=[client_id, client_secret, username, password],
-            error_hook=_not_found, **{"rate_per_second": 5.0, "burst": 5, **http_options},
-        )
+        self._http_options = {"vendor": "momence", "base_url": base_url, "error_hook": _not_found,
+                              "rate_per_second": RATE_PER_SECOND, "burst": RATE_BURST, **http_options}
+        first = VendorHTTP(secrets=[client_id, client_secret, username, password], **self._http_options)
+        self.pacer, self.secrets = first.pacer, first.secrets  # shared by every thread's session
+        self._sessions = threading.local()
+        self._sessions.http = first
         self._lock = threading.Lock()
         self.tokens: Tokens | None = None  # in hand, so the store is read once per client
+
+    @property
+    def http(self) -> VendorHTTP:
+        """This thread's session (a requests session is not shared between threads); every
+        thread's session paces its calls with the same pacer and redacts the same secrets."""
+        http = getattr(self._sessions, "http", None)
+        if http is None:
+            http = self._sessions.http = VendorHTTP(**self._http_options)
+            http.pacer, http.secrets = self.pacer, self.secrets
+        return http
 
     # tokens ------------------------------------------------------------------
     def _grant(self, form: dict[str, str]) -> Tokens:
@@ -162,10 +180,10 @@ class MomenceClient:
         return tokens
 
     def _redact(self, tokens: Tokens) -> None:
-        """Make the session redact both tokens from every log line and error."""
+        """Make every session redact both tokens from every log line and error."""
         for token in (tokens.access_token, tokens.refresh_token):
-            if token and token not in self.http.secrets:
-                self.http.secrets.append(token)
+            if token and token not in self.secrets:
+                self.secrets.append(token)
 
     def _password_grant(self) -> Tokens:
         try:
@@ -225,8 +243,9 @@ class MomenceClient:
                   **params) -> ListPage:
         """One page of a list in Momence's {"payload", "pagination"} envelope, each item made
         a record by `record` (a `from_api`)."""
-        query = {k: v for k, v in params.items() if v is not None}
-        body = _json(self.call("GET", path, params={**query, "page": page, "pageSize": page_size}), f"GET {path}")
+        # Encoded here, as requests would: a query string costs less per call than `params`.
+        query = urlencode({**{k: v for k, v in params.items() if v is not None}, "page": page, "pageSize": page_size})
+        body = _json(self.call("GET", f"{path}?{query}"), f"GET {path}")
         if not isinstance(body, dict) or not isinstance(body.get("payload"), list):
             raise PermanentError(f"momence: GET {path} answered without a payload list")
         pagination = body.get("pagination") if isinstance(body.get("pagination"), dict) else {}

@@ -40,6 +40,7 @@ def _time(value: str | None) -> datetime | None:
 
 class MomenceSandbox(Sandbox):
     kind = "momence"
+    keep_alive = True  # an HTTPS API keeps connections open: one per calling thread, not one per call
     access_ttl = timedelta(hours=3)
     refresh_ttl = timedelta(days=14)
     max_page_size = 100

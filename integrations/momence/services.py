@@ -6,6 +6,7 @@ from datetime import datetime
 
 from django.utils import timezone
 
+from clients.bulk import rows_write
 from clients.services import tags_ensure
 from integrations.crypto import secrets_encrypt
 from integrations.models import Integration
@@ -59,23 +60,28 @@ def momence_members_upsert(
         .values_list("member_id", "client_id", "last_seen")
     }
     writes = [
-        MomenceMember(integration=integration, member_id=member_id, client_id=client_id, last_seen=last_seen)
+        {"integration_id": integration.pk, "member_id": member_id, "client_id": client_id, "last_seen": last_seen}
         for member_id, (client_id, last_seen) in members.items()
         if existing.get(member_id) != (client_id, last_seen)
     ]
-    MomenceMember.objects.bulk_create(writes, update_conflicts=True,
-                                      unique_fields=["integration", "member_id"],
-                                      update_fields=["client_id", "last_seen"])
+    rows_write(model=MomenceMember, rows=writes, unique_fields=["integration", "member_id"],
+               update_fields=["client_id", "last_seen"])
     return len(writes)
 
 
-def momence_members_checked(*, integration: Integration, last_seen: dict[str, datetime | None]) -> int:
-    """Note that these members' bought memberships were read now, as of `last_seen`."""
-    rows = list(MomenceMember.objects.filter(integration=integration, member_id__in=list(last_seen)))
+def momence_members_checked(
+    *, integration: Integration, members: dict[str, tuple[int, datetime | None]]
+) -> int:
+    """Note that these members' bought memberships were read now, as of their last seen
+    (member id -> (client id, last seen when read)). One statement: each member's row is
+    there already (members_due_for_memberships read it), so only the two columns change."""
     now = timezone.now()
-    for row in rows:
-        row.memberships_last_seen, row.memberships_checked_at = last_seen[row.member_id], now
-    return MomenceMember.objects.bulk_update(rows, ["memberships_last_seen", "memberships_checked_at"])
+    rows = [{"integration_id": integration.pk, "member_id": member_id, "client_id": client_id,
+             "last_seen": last_seen, "memberships_last_seen": last_seen, "memberships_checked_at": now}
+            for member_id, (client_id, last_seen) in members.items()]
+    rows_write(model=MomenceMember, rows=rows, unique_fields=["integration", "member_id"],
+               update_fields=["memberships_last_seen", "memberships_checked_at"])
+    return len(rows)
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ rescan: its cursor is the next page of the scan in progress (a failed run resume
 there) and goes back to None when the scan completes.
 """
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -14,6 +15,7 @@ from django.utils import timezone
 from clients.models import Client
 from clients.services import client_tags_set, clients_upsert
 from integrations.errors import BadRecord
+from integrations.fetching import fetched_pages
 from integrations.models import SyncState
 from integrations.momence import mapping
 from integrations.momence.client import NotFound
@@ -34,7 +36,10 @@ from packages.services import (
     packages_upsert,
 )
 
-MEMBERS_PER_PAGE = 20  # bought memberships are one call per member: commit every 20
+# Bought memberships are one call per member: a page of 200 commits at least every 40 s
+# at the client's pacing (integrations.momence.client.RATE_PER_SECOND), well inside a lease.
+MEMBERS_PER_PAGE = 200
+FETCH_THREADS = 8  # bought-membership calls in flight at once (all paced together)
 STALE_MEMBERSHIPS = timedelta(hours=24)  # re-read everyone's memberships at least this often
 
 
@@ -180,8 +185,9 @@ class MemberMemberships:
 class BoughtMembershipsSync(MomenceJob):
     """Active bought memberships -> client packages with the credits left.
 
-    One call per member, so each run reads a bounded number of members, paced by the
-    HTTP layer: first those never read, then those Momence saw since their last read
+    One call per member, so each run reads a bounded number of members, FETCH_THREADS
+    at a time, paced by the HTTP layer (the next page is read while one is written):
+    first those never read, then those Momence saw since their last read
     (lastSeen moved), then those read longest ago (at least daily). An initial sync
     reads everyone. A package Momence no longer lists as active is expired.
     """
@@ -202,15 +208,23 @@ class BoughtMembershipsSync(MomenceJob):
         if self.options.get("members"):
             wanted = {str(m) for m in self.options["members"]}
             due = [row for row in due if row[0] in wanted]
-        for start in range(0, len(due), MEMBERS_PER_PAGE):
-            chunk = []
-            for member_id, client_id, last_seen in due[start:start + MEMBERS_PER_PAGE]:
-                try:
-                    items = client.bought_memberships(member_id)
-                except NotFound:
-                    items = []  # the member is gone from Momence: nothing of theirs is active
-                chunk.append(MemberMemberships(member_id, client_id, items, last_seen))
-            yield Page(chunk, cursor=None, total=len(due))
+
+        def chunks():
+            for start in range(0, len(due), MEMBERS_PER_PAGE):
+                client.access_token()  # refreshed here, with the database, not in a fetching thread
+                yield due[start:start + MEMBERS_PER_PAGE]
+
+        def fetch(row) -> MemberMemberships:
+            member_id, client_id, last_seen = row
+            try:
+                items = client.bought_memberships(member_id)
+            except NotFound:
+                items = []  # the member is gone from Momence: nothing of theirs is active
+            return MemberMemberships(member_id, client_id, items, last_seen)
+
+        with ThreadPoolExecutor(max_workers=FETCH_THREADS, thread_name_prefix="momence") as pool:
+            for chunk in fetched_pages(pool, fetch, chunks()):
+                yield Page(chunk, cursor=None, total=len(due))
 
     def map(self, raw: MemberMemberships):
         if self.packages is None:
@@ -237,8 +251,8 @@ class BoughtMembershipsSync(MomenceJob):
         ).values_list("alt_id", flat=True)
         gone = [alt_id for alt_id in active if alt_id not in listed]
         expired = client_packages_expire(source=self.source, alt_ids=gone)
-        momence_members_checked(integration=self.integration,
-                                last_seen={member_id: last_seen for member_id, _, last_seen, _ in records})
+        momence_members_checked(integration=self.integration, members={
+            member_id: (client_id, last_seen) for member_id, client_id, last_seen, _ in records})
         counts = _counts(result)
         counts.changed_clients = result.changed_client_ids | expired | placed.changed_client_ids
         counts.updated += len(gone)

@@ -129,3 +129,53 @@ def test_unusable_bought_memberships_are_issues_and_those_without_a_package_wait
     assert [p.package.alt_id for p in held("1003")] == ["momence_11"]  # the other one does not wait
     assert PendingRecord.objects.get().package_wanted == "momence_17"
     assert Client.objects.get(external_id="1002").packages.count() == 1
+
+
+@pytest.fixture
+def twenty_holders(sandbox, run):
+    """Twenty members with a class pack each, the catalogue synced."""
+    for n in range(20):
+        sandbox.member_put(2000 + n, firstName=f"M{n}", lastName="Holder")
+        sandbox.bought_add(2000 + n, 14, eventCreditsLeft=n % 10)
+    run("members")
+    run("memberships")
+    return sandbox
+
+
+def test_bought_memberships_are_read_several_at_a_time(twenty_holders, run, monkeypatch):
+    import threading
+
+    lock, in_flight, most = threading.Lock(), [0], [0]
+    handle = twenty_holders.handle
+
+    def counted(request, **options):
+        with lock:
+            in_flight[0] += 1
+            most[0] = max(most[0], in_flight[0])
+        try:
+            return handle(request, **options)
+        finally:
+            with lock:
+                in_flight[0] -= 1
+
+    monkeypatch.setattr(twenty_holders, "handle", counted)
+    twenty_holders.inject(delay=0.05, times=20, path="bought-memberships")  # each answer takes a while
+    result = run("bought-memberships", initial=True)
+    assert (result.status, result.created) == (SyncRun.Status.SUCCEEDED, 20)
+    assert most[0] > 1  # Momence had several of them in hand at once
+    assert sorted(ClientPackage.objects.values_list("credits_remaining", flat=True)) == sorted(
+        n % 10 for n in range(20))
+
+
+def test_calls_in_flight_share_one_pacing(twenty_holders, run, momence_sleeps, monkeypatch):
+    from integrations import http
+
+    class StillClock(http.Pacer):  # time stands still: only the recorded waits pace the calls
+        def __init__(self, rate, burst=1, **options):
+            super().__init__(rate, burst, clock=lambda: 0.0, sleep=options.get("sleep", momence_sleeps.append))
+
+    monkeypatch.setattr(http, "Pacer", StillClock)
+    momence_sleeps.clear()
+    run("bought-memberships", initial=True)
+    # 5 calls a second in bursts of 5, whatever the threads: 15 waits of a fifth of a second.
+    assert len(momence_sleeps) == 15 and sum(momence_sleeps) == pytest.approx(3.0)
