@@ -34,6 +34,7 @@ from clients.models import Client, Location
 from clients.records import ClientRecord
 from clients.services import clients_upsert
 from integrations.errors import BadRecord, PermanentError
+from integrations.fetching import fetched_pages
 from integrations.gladstone.client import Member, Subscription
 from integrations.gladstone.mapping import (
     AccessFacts,
@@ -145,18 +146,8 @@ class MembersSync(SyncJob):
 
     def _fetched_pages(self, pool, member_ids: list[str], cursor: dict):
         """Pages of these members, each fetched while the engine writes the one before."""
-        chunks = [member_ids[n : n + PAGE_SIZE] for n in range(0, len(member_ids), PAGE_SIZE)]
-        if not chunks:
-            return
-        pending = [pool.submit(self._fetch, m) for m in chunks[0]]
-        try:
-            for n in range(len(chunks)):
-                fetched = [future.result() for future in pending]
-                pending = [pool.submit(self._fetch, m) for m in chunks[n + 1]] if n + 1 < len(chunks) else []
-                yield Page(fetched, cursor=cursor)
-        finally:
-            for future in pending:
-                future.cancel()
+        chunks = (member_ids[n : n + PAGE_SIZE] for n in range(0, len(member_ids), PAGE_SIZE))
+        yield from (Page(fetched, cursor=cursor) for fetched in fetched_pages(pool, self._fetch, chunks))
 
     def _queue_pages(self, client, pool, run_id: int):
         system_name = self.connector.settings["system_name"]
