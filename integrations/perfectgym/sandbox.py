@@ -44,6 +44,7 @@ def iso(moment: datetime) -> str:
 
 class PerfectGymSandbox(Sandbox):
     kind = "perfectgym"
+    keep_alive = True  # the API keeps connections open: a sync's calls share one
 
     def __init__(self, *, members: int = 100, seed: int = 1, base_url: str = ""):
         self.base_url = base_url  # for nextLinks when no Host header says where we are
