@@ -30,6 +30,7 @@ def _empty() -> None:
 def run() -> list[Figure]:
     figures: list[Figure] = []
     rates: dict[int, float] = {}
+    cpu_rates: dict[int, float] = {}  # CPU seconds per 1,000 members, this process and its database backend
     for members in SCALES:
         _empty()
         with sandbox_process("perfectgym", members=members) as url:
@@ -40,6 +41,7 @@ def run() -> list[Figure]:
             peak = peak_memory_since_reset_mb()
         clients, packages = Client.objects.count(), ClientPackage.objects.count()
         rates[members] = took.seconds / members * 1000
+        cpu_rates[members] = (took.cpu + (took.database_cpu or 0.0)) / members * 1000
         figures += [
             Figure(f"initial sync {members:,} members", took.seconds, "s",
                    f"{clients} clients, {packages} client packages; {took.note()}"),
@@ -57,4 +59,8 @@ def run() -> list[Figure]:
         figures.append(Figure(
             "cost per member, largest scale / smallest", rates[largest] / rates[smallest], "x",
             f"seconds per 1,000 members at {largest:,} over {smallest:,}: 1.0 is linear growth"))
+        figures.append(Figure(
+            "CPU per member, largest scale / smallest", cpu_rates[largest] / cpu_rates[smallest], "x",
+            f"CPU seconds (this process and its PostgreSQL backend) per 1,000 members at {largest:,} over "
+            f"{smallest:,}: the same ratio when the machine's load varies between scales"))
     return figures
