@@ -85,6 +85,41 @@ def peak_memory_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def peak_memory_reset() -> None:
+    """Start measuring this process's peak resident memory afresh (Linux; elsewhere nothing),
+    for peak_memory_since_reset_mb: one benchmark process, several scales."""
+    with contextlib.suppress(OSError):
+        Path("/proc/self/clear_refs").write_text("5")
+
+
+def peak_memory_since_reset_mb() -> float:
+    """The peak resident memory of this process since peak_memory_reset, in MB (Linux's
+    VmHWM; elsewhere the peak of the whole run)."""
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        status = Path("/proc/self/status").read_text()
+        return int(status.split("VmHWM:")[1].split()[0]) / 1024
+    return peak_memory_mb()
+
+
+def database_cpu_seconds() -> float | None:
+    """CPU seconds the default connection's PostgreSQL backend has used, when it runs on this
+    machine (read from /proc); None otherwise."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    try:
+        if Path(f"/proc/{pid}/comm").read_text().strip() != "postgres":
+            return None  # the database runs elsewhere: this pid is another process
+        stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return (int(stat[11]) + int(stat[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @contextlib.contextmanager
 def timed():
     """`with timed() as t: ...` then t.seconds."""

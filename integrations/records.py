@@ -52,6 +52,11 @@ class _Field:
         value = body if self.name == WHOLE else _dig(body, self.name, self.default)
         return self.read(value) if self.read else value
 
+    @property
+    def plain(self) -> bool:
+        """Read as the body's own key, as sent: what most fields are (from_api's quick path)."""
+        return self.read is None and self.name != WHOLE and "." not in self.name
+
 
 def _dig(body: dict, name: str, default: Any) -> Any:
     for part in name.split("."):
@@ -72,8 +77,20 @@ class VendorRecord:
         """The record of a body: every `api()` field read; a body that is not an object
         gives an empty record keeping it."""
         readable = body if isinstance(body, dict) else {}
-        values = {f.name: f.metadata["api"].value(readable) for f in fields(cls) if "api" in f.metadata}
+        plain, others = cls.__dict__.get("_api_fields") or cls._api_fields_read()
+        values = {name: readable.get(key, default) for name, key, default in plain}
+        for name, spec in others:
+            values[name] = spec.value(readable)
         return cls(**values, payload=cls.kept(body))
+
+    @classmethod
+    def _api_fields_read(cls) -> tuple[list, list]:
+        """The class's `api()` fields, once: (name, key, default) of the plain ones, (name,
+        spec) of the rest."""
+        specs = [(f.name, f.metadata["api"]) for f in fields(cls) if "api" in f.metadata]
+        cls._api_fields = ([(name, spec.name, spec.default) for name, spec in specs if spec.plain],
+                           [(name, spec) for name, spec in specs if not spec.plain])
+        return cls._api_fields
 
     @classmethod
     def kept(cls, body: Any) -> Any:

@@ -193,21 +193,21 @@ def _pages_merged(job: SyncJob, cursor) -> Iterator[Page]:
         yield Page(records, cursor=cursor, total=total)
 
 
-def _apply_page(job: SyncJob, records: list, keys: list[str]) -> tuple[Counts, list[BadRecord]]:
-    """Apply a page; if the database refuses it, apply it record by record to find the
-    bad ones, so one record never costs the page."""
+def _apply_page(job: SyncJob, records: list, raws: list) -> tuple[Counts, list[BadRecord]]:
+    """Apply a page (`records` mapped from `raws`, one each); if the database refuses it,
+    apply it record by record to find the bad ones, so one record never costs the page."""
     try:
         with transaction.atomic():
             return job.apply(records), []
     except DatabaseError:
         logger.warning("sync=%s page refused by the database; retrying record by record", job.name)
     counts, bad = Counts(), []
-    for record, key in zip(records, keys, strict=True):
+    for record, raw in zip(records, raws, strict=True):
         try:
             with transaction.atomic():
                 counts += job.apply([record])
         except DatabaseError as error:
-            bad.append(BadRecord(f"The database refused it: {error}".strip()[:500], key=key,
+            bad.append(BadRecord(f"The database refused it: {error}".strip()[:500], key=job.record_key(raw),
                                  payload=getattr(record, "payload", None) or _as_payload(record)))
     return counts, bad
 
@@ -264,17 +264,17 @@ def sync_run(
         for page in _pages_merged(job, cursor):
             raws = job.referred(page.records) + page.records
             job.prepare(raws)
-            good, keys, bad = [], [], []
+            good, sources, bad = [], [], []
             for raw in raws:
-                key = job.record_key(raw)
                 try:
                     good.append(job.map(raw))
-                    keys.append(key)
+                    sources.append(raw)  # its key is read only if the database refuses the page
                 except BadRecord as error:
-                    bad.append(BadRecord(error.reason, key=error.key or key, payload=_payload_of(error, raw)))
+                    bad.append(BadRecord(error.reason, key=error.key or job.record_key(raw),
+                                         payload=_payload_of(error, raw)))
             with transaction.atomic():
                 commit_unflushed()  # safe: the page commits with its cursor (clients.bulk)
-                counts, refused = _apply_page(job, good, keys)
+                counts, refused = _apply_page(job, good, sources)
                 before, written = written, written + counts.created + counts.updated
                 if job.written_models and any(before < mark <= written for mark in ANALYZE_AT):
                     tables_analyze(models=job.written_models)

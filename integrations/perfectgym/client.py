@@ -5,11 +5,12 @@ VendorRecord (integrations/records.py) read leniently from the vendor's camelCas
 
 Paging follows `@odata.nextLink` until it is absent; the change cursor is the largest
 `version` seen (the vendor's delta recipe, used for the first full load too). A change
-walk reads one page ahead in a worker thread, so the vendor's time overlaps ours.
+walk reads pages ahead in a worker thread, so the vendor's time overlaps ours.
 """
 
 import contextvars
 import re
+from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -155,12 +156,16 @@ def business_error(response: requests.Response) -> VendorError | None:
                          code=code)
 
 
-def read_ahead(pages: Iterator[ODataPage]) -> Iterator[ODataPage]:
-    """Yield `pages`, producing the next one in a worker thread meanwhile (errors surface in order)."""
+def read_ahead(pages: Iterator[ODataPage], depth: int = 1) -> Iterator[ODataPage]:
+    """Yield `pages`, producing up to `depth` next ones in a worker thread meanwhile (errors
+    surface in order)."""
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="perfectgym-pager") as pool:
-        pending = pool.submit(contextvars.copy_context().run, next, pages, None)
-        while (page := pending.result()) is not None:
-            pending = pool.submit(contextvars.copy_context().run, next, pages, None)
+        def ask():
+            return pool.submit(contextvars.copy_context().run, next, pages, None)
+
+        pending = deque(ask() for _ in range(depth))
+        while (page := pending.popleft().result()) is not None:
+            pending.append(ask())
             yield page
 
 
@@ -205,14 +210,15 @@ class PerfectGymClient:
             page = self.query_page(entity_set, page.next_link, http=http)
             yield page
 
-    def changes(self, entity_set: str, *, after: int | None, filter: str = "") -> Iterator[ODataPage]:
+    def changes(self, entity_set: str, *, after: int | None, filter: str = "",
+                ahead: int = 1) -> Iterator[ODataPage]:
         """Rows changed after version `after` (None: all), oldest change first, page by page.
 
-        The next page is fetched while the caller works on this one (one call ahead).
+        The next `ahead` pages are fetched while the caller works on this one.
         """
         parts = [f"version gt {int(after or 0)}"] + ([f"({filter})"] if filter else [])
         return read_ahead(self.query(entity_set, filter=" and ".join(parts), orderby="version", count=True,
-                                     http=self.pager))
+                                     http=self.pager), depth=ahead)
 
     def rows(self, entity_set: str, *, filter: str = "") -> list[Row]:
         """Every row of a (small) collection, e.g. the catalogue."""

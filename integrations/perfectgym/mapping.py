@@ -1,6 +1,7 @@
 """Perfect Gym records (integrations.perfectgym.client) -> neutral records. Pure functions:
 a bad row raises BadRecord, carrying the vendor's body for its sync issue."""
 
+import functools
 from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -83,11 +84,20 @@ def when(row: Row, value, name: str, zone: ZoneInfo, *, required: bool = False) 
         if required:
             raise _bad(row, f"{name} is missing.")
         return None
-    try:
-        parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        raise _bad(row, f"Unreadable {name} {value!r}.") from None
+    parsed = _instant(str(value))
+    if parsed is None:
+        raise _bad(row, f"Unreadable {name} {value!r}.")
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=zone)
+
+
+@functools.lru_cache(maxsize=8192)
+def _instant(text: str) -> datetime | None:
+    """An ISO-8601 text as a datetime (None when unreadable); kept, since a club's rows share
+    few dates (sign-ups and starts fall on the same days)."""
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
 
 
 def _text(row: Row, value, name: str, limit: int) -> str:

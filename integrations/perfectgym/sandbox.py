@@ -9,6 +9,7 @@ global `version`. `webhook_send` posts an (unsigned) webhook as Perfect Gym does
 """
 
 import json
+from array import array
 from datetime import UTC, datetime, timedelta
 
 import requests
@@ -28,6 +29,11 @@ PLANS = [(24, "Monthly membership", 1, False), (25, "Annual membership", 12, Fal
 PRODUCTS = [(26, "Towel service", "Service"), (27, "Protein shake", "Good"), (28, "PT bundle", "Bundle")]
 FIRST = ["Alex", "Sam", "Jo", "Chris", "Priya", "Amir", "Mia", "Noah", "Zoe", "Liam", "Ava", "Ravi"]
 LAST = ["Smith", "Jones", "Patel", "Murphy", "Khan", "Brown", "Wilson", "Taylor", "Evans", "Walsh"]
+SEED_CLUBS = [1, 1, 1, 2, 2, 3, 3, 4, 4, 9]  # member n's home club: SEED_CLUBS[n % 10]
+SEED_PLANS = [24, 24, 24, 24, 25, 25, 31]  # drawn from for seeded contracts
+SEED_STATUSES = ["Current", "NotStarted", "Ended", "Freezed"]
+NOT_STARTED = 1000  # a seeded contract's start at or above this is a day ahead
+VISITING = (1, 5, 7, 14)  # members whose number mod 20 is one of these have a seeded visit
 CORRUPT = {"Members": {"firstName": None}, "Contracts": {"status": "Bogus"},
            "MemberProducts": {"purchaseDate": "not a date"}, "MemberClubVisits": {"enterDate": "soon"}}
 
@@ -38,6 +44,7 @@ def iso(moment: datetime) -> str:
 
 class PerfectGymSandbox(Sandbox):
     kind = "perfectgym"
+    keep_alive = True  # the API keeps connections open: a sync's calls share one
 
     def __init__(self, *, members: int = 100, seed: int = 1, base_url: str = ""):
         self.base_url = base_url  # for nextLinks when no Host header says where we are
@@ -67,7 +74,7 @@ class PerfectGymSandbox(Sandbox):
         """Create or change a row (a new version); returns it."""
         rows = self.sets[entity_set].rows
         if row_id is None:
-            row_id = max(rows, default=0) + 1
+            row_id = rows.last_id() + 1
         row = {**rows.get(row_id, {"id": row_id, "isDeleted": False}), **fields,
                "version": self._next_version()}
         self.sets[entity_set].store(row)
@@ -79,7 +86,7 @@ class PerfectGymSandbox(Sandbox):
 
     def member_put(self, member_id: int | None = None, **fields) -> dict:
         if member_id is None or member_id not in self.sets["Members"].rows:
-            member_id = member_id or max(self.sets["Members"].rows, default=0) + 1
+            member_id = member_id or self.sets["Members"].rows.last_id() + 1
             fields = {"number": str(100000 + member_id), "firstName": "New", "secondName": "",
                       "lastName": f"Member{member_id}", "email": f"member{member_id}@pg.example",
                       "homeClubId": 1, "isActive": True, "memberType": "Member", "createdDate": iso(self.now),
@@ -150,58 +157,93 @@ class PerfectGymSandbox(Sandbox):
         return requests.post(url, data=body, headers=headers, timeout=5)
 
     # seeding ------------------------------------------------------------------------
+    # The seeded rows are built when read (sandbox_odata.Rows) from the few numbers kept
+    # here per row, drawn in one pass from the seed: a million members start in seconds.
     def _seed(self, count: int) -> None:
         rng, now = self.rng, self.now
-        days = [iso(now - timedelta(days=d)) for d in range(800)]
-        ahead = [iso(now + timedelta(days=d)) for d in range(1, 60)]
-        births = [(now - timedelta(days=6500 + d * 3)).date().isoformat() for d in range(6000)]
-        clubs = [1, 1, 1, 2, 2, 3, 3, 4, 4, 9]
-        plans = [24, 24, 24, 24, 25, 25, 31]
+        self.days = [iso(now - timedelta(days=d)) for d in range(800)]
+        self.ahead = [iso(now + timedelta(days=d)) for d in range(1, 60)]
+        self.births = [(now - timedelta(days=6500 + d * 3)).date().isoformat() for d in range(6000)]
         members, contracts, products, visits = (self.sets[n] for n in SETS[3:])
-        contract_id = product_id = visit_id = 0
+        self.seeded = {
+            "Members": {"birth": array("H"), "created": array("H")},
+            # start: a day index (NOT_STARTED + n: a day ahead); end: a day index, -1 open-ended
+            "Contracts": {"member": array("l"), "plan": array("B"), "status": array("B"),
+                          "start": array("H"), "end": array("h")},
+            "MemberProducts": {"quantity": array("B"), "purchase": array("H")},
+            "MemberClubVisits": {"minutes": array("l")},
+        }
+        for name, build in (("Members", self._member), ("Contracts", self._contract),
+                            ("MemberProducts", self._member_product), ("MemberClubVisits", self._visit)):
+            self.sets[name].rows.build = build
+        m, c, p, v = (self.seeded[n] for n in SETS[3:])
         for n in range(1, count + 1):
-            club = clubs[n % 10]
-            first, last = FIRST[n % 12], LAST[(n // 12) % 10]
-            members.store({"id": n, "number": str(100000 + n), "firstName": first, "secondName": "",
-                           "lastName": last, "email": f"member{n}@pg.example", "phoneNumber": f"07700{n:06d}",
-                           "birthdate": births[rng.randrange(6000)], "sex": "Male" if n % 2 else "Female",
-                           "homeClubId": club, "isActive": n % 17 != 0, "memberType": "Member",
-                           "createdDate": days[rng.randrange(800)], "isDeleted": False,
-                           "version": self._bump()})
+            m["birth"].append(rng.randrange(6000))
+            m["created"].append(rng.randrange(800))
+            members.seed(self._bump())
             roll = rng.random()
-            status, start = (("NotStarted", ahead[rng.randrange(59)]) if roll < 0.02 else
-                             ("Freezed", days[rng.randrange(400)]) if roll < 0.04 else
-                             ("Ended", days[rng.randrange(400, 800)]) if roll < 0.09 else
-                             ("Current", days[rng.randrange(400)]))
-            contract_id += 1
-            contracts.store(self._contract(contract_id, n, club, rng.choice(plans), status, start,
-                                           days[rng.randrange(0, 400)] if status == "Ended" else None))
+            status, start = ((1, NOT_STARTED + rng.randrange(59)) if roll < 0.02 else
+                             (3, rng.randrange(400)) if roll < 0.04 else
+                             (2, rng.randrange(400, 800)) if roll < 0.09 else
+                             (0, rng.randrange(400)))
+            self._contract_seed(c, n, SEED_PLANS.index(rng.choice(SEED_PLANS)), status, start,
+                                rng.randrange(0, 400) if status == 2 else -1)
             if roll > 0.8:  # one in five also has an older, ended contract
-                contract_id += 1
-                contracts.store(self._contract(contract_id, n, club, rng.choice(plans), "Ended",
-                                               days[rng.randrange(600, 800)], days[rng.randrange(400, 600)]))
+                self._contract_seed(c, n, SEED_PLANS.index(rng.choice(SEED_PLANS)), 2,
+                                    rng.randrange(600, 800), rng.randrange(400, 600))
             if n % 10 == 3:
-                product_id += 1
-                products.store({"id": product_id, "productId": 26 + n % 3, "memberId": n, "clubId": club,
-                                "initialQuantity": 10, "currentQuantity": rng.randrange(11),
-                                "purchaseDate": days[rng.randrange(100, 200)], "expiryDate": ahead[-1],
-                                "isDeleted": False, "version": self._bump()})
-            if n % 20 in (1, 5, 7, 14):  # one in five, at clubs 1-4
-                visit_id += 1
-                enter = now - timedelta(minutes=rng.randrange(3 * 24 * 60))
-                visits.store({"id": visit_id, "memberId": n, "clubId": club, "enterDate": iso(enter),
-                              "leaveDate": iso(enter + timedelta(hours=1)), "readerName": "Main entrance",
-                              "isDeleted": False, "version": self._bump()})
+                p["quantity"].append(rng.randrange(11))
+                p["purchase"].append(rng.randrange(100, 200))
+                products.seed(self._bump())
+            if n % 20 in VISITING:  # one in five, at clubs 1-4
+                v["minutes"].append(rng.randrange(3 * 24 * 60))
+                visits.seed(self._bump())
 
     def _bump(self) -> int:
         self.version += 2
         return self.version
 
-    def _contract(self, contract_id, member_id, club, plan, status, start, end) -> dict:
-        return {"id": contract_id, "memberId": member_id, "clubId": club, "paymentPlanId": plan,
-                "status": status, "isActive": status in ("Current", "Freezed"), "isAdditionalContract": False,
-                "signUpDate": start, "startDate": start, "endDate": end, "cancelDate": None,
-                "isDeleted": False, "version": self._bump()}
+    def _contract_seed(self, columns, member_id, plan, status, start, end) -> None:
+        for name, value in (("member", member_id), ("plan", plan), ("status", status), ("start", start),
+                            ("end", end)):
+            columns[name].append(value)
+        self.sets["Contracts"].seed(self._bump())
+
+    def _member(self, n: int) -> dict:
+        columns = self.seeded["Members"]
+        return {"id": n, "number": str(100000 + n), "firstName": FIRST[n % 12], "secondName": "",
+                "lastName": LAST[(n // 12) % 10], "email": f"member{n}@pg.example", "phoneNumber": f"07700{n:06d}",
+                "birthdate": self.births[columns["birth"][n - 1]], "sex": "Male" if n % 2 else "Female",
+                "homeClubId": SEED_CLUBS[n % 10], "isActive": n % 17 != 0, "memberType": "Member",
+                "createdDate": self.days[columns["created"][n - 1]], "isDeleted": False,
+                "version": self.sets["Members"].seeded_versions[n - 1]}
+
+    def _contract(self, contract_id: int) -> dict:
+        columns, i = self.seeded["Contracts"], contract_id - 1
+        member_id, code, start, end = columns["member"][i], columns["status"][i], columns["start"][i], columns["end"][i]
+        status = SEED_STATUSES[code]
+        start = self.ahead[start - NOT_STARTED] if start >= NOT_STARTED else self.days[start]
+        return {"id": contract_id, "memberId": member_id, "clubId": SEED_CLUBS[member_id % 10],
+                "paymentPlanId": SEED_PLANS[columns["plan"][i]], "status": status,
+                "isActive": status in ("Current", "Freezed"), "isAdditionalContract": False,
+                "signUpDate": start, "startDate": start, "endDate": self.days[end] if end >= 0 else None,
+                "cancelDate": None, "isDeleted": False, "version": self.sets["Contracts"].seeded_versions[i]}
+
+    def _member_product(self, product_id: int) -> dict:
+        columns, i = self.seeded["MemberProducts"], product_id - 1
+        n = 10 * i + 3  # the members whose number ends in 3
+        return {"id": product_id, "productId": 26 + n % 3, "memberId": n, "clubId": SEED_CLUBS[n % 10],
+                "initialQuantity": 10, "currentQuantity": columns["quantity"][i],
+                "purchaseDate": self.days[columns["purchase"][i]], "expiryDate": self.ahead[-1],
+                "isDeleted": False, "version": self.sets["MemberProducts"].seeded_versions[i]}
+
+    def _visit(self, visit_id: int) -> dict:
+        i = visit_id - 1
+        n = 20 * (i // 4) + VISITING[i % 4]
+        enter = self.now - timedelta(minutes=self.seeded["MemberClubVisits"]["minutes"][i])
+        return {"id": visit_id, "memberId": n, "clubId": SEED_CLUBS[n % 10], "enterDate": iso(enter),
+                "leaveDate": iso(enter + timedelta(hours=1)), "readerName": "Main entrance",
+                "isDeleted": False, "version": self.sets["MemberClubVisits"].seeded_versions[i]}
 
     # the wire -----------------------------------------------------------------------
     def error(self, status: int, message: str) -> SandboxResponse:

@@ -4,14 +4,15 @@ $count, $select, and server paging with an absolute @odata.nextLink.
 
 Rows of an entity set are kept in a log sorted by `version` (one global counter), so
 `version gt X` starts with a bisect instead of a scan; a changed row is appended again
-and its older log entry is skipped as stale.
+and its older log entry is skipped as stale. Seeded rows are built when read (Rows).
 """
 
 import bisect
 import functools
 import operator
 import re
-from collections.abc import Callable, Iterator
+from array import array
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
 from urllib.parse import urlencode
 
@@ -27,35 +28,86 @@ class QueryError(ValueError):
     """The query options cannot be understood (the server answers 400)."""
 
 
+class Rows(Mapping):
+    """The rows of an entity set by id: the rows stored since seeding over the seeded ones.
+
+    Seeded rows (ids 1..`seeded`) are built on demand by `build(id)` from a few numbers
+    per row, so a sandbox of a million members is small and quick to start; reading one
+    gives an equal new dict each time, and a change is stored as a new row (`store`)."""
+
+    def __init__(self):
+        self.stored: dict[int, dict] = {}
+        self.seeded = 0
+        self.build: Callable[[int], dict] | None = None
+
+    def _is_seeded(self, row_id) -> bool:
+        return type(row_id) is int and 0 < row_id <= self.seeded
+
+    def __getitem__(self, row_id) -> dict:
+        row = self.stored.get(row_id)
+        if row is not None:
+            return row
+        if self._is_seeded(row_id):
+            return self.build(row_id)
+        raise KeyError(row_id)
+
+    def __contains__(self, row_id) -> bool:
+        return row_id in self.stored or self._is_seeded(row_id)
+
+    def __iter__(self) -> Iterator[int]:
+        yield from range(1, self.seeded + 1)
+        yield from (row_id for row_id in self.stored if not self._is_seeded(row_id))
+
+    def __len__(self) -> int:
+        return self.seeded + sum(1 for row_id in self.stored if not self._is_seeded(row_id))
+
+    def last_id(self) -> int:
+        """The highest id (0 when there is none)."""
+        return max((row_id for row_id in self.stored if not self._is_seeded(row_id)), default=self.seeded)
+
+
 class EntitySet:
     """The rows of one entity set, by id and in version order."""
 
     def __init__(self, name: str):
         self.name = name
-        self.rows: dict[int, dict] = {}
-        self.log_versions: list[int] = []
-        self.log_ids: list[int] = []
+        self.rows = Rows()
+        self.log_versions = array("q")
+        self.log_ids = array("q")
+        self.seeded_versions = array("q")  # the version of seeded row id n at n - 1
 
     def store(self, row: dict) -> None:
         """Keep `row` (its version must be the highest so far)."""
-        self.rows[row["id"]] = row
+        self.rows.stored[row["id"]] = row
         self.log_versions.append(row["version"])
         self.log_ids.append(row["id"])
+
+    def seed(self, version: int) -> int:
+        """Log the next seeded row (built by rows.build) at `version`; returns its id."""
+        self.rows.seeded += 1
+        self.seeded_versions.append(version)
+        self.log_versions.append(version)
+        self.log_ids.append(self.rows.seeded)
+        return self.rows.seeded
+
+    def _current(self, i: int) -> dict | None:
+        """The row of log entry `i` when that entry is its latest change."""
+        row_id, version = self.log_ids[i], self.log_versions[i]
+        row = self.rows.stored.get(row_id)
+        if row is None:
+            return self.rows.build(row_id) if self.rows._is_seeded(row_id) else None
+        return row if row["version"] == version else None
 
     def after(self, version: int | None) -> Iterator[dict]:
         """Current rows with a version above `version`, oldest change first."""
         start = 0 if version is None else bisect.bisect_right(self.log_versions, version)
-        rows, versions, ids = self.rows, self.log_versions, self.log_ids
-        for i in range(start, len(versions)):
-            row = rows[ids[i]]
-            if row["version"] == versions[i]:
+        for i in range(start, len(self.log_versions)):
+            if (row := self._current(i)) is not None:
                 yield row
 
     def newest_first(self) -> Iterator[dict]:
-        rows, versions, ids = self.rows, self.log_versions, self.log_ids
-        for i in range(len(versions) - 1, -1, -1):
-            row = rows[ids[i]]
-            if row["version"] == versions[i]:
+        for i in range(len(self.log_versions) - 1, -1, -1):
+            if (row := self._current(i)) is not None:
                 yield row
 
 

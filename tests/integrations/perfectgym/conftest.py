@@ -24,7 +24,7 @@ def quick_retries(monkeypatch):
 
 @pytest.fixture
 def page_per_commit(monkeypatch):
-    """Commit every vendor page on its own (the syncs group them by 2,000 rows)."""
+    """Commit every vendor page on its own (the syncs group them by 5,000 rows)."""
     monkeypatch.setattr("integrations.perfectgym.syncs.ROWS_PER_COMMIT", 1)
 
 

@@ -143,3 +143,30 @@ def test_versions_rise_globally_and_not_by_one(sandbox):
     assert {later - earlier for earlier, later in zip(versions, versions[1:], strict=False)} - {1}
     a, b = sandbox.member_put(1, lastName="A"), sandbox.contract_put(1, status="Ended")
     assert versions[-1] < a["version"] < b["version"]
+
+
+def test_pages_read_ahead_come_in_order_and_a_failed_one_fails_in_its_place(big_sandbox, monkeypatch):
+    monkeypatch.setattr(sandbox_odata, "PAGE_SIZE", 100)
+    api = PerfectGymClient(base_url=PG_URL, client_id=CLIENT_ID, client_secret=CLIENT_SECRET,
+                           sleep=lambda s: None)
+    first_ids = [[r.id for r in p.rows] for p in api.changes("Members", after=None, ahead=8)]
+    assert [len(ids) for ids in first_ids] == [100] * 12 and sorted(sum(first_ids, [])) == list(range(1, 1201))
+    big_sandbox.inject(status=499, path="odata/Members", skip=4)  # the fifth call fails
+    got = []
+    with pytest.raises(BusinessError):
+        for page in api.changes("Members", after=None, ahead=8):
+            got.append([r.id for r in page.rows])
+    assert got == first_ids[:4]
+
+
+def test_seeded_rows_read_like_stored_ones_and_a_change_replaces_them(sandbox):
+    members = sandbox.sets["Members"]
+    before = members.rows[7]
+    assert members.rows[7] == before and len(members.rows) == 40 and list(members.rows)[:3] == [1, 2, 3]
+    changed = sandbox.member_put(7, lastName="Changed")
+    assert [r for r in members.after(None) if r["id"] == 7] == [changed]  # the seeded entry is stale
+    assert members.rows[7] == changed and {**changed, "lastName": "x", "version": 0} == {
+        **before, "lastName": "x", "version": 0}
+    new = sandbox.member_put(firstName="Newest")
+    assert new["id"] == 41 and len(members.rows) == 41 and 41 in members.rows and 42 not in members.rows
+    assert list(members.rows)[-1] == 41 and members.rows[41]["firstName"] == "Newest"
