@@ -8,17 +8,15 @@ Paging follows `@odata.nextLink` until it is absent; the change cursor is the la
 walk reads pages ahead in a worker thread, so the vendor's time overlaps ours.
 """
 
-import contextvars
 import re
-from collections import deque
 from collections.abc import Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 import requests
 
 from integrations.errors import PermanentError, VendorError, status_summary
+from integrations.fetching import read_ahead
 from integrations.http import VendorHTTP
 from integrations.records import VendorRecord, api
 
@@ -154,19 +152,6 @@ def business_error(response: requests.Response) -> VendorError | None:
     path = response.request.path_url.split("?")[0] if response.request is not None else ""
     return BusinessError(f"perfectgym: {path} answered 499: {status_summary(499)} (a business error)",
                          code=code)
-
-
-def read_ahead(pages: Iterator[ODataPage], depth: int = 1) -> Iterator[ODataPage]:
-    """Yield `pages`, producing up to `depth` next ones in a worker thread meanwhile (errors
-    surface in order)."""
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="perfectgym-pager") as pool:
-        def ask():
-            return pool.submit(contextvars.copy_context().run, next, pages, None)
-
-        pending = deque(ask() for _ in range(depth))
-        while (page := pending.popleft().result()) is not None:
-            pending.append(ask())
-            yield page
 
 
 def ids_filter(ids: Iterable[int], field_name: str = "id") -> str:
