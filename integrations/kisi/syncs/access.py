@@ -158,9 +158,13 @@ class AccessSync(SyncJob):
 
         chunks = list(_chunks(items, WRITES_PER_PAGE))
         ahead = submitted(chunks[0]) if chunks else []
-        for n, chunk in enumerate(chunks):
-            current, ahead = ahead, submitted(chunks[n + 1]) if n + 1 < len(chunks) else []
-            yield chunk, [future.result() for future in current]
+        try:
+            for n, chunk in enumerate(chunks):
+                current, ahead = ahead, submitted(chunks[n + 1]) if n + 1 < len(chunks) else []
+                yield chunk, [future.result() for future in current]
+        finally:
+            for future in ahead:  # a run that stops (a failed page) sends no more than it has begun
+                future.cancel()
 
     def map(self, raw):
         if raw.problem:
