@@ -147,6 +147,11 @@ class ListPage:
     records: list
     offset: int
     total: int | None
+    sent: int | None = None  # how many records Kisi sent, when `records` keeps only some
+
+    @property
+    def next_offset(self) -> int:
+        return self.offset + (self.sent if self.sent is not None else len(self.records))
 
 
 @dataclass(frozen=True)
@@ -370,6 +375,14 @@ class KisiClient:
         for page in self._list_pages("role_assignments", group_id=group_id, **GROUP_ASSIGNMENTS_FILTER):
             yield [a for raw in page.records
                    if (a := _assignment(raw, group_id)) is not None and a.group_id == str(group_id)]
+
+    def group_assignments_page(self, group_id: str, *, offset: int = 0) -> ListPage:
+        """One page of group_assignments from `offset`, with Kisi's total: a caller that knows
+        the total can read the other pages at once."""
+        page = self._list_page("role_assignments", offset=offset, group_id=group_id, **GROUP_ASSIGNMENTS_FILTER)
+        kept = [a for raw in page.records
+                if (a := _assignment(raw, group_id)) is not None and a.group_id == str(group_id)]
+        return ListPage(kept, offset, page.total, sent=len(page.records))
 
     def user_assignments(self, user_id: str) -> list[RoleAssignment]:
         """One user's group roles ([C] user_id filter)."""

@@ -8,14 +8,15 @@ It runs in two phases of pages through the engine:
    client's email when Kisi has one, else a new managed user (no Kisi emails). Each
    page is linked in one bulk write (DoorSystemUser).
 2. Role assignments. What Kisi holds is read for the groups active rules name (a
-   group's list, 100 a call; or, for a handful of clients, each user's list), compared
-   with what is expected, and only the difference is sent: a missing role is created
-   with its window, one no longer expected is deleted, one whose window changed is
-   replaced (a user holds one role per group). Groups no rule names, users Gatehouse
-   did not create or map, and roles other than the basic one are never touched. The
-   one exception: a group a rule named before (remembered in the sync's cursor) is
-   still read until Gatehouse's roles in it are gone, so removing a rule or a
-   configuration removes the access it gave.
+   group's list, 100 a call, the pages after the first read at once; or, for a handful
+   of clients, each user's list), compared with what is expected, and only the
+   difference is sent: a missing role is created with its window, one no longer
+   expected is deleted, one whose window changed is replaced (a user holds one role
+   per group). Groups no rule names, users Gatehouse did not create or map, and roles
+   other than the basic one are never touched. The one exception: a group a rule
+   named before (remembered in the sync's cursor) is still read until Gatehouse's
+   roles in it are gone, so removing a rule or a configuration removes the access it
+   gave.
 
 Kisi calls are made while a page is prepared, outside any database transaction, so a
 slow Kisi never holds one open: as many in flight as the "in_flight" setting, the next
@@ -316,7 +317,7 @@ class AccessSync(SyncJob):
             found = []
             for group_id in sorted(group_ids):
                 try:
-                    found += [a for page in kisi.group_assignments(group_id) for a in page]
+                    found += self._group_held(kisi, group_id)
                 except KisiNotFound:
                     logger.warning("kisi group %s no longer exists; its roles are left alone", group_id)
                     self.missing.add(group_id)
@@ -324,6 +325,24 @@ class AccessSync(SyncJob):
             if assignment.group_id in group_ids and assignment.user_id in user_ids:
                 held[(assignment.user_id, assignment.group_id)].append(assignment)
         return held
+
+    def _group_held(self, kisi, group_id: str) -> list[RoleAssignment]:
+        """A group's role assignments: the first page tells how many there are, and the
+        writers read the other pages at once (one after another when Kisi tells no total)."""
+        first = kisi.group_assignments_page(group_id)
+        if first.total is None:
+            return [a for page in kisi.group_assignments(group_id) for a in page]
+        found, step = list(first.records), first.next_offset
+        if not step:
+            return found
+        offsets = [(group_id, offset) for offset in range(step, first.total, step)]
+        for _, pages in self._each(self._group_page, offsets):
+            found += [a for page in pages for a in page.records]
+        return found
+
+    @staticmethod
+    def _group_page(kisi, group_id: str, offset: int):
+        return kisi.group_assignments_page(group_id, offset=offset)
 
     @staticmethod
     def _plan(key, window: Window | None, have: list[RoleAssignment]) -> list[tuple]:
