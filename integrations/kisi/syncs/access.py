@@ -22,8 +22,8 @@ Kisi calls are made while a page is prepared, outside any database transaction, 
 slow Kisi never holds one open: as many in flight as the "in_flight" setting, the next
 page's already under way while this one is written, all at one pace and waiting together
 when Kisi answers 429 (client.CallPool). A call Kisi refuses becomes a SyncIssue and the
-run goes on. Counts are role assignments: created, updated
-(replaced or removed), unchanged, failed.
+run goes on. Counts are role assignments: created, updated (replaced or removed),
+unchanged, failed.
 """
 
 import logging
@@ -143,10 +143,10 @@ class AccessSync(SyncJob):
             others &= self.unfinished
         return {"groups": sorted(named | others)}
 
-    def _each(self, send, items: list) -> Iterator[tuple[list, list]]:
-        """(chunk, answers) for each WRITES_PER_PAGE items, where an answer is `send(kisi,
-        *item)`: the writers (each with its own session) already send the next chunk's
-        calls while the caller writes this chunk's page."""
+    def _each(self, send, items: list) -> Iterator[list]:
+        """`send(kisi, *item)` for every item, answered WRITES_PER_PAGE at a time: the writers
+        (each with its own session) already send the next chunk's calls while the caller
+        writes this chunk's page."""
         local = self.writer_clients
 
         def call(item):
@@ -157,12 +157,12 @@ class AccessSync(SyncJob):
         def submitted(chunk) -> list[Future]:
             return [self.writers.submit(call, item) for item in chunk]
 
-        chunks = list(_chunks(items, WRITES_PER_PAGE))
-        ahead = submitted(chunks[0]) if chunks else []
+        chunks = _chunks(items, WRITES_PER_PAGE)
+        ahead = submitted(next(chunks, []))
         try:
-            for n, chunk in enumerate(chunks):
-                current, ahead = ahead, submitted(chunks[n + 1]) if n + 1 < len(chunks) else []
-                yield chunk, [future.result() for future in current]
+            while ahead:
+                current, ahead = ahead, submitted(next(chunks, []))
+                yield [future.result() for future in current]
         finally:
             for future in ahead:  # a run that stops (a failed page) sends no more than it has begun
                 future.cancel()
@@ -240,7 +240,7 @@ class AccessSync(SyncJob):
         if sum(1 for _, email, _ in needs if email) > max(FIND_ONE_BY_ONE, list_calls):
             directory = {u.email.strip().lower(): u for page in kisi.users() for u in page if u.email}
         claimed: set[str] = set()
-        for _, links in self._each(partial(self._user_link, directory=directory), needs):
+        for links in self._each(partial(self._user_link, directory=directory), needs):
             ids = [link.external_id for link in links if link.external_id]
             taken = claimed | set(DoorSystemUser.objects.filter(system=self.source, external_id__in=ids)
                                   .values_list("external_id", flat=True))
@@ -296,7 +296,7 @@ class AccessSync(SyncJob):
         for chunk in _chunks(kept, KEPT_PER_PAGE):
             yield Page([Change("keep", user_id, group_id) for _, user_id, group_id, *_ in chunk],
                        cursor=self._memory())
-        for _, sent in self._each(self._send, writes):
+        for sent in self._each(self._send, writes):
             self.unfinished |= {change.group_id for change in sent if change.problem}
             yield Page(sent, cursor=self._memory())
 
@@ -336,7 +336,7 @@ class AccessSync(SyncJob):
         if not step:
             return found
         offsets = [(group_id, offset) for offset in range(step, first.total, step)]
-        for _, pages in self._each(self._group_page, offsets):
+        for pages in self._each(self._group_page, offsets):
             found += [a for page in pages for a in page.records]
         return found
 
