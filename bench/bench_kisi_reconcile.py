@@ -5,10 +5,11 @@ changed.
 The sandbox (`manage.py sandbox kisi --members 0`) runs in its own process and counts
 the calls it receives (read back through its sandbox-only `_sandbox/calls` route).
 Reports wall time, Kisi calls by kind and a second, calls in flight (the integration's
-"in_flight" setting: BENCH_KISI_IN_FLIGHT, default the connector's), the 429s the sandbox
-answered (none unless BENCH_KISI_RATE_LIMIT sets its calls a second), the CPU seconds of
+"in_flight" setting: BENCH_KISI_IN_FLIGHT, default the connector's), the CPU seconds of
 the reconciling process and of the sandbox (which of the two bounds the run), writes and
-list calls per 100 records of the no-change run, SQL statements and peak memory.
+list calls per 100 records of the no-change run, SQL statements and peak memory. A last
+run pushes 2,000 new members while the sandbox answers 429 past BENCH_KISI_RATE_LIMIT
+calls a second (default 500): the 429s answered, calls a second, and nothing lost.
 """
 
 import math
@@ -30,6 +31,8 @@ from integrations.services import integration_save
 from integrations.sync import sync_run
 from packages.models import ClientPackage, Package
 
+LIMITED_CLIENTS = 2000  # new members of the run against a rate-limited sandbox
+
 
 class Statements:
     """Counts the SQL statements this process sends."""
@@ -46,10 +49,16 @@ def _club(clients: int) -> None:
     """One location (the sandbox's "Uxbridge" place maps to it by name), one membership,
     `clients` holders of it."""
     Location.objects.create(name="Uxbridge", alt_id="UB", time_zone="Europe/London")
-    membership = Package.objects.create(alt_id="MONTHLY", name="Monthly membership")
+    Package.objects.create(alt_id="MONTHLY", name="Monthly membership")
+    _members(range(clients))
+
+
+def _members(numbers: range) -> None:
+    """Holders of the membership, numbered `numbers`."""
+    membership = Package.objects.get(alt_id="MONTHLY")
     created = Client.objects.bulk_create(
         (Client(first_name=f"Member{n}", last_name="Bench", email=f"bench{n:06d}@example.com",
-                source="bench", external_id=str(n)) for n in range(clients)), batch_size=5000)
+                source="bench", external_id=str(n)) for n in numbers), batch_size=5000)
     start = timezone.now() - timedelta(days=30)
     ClientPackage.objects.bulk_create(
         (ClientPackage(client=c, package=membership, start=start, source="bench") for c in created),
@@ -89,7 +98,7 @@ def _kinds(calls: dict[str, int]) -> str:
 def run() -> list[Figure]:
     clients = int(os.environ.get("BENCH_KISI_CLIENTS", 100_000))
     in_flight = int(os.environ.get("BENCH_KISI_IN_FLIGHT", IN_FLIGHT))
-    rate_limit = os.environ.get("BENCH_KISI_RATE_LIMIT")
+    rate_limit = float(os.environ.get("BENCH_KISI_RATE_LIMIT", 500))
     _club(clients)
     statements = Statements()
     with sandbox_process("kisi", members=0) as url:
@@ -100,24 +109,28 @@ def run() -> list[Figure]:
         rule = AccessRule.objects.create(group=KisiGroup.objects.get(name="Members"),
                                          reason=AccessRule.Reason.PACKAGE, owner="bench")
         rule.packages.set(Package.objects.all())
-        if rate_limit:
-            requests.post(f"{url}_sandbox/rate_limit", json={"per_second": float(rate_limit)}, timeout=30)
         first = Reconcile(integration, url, statements)
         again = Reconcile(integration, url, statements)
+        # Kisi over its rate: new members pushed against a sandbox that answers 429 past it.
+        _members(range(clients, clients + LIMITED_CLIENTS))
+        requests.post(f"{url}_sandbox/rate_limit", json={"per_second": rate_limit}, timeout=30)
+        limited = Reconcile(integration, url, statements)
     if first.run.created != clients or again.run.unchanged != clients:
         raise RuntimeError(f"unexpected counts: {first.run.summary()} / {again.run.summary()}")
+    if limited.run.created != LIMITED_CLIENTS or limited.run.failed:
+        raise RuntimeError(f"the rate-limited run lost some: {limited.run.summary()}")
     writes = sum(n for kind, n in again.calls.items()
                  if kind.split(" ", 1)[0] in ("POST", "PUT", "PATCH", "DELETE"))
     lists = sum(n for kind, n in again.calls.items() if kind.startswith("GET "))
     calls = sum(first.calls.values())
-    limit = f"sandbox limit {float(rate_limit):g} calls/s" if rate_limit else "no sandbox limit set"
+    limited_calls = sum(limited.calls.values())
     return [
         Figure("from empty: wall time", first.seconds, "s", f"{clients} clients with package access"),
         Figure("from empty: Kisi calls", calls, "calls", _kinds(first.calls)),
         Figure("from empty: Kisi calls per second", calls / first.seconds, "calls/s",
                f"{in_flight} in flight, one pace for all"),
         Figure("from empty: calls in flight", in_flight, "calls", "the integration's in_flight setting"),
-        Figure("from empty: 429s answered", first.limited, "calls", f"{limit}; every caller waits Retry-After"),
+        Figure("from empty: 429s answered", first.limited, "calls", "the sandbox sets no limit here"),
         Figure("from empty: clients per second", clients / first.seconds, "clients/s"),
         Figure("from empty: reconciling process CPU", first.cpu_seconds, "s",
                f"{first.cpu_seconds / calls * 1000:.3f} ms a call, HTTP client included"),
@@ -131,5 +144,9 @@ def run() -> list[Figure]:
                f"minimum {math.ceil(clients / 100)})"),
         Figure("no change: Kisi calls", sum(again.calls.values()), "calls", _kinds(again.calls)),
         Figure("no change: SQL statements", again.sql, "statements"),
+        Figure("over the rate: 429s answered", limited.limited, "calls",
+               f"{LIMITED_CLIENTS} new clients, the sandbox limited to {rate_limit:g} calls/s; none lost"),
+        Figure("over the rate: Kisi calls per second", limited_calls / limited.seconds, "calls/s",
+               f"{limited_calls} calls in {limited.seconds:.1f} s, 429s included: every caller waits Retry-After"),
         Figure("peak memory", peak_memory_mb(), "MB", "the reconciling process"),
     ]
