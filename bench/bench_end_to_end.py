@@ -10,12 +10,14 @@ import io
 import os
 
 import psycopg
+import requests
 from django.db import connection
 
 from accessctl.models import AccessRule, KisiGroup
 from bench.bench_perfectgym import CLIENT_SYNCS, _setup
 from bench.support import Figure, peak_memory_mb, sandbox_process, timed
 from clients.models import Client
+from integrations.kisi.client import IN_FLIGHT
 from integrations.kisi.sandbox import API_KEY
 from integrations.models import SyncRun
 from integrations.services import integration_save
@@ -63,8 +65,10 @@ def run() -> list[Figure]:
         with timed() as inbound:
             for name in CLIENT_SYNCS:
                 _succeed(perfectgym, name, initial=True)
+        requests.post(f"{kisi_url}_sandbox/calls/clear", timeout=30)
         with timed() as outbound:
             access = _succeed(kisi, "access")
+        kisi_calls = sum(requests.get(f"{kisi_url}_sandbox/calls", timeout=30).json()["calls"].values())
         total = inbound.seconds + outbound.seconds
     clients = Client.objects.count()
     copy = copy_seconds()
@@ -72,6 +76,8 @@ def run() -> list[Figure]:
         Figure("vendor -> Gatehouse (initial sync)", inbound.seconds, "s", f"{clients} clients with their packages"),
         Figure("Gatehouse -> Kisi (reconcile from empty)", outbound.seconds, "s",
                f"{access.created} role assignments; users created as needed"),
+        Figure("Gatehouse -> Kisi calls per second", kisi_calls / outbound.seconds, "calls/s",
+               f"{kisi_calls} calls, {IN_FLIGHT} in flight (the default)"),
         Figure("end to end", total, "s", f"{MEMBERS} members"),
         Figure("PostgreSQL COPY of the same client rows", copy, "s", "the hardware's floor for these rows"),
         Figure("end to end / COPY", total / copy, "x", "how far from the machine's limit"),

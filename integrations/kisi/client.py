@@ -13,8 +13,12 @@ production code, [I] inferred. What the vendor file leaves open is gathered here
   `{"events": [...], "next_cursor": str | null}`; the next page is the same POST with
   `"cursor"` added. Events have the webhook's shape.
 - [I] An unlock refused by Kisi (e.g. an offline lock) answers 4xx with the error body.
+- [I] Kisi publishes no REST rate limit: a reconcile keeps its calls under
+  CALLS_PER_SECOND and, when Kisi answers 429, its whole pool of callers waits the
+  `Retry-After` (CallPool).
 """
 
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -31,7 +35,7 @@ from integrations.errors import (
     VendorError,
     status_summary,
 )
-from integrations.http import VendorHTTP, retry_after_seconds
+from integrations.http import Pacer, VendorHTTP, retry_after_seconds
 
 KISI_URL = "https://api.kisi.io/"
 PAGE_SIZE = 100  # [O]
@@ -39,6 +43,15 @@ BASIC_ROLE = "group_basic"  # [C] the role a member holds in a group
 UNLOCK_EVENT = "lock.unlock"  # [C]
 GROUP_ASSIGNMENTS_FILTER = {"scope": "group"}  # [I] with group_id=<id>, see the docstring
 WRITE_ATTEMPTS = 5  # a 429 means Kisi did not act, so a create is safe to send again
+# [I] The pace of one reconcile's calls, all callers together. Kisi publishes no limit:
+# this is a ceiling well above what IN_FLIGHT calls reach over the internet (~50 ms a
+# round trip: ~300 a second), so it binds only against a Kisi on the same machine (the
+# sandbox) or a runaway; a 429 slows the pool further.
+CALLS_PER_SECOND = 2500.0
+# The default of the "in_flight" setting: calls a reconcile keeps in flight at once. A
+# round trip to Kisi dominates each call, so more in flight is faster until Kisi answers
+# 429; past ~16, a run on one machine is bound by its own CPU, not by waiting.
+IN_FLIGHT = 16
 
 
 class KisiNotFound(PermanentError):
@@ -134,6 +147,11 @@ class ListPage:
     records: list
     offset: int
     total: int | None
+    sent: int | None = None  # how many records Kisi sent, when `records` keeps only some
+
+    @property
+    def next_offset(self) -> int:
+        return self.offset + (self.sent if self.sent is not None else len(self.records))
 
 
 @dataclass(frozen=True)
@@ -213,18 +231,56 @@ def _kisi_error(response: requests.Response) -> VendorError | None:
     return KisiNotFound(text) if status == 404 else PermanentError(text)
 
 
+class CallPool:
+    """What the callers of one run share (each thread has its own KisiClient): the pace,
+    CALLS_PER_SECOND for all of them together, and the waits Kisi asks for. When one
+    caller is told to wait (429 and Retry-After, or a backoff after an error), every
+    caller waits until then before its next call: the pool slows down, not one thread."""
+
+    def __init__(self, *, in_flight: int = IN_FLIGHT, rate: float = CALLS_PER_SECOND,
+                 clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep):
+        self.in_flight = in_flight
+        self.pacer = Pacer(rate, burst=in_flight, clock=clock, sleep=sleep)
+        self.clock, self.sleep = clock, sleep
+        self.resume_at = 0.0
+        self.waits = 0  # how often a caller was told to wait
+        self.lock = threading.Lock()
+        self.slept = threading.local()  # until when this thread has already waited
+
+    def wait(self) -> None:
+        """Before each call: wait out a pause another caller was asked for, then the pace."""
+        left = self.resume_at - self.clock()
+        if left > 0 and getattr(self.slept, "until", 0.0) < self.resume_at:
+            self.slept.until = self.resume_at
+            self.sleep(left)
+        self.pacer.wait()
+
+    def pause(self, seconds: float) -> None:
+        """Wait `seconds`, as Kisi asked this caller, and hold every other caller until then."""
+        with self.lock:
+            until = self.clock() + seconds
+            self.resume_at = max(self.resume_at, until)
+            self.waits += 1
+        self.slept.until = until
+        self.sleep(seconds)
+
+
 class KisiClient:
-    """One organisation's Kisi API, authenticated with its API key."""
+    """One organisation's Kisi API, authenticated with its API key. Clients given the same
+    `pool` keep one pace and wait together (see CallPool)."""
 
     def __init__(self, *, api_key: str, base_url: str = KISI_URL, identifier: str = "gatehouse",
-                 contact: str = "", sleep: Callable[[float], None] = time.sleep, **http_options):
+                 contact: str = "", sleep: Callable[[float], None] = time.sleep, pool: CallPool | None = None,
+                 **http_options):
         headers = {"Authorization": f"KISI-LOGIN {api_key}", "Accept": "application/json",
                    "X-Kisi-Integration-Identifier": identifier}
         if contact:
             headers["X-Kisi-Integration-Contact"] = contact
-        self.sleep = sleep
+        self.sleep = pool.pause if pool is not None else sleep
         self.http = VendorHTTP(vendor="kisi", base_url=base_url, headers=headers, secrets=[api_key],
-                               error_hook=_kisi_error, sleep=sleep, **http_options)
+                               error_hook=_kisi_error, sleep=self.sleep, **http_options)
+        if pool is not None:
+            self.http.pacer = pool  # VendorHTTP waits on its pacer before every attempt
 
     # plumbing ---------------------------------------------------------------
     def _write(self, method: str, path: str, **kwargs) -> requests.Response:
@@ -319,6 +375,14 @@ class KisiClient:
         for page in self._list_pages("role_assignments", group_id=group_id, **GROUP_ASSIGNMENTS_FILTER):
             yield [a for raw in page.records
                    if (a := _assignment(raw, group_id)) is not None and a.group_id == str(group_id)]
+
+    def group_assignments_page(self, group_id: str, *, offset: int = 0) -> ListPage:
+        """One page of group_assignments from `offset`, with Kisi's total: a caller that knows
+        the total can read the other pages at once."""
+        page = self._list_page("role_assignments", offset=offset, group_id=group_id, **GROUP_ASSIGNMENTS_FILTER)
+        kept = [a for raw in page.records
+                if (a := _assignment(raw, group_id)) is not None and a.group_id == str(group_id)]
+        return ListPage(kept, offset, page.total, sent=len(page.records))
 
     def user_assignments(self, user_id: str) -> list[RoleAssignment]:
         """One user's group roles ([C] user_id filter)."""

@@ -4,12 +4,22 @@ events from the signed webhook, with polling as the fallback.
 """
 
 import logging
+import time
 
 from django import forms
 from django.conf import settings as django_settings
 
 from integrations.connectors import Connector, SettingField, SyncSpec
-from integrations.kisi.client import KISI_URL, UNLOCK_EVENT, KisiClient, UnlockEvent, parse_time
+from integrations.kisi.client import (
+    CALLS_PER_SECOND,
+    IN_FLIGHT,
+    KISI_URL,
+    UNLOCK_EVENT,
+    CallPool,
+    KisiClient,
+    UnlockEvent,
+    parse_time,
+)
 from integrations.kisi.syncs import AccessSync, DoorsSync, EventsSync, unlock_events_record
 
 logger = logging.getLogger("gatehouse.kisi")
@@ -33,6 +43,11 @@ class KisiConnector(Connector):
         SettingField("reconcile_minutes", forms.IntegerField(
             label="Push access every (minutes)", min_value=1, initial=1,
             help_text="Changes from member systems are also pushed at once.")),
+        SettingField("in_flight", forms.IntegerField(
+            label="Kisi calls at once", required=False, min_value=1, max_value=64, initial=IN_FLIGHT,
+            help_text=f"How many calls a push keeps in flight. More is faster (a first push makes two calls "
+                      f"per member) until Kisi answers 429; then every call waits as long as Kisi asks. "
+                      f"Never more than {CALLS_PER_SECOND:g} calls a second in all.")),
         SettingField("events_polling", forms.BooleanField(
             label="Poll unlock events", required=False, initial=True,
             help_text="The fallback for unlock events the webhook missed.")),
@@ -52,8 +67,13 @@ class KisiConnector(Connector):
     access_sync = "access"
     http_options: dict = {}  # tests shorten backoff and sleeps here
 
+    def call_pool(self) -> CallPool:
+        """One pace and one shared wait for the callers of a run, as many as the in_flight setting."""
+        return CallPool(in_flight=max(1, self.setting_int("in_flight", IN_FLIGHT)),
+                        sleep=self.http_options.get("sleep", time.sleep))
+
     def client(self, **http_options) -> KisiClient:
-        """The organisation's Kisi API."""
+        """The organisation's Kisi API (callers of one run pass the run's `pool=`)."""
         return KisiClient(api_key=self.secrets.get("api_key", ""),
                           base_url=self.settings.get("base_url") or KISI_URL,
                           contact=django_settings.DEFAULT_FROM_EMAIL, **{**self.http_options, **http_options})

@@ -5,12 +5,18 @@ the calls integrations.kisi.contract lists: any other call is a 404, so it fails
 
 Tests and benchmarks read what it was asked through `call_counts()` / `writes()`, or
 over HTTP through the sandbox-only `_sandbox/...` routes, which are never counted.
+
+Kisi publishes no rate limit; set `rate_limit` (calls a second, or over HTTP `POST
+_sandbox/rate_limit {"per_second": N}`) and calls beyond it in any one second answer
+429 with `Retry-After` (whole seconds, as HTTP has it) and do nothing.
 """
 
 import hashlib
 import hmac
 import json
+import math
 import re
+import time
 import uuid
 from collections import Counter
 from datetime import UTC, datetime
@@ -46,8 +52,13 @@ class KisiSandbox(Sandbox):
     """
 
     kind = "kisi"
+    keep_alive = True  # Kisi's API keeps connections open: one per calling thread, not one per call
+    clock = staticmethod(time.monotonic)  # what the rate limit counts seconds by (tests set their own)
 
     def setup(self, *, members):
+        self.rate_limit: float | None = None  # calls a second before it answers 429 (None: no limit)
+        self.limited: list[tuple[float, float]] = []  # (when, Retry-After) of every 429 the limit answered
+        self.window = (0, 0)  # (second, calls in it) for the limit
         self.ids = Counter()
         self.places: dict[int, dict] = {}
         self.groups: dict[int, dict] = {}
@@ -166,7 +177,27 @@ class KisiSandbox(Sandbox):
         if request.path.startswith("_sandbox/"):
             with self.lock:
                 return self._control(request)
+        if refused := self._over_the_limit(request):
+            return refused
         return super().handle(request, timeout=timeout)
+
+    def _over_the_limit(self, request) -> SandboxResponse | None:
+        """429 with Retry-After, when this call is over `rate_limit` in the current second."""
+        if self.rate_limit is None:
+            return None
+        with self.lock:
+            now = self.clock()
+            second, count = self.window
+            second, count = (second, count + 1) if math.floor(now) == second else (math.floor(now), 1)
+            self.window = (second, count)
+            if count <= self.rate_limit:
+                return None
+            wait = 1  # whole seconds, and the next second starts within one
+            self.calls.append(request)
+            self.limited.append((now, wait))
+        response = self.error(429, "Rate limit exceeded")
+        response.headers["Retry-After"] = str(wait)
+        return response
 
     def _control(self, request) -> SandboxResponse:
         """Sandbox-only routes for a benchmark that serves this fake from another process."""
@@ -180,9 +211,13 @@ class KisiSandbox(Sandbox):
             event = self.unlock_event(user_id=data.get("user_id"), lock_id=data["lock_id"],
                                       success=data.get("success", True))
             return SandboxResponse(200, event)
+        if request.method == "POST" and request.path == "_sandbox/rate_limit":
+            self.rate_limit = (request.json() or {}).get("per_second")
+            return SandboxResponse(204, b"")
         if request.method == "GET" and request.path == "_sandbox/state":
             return SandboxResponse(200, {"users": len(self.users), "role_assignments": len(self.assignments),
-                                         "events": len(self.events)})
+                                         "events": len(self.events), "limited": len(self.limited),
+                                         "cpu_seconds": time.process_time()})
         return self.error(404, f"No sandbox route {request.method} /{request.path}")
 
     def authenticate(self, request):

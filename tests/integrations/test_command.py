@@ -170,6 +170,13 @@ def test_add_kind_help_lists_every_setting_with_its_meaning_and_default(cli):
     assert "identity type by display name" in lines["identity_type"]
 
 
+def test_add_kisi_help_tells_how_many_calls_a_push_keeps_in_flight(cli):
+    status, out, err = cli("add", "kisi", "--help")
+    lines = {line.split()[0]: line for line in out.splitlines() if line.startswith("  ")}
+    assert status == 0 and "Kisi calls at once. How many calls a push keeps in flight" in lines["in_flight"]
+    assert "[default 16]" in lines["in_flight"]
+
+
 # sync: one message for refused credentials, one line per error, the run's report ----------
 def test_refused_credentials_stop_the_remaining_syncs_with_one_message(cli, capsys, pg_sandbox, customer_number):
     Location.objects.create(alt_id="UB", name="Uxbridge", integration_numbers={"perfectgym_club": "1"})

@@ -8,26 +8,29 @@ It runs in two phases of pages through the engine:
    client's email when Kisi has one, else a new managed user (no Kisi emails). Each
    page is linked in one bulk write (DoorSystemUser).
 2. Role assignments. What Kisi holds is read for the groups active rules name (a
-   group's list, 100 a call; or, for a handful of clients, each user's list), compared
-   with what is expected, and only the difference is sent: a missing role is created
-   with its window, one no longer expected is deleted, one whose window changed is
-   replaced (a user holds one role per group). Groups no rule names, users Gatehouse
-   did not create or map, and roles other than the basic one are never touched. The
-   one exception: a group a rule named before (remembered in the sync's cursor) is
-   still read until Gatehouse's roles in it are gone, so removing a rule or a
-   configuration removes the access it gave.
+   group's list, 100 a call, the pages after the first read at once; or, for a handful
+   of clients, each user's list), compared with what is expected, and only the
+   difference is sent: a missing role is created with its window, one no longer
+   expected is deleted, one whose window changed is replaced (a user holds one role
+   per group). Groups no rule names, users Gatehouse did not create or map, and roles
+   other than the basic one are never touched. The one exception: a group a rule
+   named before (remembered in the sync's cursor) is still read until Gatehouse's
+   roles in it are gone, so removing a rule or a configuration removes the access it
+   gave.
 
 Kisi calls are made while a page is prepared, outside any database transaction, so a
-slow Kisi never holds one open; a few are in flight at once. A call Kisi refuses becomes
-a SyncIssue and the run goes on. Counts are role assignments: created, updated
-(replaced or removed), unchanged, failed.
+slow Kisi never holds one open: as many in flight as the "in_flight" setting, the next
+page's already under way while this one is written, all at one pace and waiting together
+when Kisi answers 429 (client.CallPool). A call Kisi refuses becomes a SyncIssue and the
+run goes on. Counts are role assignments: created, updated (replaced or removed),
+unchanged, failed.
 """
 
 import logging
 import threading
 from collections import Counter, defaultdict
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property, partial
 
@@ -45,13 +48,11 @@ from integrations.sync import Counts, Page, SyncJob
 
 logger = logging.getLogger("gatehouse.kisi")
 
-WRITES_PER_PAGE = 100
+WRITES_PER_PAGE = 1000  # calls answered per page written: few pages, as the database waits are costly
 KEPT_PER_PAGE = 1000
 FIND_ONE_BY_ONE = 10  # up to this many new users are always looked up one query each
 READ_PER_USER = 20  # a run for at most this many clients reads each user's roles, not whole groups
 IN_CHUNK = 5000  # ids per SQL IN list
-# Kisi calls sent at once: a round trip to Kisi dominates, and 429s are honoured.
-WRITERS = 4
 
 
 @dataclass(frozen=True)
@@ -116,7 +117,8 @@ class AccessSync(SyncJob):
         return f"user-{raw.user_id}/group-{raw.group_id}" if raw.user_id else f"group-{raw.group_id}"
 
     def pages(self, cursor) -> Iterator[Page]:
-        kisi = self.connector.client()
+        self.pool = self.connector.call_pool()
+        kisi = self.connector.client(pool=self.pool)
         expected = self._expected()
         # The cursor remembers every group Gatehouse has managed, so a group whose rules
         # were removed still loses the roles they gave (on the next full run).
@@ -126,7 +128,7 @@ class AccessSync(SyncJob):
         self.missing: set[str] = set()  # groups Kisi no longer has
         self.unfinished: set[str] = set()  # groups where a change failed this run
         self.writer_clients = threading.local()
-        with ThreadPoolExecutor(max_workers=WRITERS, thread_name_prefix="kisi-writer") as self.writers:
+        with ThreadPoolExecutor(max_workers=self.pool.in_flight, thread_name_prefix="kisi-writer") as self.writers:
             yield from self._user_pages(kisi, expected)
             yield from self._assignment_pages(kisi, expected)
         yield Page([], cursor=self._memory(final=True))
@@ -141,16 +143,29 @@ class AccessSync(SyncJob):
             others &= self.unfinished
         return {"groups": sorted(named | others)}
 
-    def _each(self, send, items: list) -> list:
-        """`send(kisi, *item)` for every item, a few at a time, each writer with its own session."""
+    def _each(self, send, items: list) -> Iterator[list]:
+        """`send(kisi, *item)` for every item, answered WRITES_PER_PAGE at a time: the writers
+        (each with its own session) already send the next chunk's calls while the caller
+        writes this chunk's page."""
         local = self.writer_clients
 
         def call(item):
             if not hasattr(local, "kisi"):
-                local.kisi = self.connector.client()
+                local.kisi = self.connector.client(pool=self.pool)
             return send(local.kisi, *item)
 
-        return list(self.writers.map(call, items))
+        def submitted(chunk) -> list[Future]:
+            return [self.writers.submit(call, item) for item in chunk]
+
+        chunks = _chunks(items, WRITES_PER_PAGE)
+        ahead = submitted(next(chunks, []))
+        try:
+            while ahead:
+                current, ahead = ahead, submitted(next(chunks, []))
+                yield [future.result() for future in current]
+        finally:
+            for future in ahead:  # a run that stops (a failed page) sends no more than it has begun
+                future.cancel()
 
     def map(self, raw):
         if raw.problem:
@@ -185,6 +200,8 @@ class AccessSync(SyncJob):
             f"Kisi users: {t['users created']} created, {t['users found']} found by email. "
             f"Role assignments: {t['create']} created, {t['replace']} replaced, {t['delete']} removed, "
             f"{t['keep']} unchanged, {run.failed} failed."
+            + (f" Kisi asked to wait {self.pool.waits} time(s)." if getattr(self, "pool", None) and self.pool.waits
+               else "")
         )
 
     # what should be -----------------------------------------------------------
@@ -223,8 +240,7 @@ class AccessSync(SyncJob):
         if sum(1 for _, email, _ in needs if email) > max(FIND_ONE_BY_ONE, list_calls):
             directory = {u.email.strip().lower(): u for page in kisi.users() for u in page if u.email}
         claimed: set[str] = set()
-        for chunk in _chunks(needs, WRITES_PER_PAGE):
-            links = self._each(partial(self._user_link, directory=directory), chunk)
+        for links in self._each(partial(self._user_link, directory=directory), needs):
             ids = [link.external_id for link in links if link.external_id]
             taken = claimed | set(DoorSystemUser.objects.filter(system=self.source, external_id__in=ids)
                                   .values_list("external_id", flat=True))
@@ -280,8 +296,7 @@ class AccessSync(SyncJob):
         for chunk in _chunks(kept, KEPT_PER_PAGE):
             yield Page([Change("keep", user_id, group_id) for _, user_id, group_id, *_ in chunk],
                        cursor=self._memory())
-        for chunk in _chunks(writes, WRITES_PER_PAGE):
-            sent = self._each(self._send, chunk)
+        for sent in self._each(self._send, writes):
             self.unfinished |= {change.group_id for change in sent if change.problem}
             yield Page(sent, cursor=self._memory())
 
@@ -302,7 +317,7 @@ class AccessSync(SyncJob):
             found = []
             for group_id in sorted(group_ids):
                 try:
-                    found += [a for page in kisi.group_assignments(group_id) for a in page]
+                    found += self._group_held(kisi, group_id)
                 except KisiNotFound:
                     logger.warning("kisi group %s no longer exists; its roles are left alone", group_id)
                     self.missing.add(group_id)
@@ -310,6 +325,24 @@ class AccessSync(SyncJob):
             if assignment.group_id in group_ids and assignment.user_id in user_ids:
                 held[(assignment.user_id, assignment.group_id)].append(assignment)
         return held
+
+    def _group_held(self, kisi, group_id: str) -> list[RoleAssignment]:
+        """A group's role assignments: the first page tells how many there are, and the
+        writers read the other pages at once (one after another when Kisi tells no total)."""
+        first = kisi.group_assignments_page(group_id)
+        if first.total is None:
+            return [a for page in kisi.group_assignments(group_id) for a in page]
+        found, step = list(first.records), first.next_offset
+        if not step:
+            return found
+        offsets = [(group_id, offset) for offset in range(step, first.total, step)]
+        for pages in self._each(self._group_page, offsets):
+            found += [a for page in pages for a in page.records]
+        return found
+
+    @staticmethod
+    def _group_page(kisi, group_id: str, offset: int):
+        return kisi.group_assignments_page(group_id, offset=offset)
 
     @staticmethod
     def _plan(key, window: Window | None, have: list[RoleAssignment]) -> list[tuple]:

@@ -37,6 +37,7 @@ def drivers(kisi, client: KisiClient) -> dict:
         "users": lambda: list(client.users()),
         "user_create": lambda: client.user_create(email="ben@example.com", name="Ben"),
         "group_assignments": lambda: list(client.group_assignments(str(group_id))),
+        "group_assignments_page": lambda: client.group_assignments_page(str(group_id), offset=0),
         "user_assignments": lambda: client.user_assignments(str(user["id"])),
         "assignment_create": lambda: client.assignment_create(
             user_id=str(kisi.user_by_email("ben@example.com")["id"]), group_id=str(group_id),
@@ -87,3 +88,12 @@ def test_group_assignments_stay_right_when_kisi_ignores_the_group_filter():
         client = KisiClient(api_key=API_KEY, base_url=KISI_TEST_URL)
         found = [a for page in client.group_assignments("7") for a in page]
     assert [(a.id, a.group_id) for a in found] == [("1", "7")]
+
+
+def test_a_page_of_group_assignments_keeps_the_groups_roles_and_tells_where_the_next_starts():
+    listed = [{"id": 1, "user_id": 10, "group_id": 7, "role_id": "group_basic"},
+              {"id": 2, "user_id": 11, "group_id": 8, "role_id": "group_basic"}]
+    with responses.RequestsMock() as vendor:
+        vendor.get(f"{KISI_TEST_URL}role_assignments", json=listed, headers={"X-Collection-Range": "100-101/102"})
+        page = KisiClient(api_key=API_KEY, base_url=KISI_TEST_URL).group_assignments_page("7", offset=100)
+    assert [a.id for a in page.records] == ["1"] and (page.total, page.next_offset) == (102, 102)
