@@ -99,6 +99,48 @@ class Pacer:
                 self.tokens -= 1
 
 
+class CallPool:
+    """What the sessions of one run share when it calls a vendor from several threads (a
+    requests session is not shared between threads, so each thread has its own): one pace
+    for all of them together, the waits the vendor asks for, and the secrets to redact.
+
+    When one session is told to wait (429 and Retry-After, or a backoff after an error),
+    every session waits until then before its next call: the run slows down, not one
+    thread. `in_flight` is how many threads the run calls from."""
+
+    def __init__(self, *, rate: float, in_flight: int = 1, burst: int | None = None, secrets: Iterable[str] = (),
+                 clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep):
+        self.in_flight = in_flight
+        self.pacer = Pacer(rate, burst=burst or in_flight, clock=clock, sleep=sleep)
+        self.secrets = [s for s in secrets if s]  # one list: a secret added later is redacted by all
+        self.clock, self.sleep = clock, sleep
+        self.resume_at = 0.0
+        self.waits = 0  # how often a session was told to wait
+        self.lock = threading.Lock()
+        self.slept = threading.local()  # until when this thread has already waited
+
+    def wait(self) -> None:
+        """Before each call: wait out a pause another session was asked for, then the pace."""
+        left = self.resume_at - self.clock()
+        if left > 0 and getattr(self.slept, "until", 0.0) < self.resume_at:
+            self.slept.until = self.resume_at
+            self.sleep(left)
+        self.pacer.wait()
+
+    def pause(self, seconds: float) -> None:
+        """Wait `seconds`, as the vendor asked this session, and hold every other one until then."""
+        with self.lock:
+            until = self.clock() + seconds
+            self.resume_at = max(self.resume_at, until)
+            self.waits += 1
+        self.slept.until = until
+        self.sleep(seconds)
+
+    def secret_add(self, secret: str) -> None:
+        if secret and secret not in self.secrets:
+            self.secrets.append(secret)
+
+
 def retry_after_seconds(value: str | None) -> float | None:
     """Parse a Retry-After header: seconds, or an HTTP date."""
     if not value:
@@ -178,7 +220,10 @@ class VendorHTTP:
         burst: int = 1,
         error_hook: Callable[[requests.Response], VendorError | None] | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        pool: CallPool | None = None,
     ):
+        """With `pool`, this session paces, waits and redacts with the other sessions of its
+        run (rate_per_second, burst and sleep are then the pool's)."""
         self.vendor = vendor
         self.base_url = base_url
         self.session = requests.Session()
@@ -186,13 +231,18 @@ class VendorHTTP:
             self.session.mount(scheme, _Adapter())
         self.session.headers.update(headers or {})
         self._environment_once()
-        self.secrets = [s for s in secrets if s]
         self.timeout = timeout
         self.max_attempts = max_attempts
         self.backoff, self.max_backoff, self.max_retry_after = backoff, max_backoff, max_retry_after
-        self.pacer = Pacer(rate_per_second, burst, sleep=sleep) if rate_per_second else None
         self.error_hook = error_hook
-        self.sleep = sleep
+        if pool is not None:
+            for secret in secrets:
+                pool.secret_add(secret)
+            self.secrets, self.pacer, self.sleep = pool.secrets, pool, pool.pause
+        else:
+            self.secrets = [s for s in secrets if s]
+            self.pacer = Pacer(rate_per_second, burst, sleep=sleep) if rate_per_second else None
+            self.sleep = sleep
 
     def _environment_once(self) -> None:
         """Read the proxy and CA-bundle environment once, for the vendor's host.

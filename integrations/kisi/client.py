@@ -15,10 +15,9 @@ production code, [I] inferred. What the vendor file leaves open is gathered here
 - [I] An unlock refused by Kisi (e.g. an offline lock) answers 4xx with the error body.
 - [I] Kisi publishes no REST rate limit: a reconcile keeps its calls under
   CALLS_PER_SECOND and, when Kisi answers 429, its whole pool of callers waits the
-  `Retry-After` (CallPool).
+  `Retry-After` (integrations.http.CallPool).
 """
 
-import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -35,7 +34,7 @@ from integrations.errors import (
     VendorError,
     status_summary,
 )
-from integrations.http import Pacer, VendorHTTP, retry_after_seconds
+from integrations.http import CallPool, VendorHTTP, retry_after_seconds
 
 KISI_URL = "https://api.kisi.io/"
 PAGE_SIZE = 100  # [O]
@@ -231,40 +230,6 @@ def _kisi_error(response: requests.Response) -> VendorError | None:
     return KisiNotFound(text) if status == 404 else PermanentError(text)
 
 
-class CallPool:
-    """What the callers of one run share (each thread has its own KisiClient): the pace,
-    CALLS_PER_SECOND for all of them together, and the waits Kisi asks for. When one
-    caller is told to wait (429 and Retry-After, or a backoff after an error), every
-    caller waits until then before its next call: the pool slows down, not one thread."""
-
-    def __init__(self, *, in_flight: int = IN_FLIGHT, rate: float = CALLS_PER_SECOND,
-                 clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep):
-        self.in_flight = in_flight
-        self.pacer = Pacer(rate, burst=in_flight, clock=clock, sleep=sleep)
-        self.clock, self.sleep = clock, sleep
-        self.resume_at = 0.0
-        self.waits = 0  # how often a caller was told to wait
-        self.lock = threading.Lock()
-        self.slept = threading.local()  # until when this thread has already waited
-
-    def wait(self) -> None:
-        """Before each call: wait out a pause another caller was asked for, then the pace."""
-        left = self.resume_at - self.clock()
-        if left > 0 and getattr(self.slept, "until", 0.0) < self.resume_at:
-            self.slept.until = self.resume_at
-            self.sleep(left)
-        self.pacer.wait()
-
-    def pause(self, seconds: float) -> None:
-        """Wait `seconds`, as Kisi asked this caller, and hold every other caller until then."""
-        with self.lock:
-            until = self.clock() + seconds
-            self.resume_at = max(self.resume_at, until)
-            self.waits += 1
-        self.slept.until = until
-        self.sleep(seconds)
-
-
 class KisiClient:
     """One organisation's Kisi API, authenticated with its API key. Clients given the same
     `pool` keep one pace and wait together (see CallPool)."""
@@ -278,9 +243,7 @@ class KisiClient:
             headers["X-Kisi-Integration-Contact"] = contact
         self.sleep = pool.pause if pool is not None else sleep
         self.http = VendorHTTP(vendor="kisi", base_url=base_url, headers=headers, secrets=[api_key],
-                               error_hook=_kisi_error, sleep=self.sleep, **http_options)
-        if pool is not None:
-            self.http.pacer = pool  # VendorHTTP waits on its pacer before every attempt
+                               error_hook=_kisi_error, sleep=sleep, pool=pool, **http_options)
 
     # plumbing ---------------------------------------------------------------
     def _write(self, method: str, path: str, **kwargs) -> requests.Response:

@@ -10,12 +10,12 @@ from django import forms
 from django.conf import settings as django_settings
 
 from integrations.connectors import Connector, SettingField, SyncSpec
+from integrations.http import CallPool
 from integrations.kisi.client import (
     CALLS_PER_SECOND,
     IN_FLIGHT,
     KISI_URL,
     UNLOCK_EVENT,
-    CallPool,
     KisiClient,
     UnlockEvent,
     parse_time,
@@ -69,7 +69,7 @@ class KisiConnector(Connector):
 
     def call_pool(self) -> CallPool:
         """One pace and one shared wait for the callers of a run, as many as the in_flight setting."""
-        return CallPool(in_flight=max(1, self.setting_int("in_flight", IN_FLIGHT)),
+        return CallPool(rate=CALLS_PER_SECOND, in_flight=max(1, self.setting_int("in_flight", IN_FLIGHT)),
                         sleep=self.http_options.get("sleep", time.sleep))
 
     def client(self, **http_options) -> KisiClient:

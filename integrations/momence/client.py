@@ -10,6 +10,7 @@ time): each thread gets its own session, and all of them share one pacing and on
 """
 
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -17,7 +18,7 @@ from typing import Any, Protocol
 from urllib.parse import urlencode
 
 from integrations.errors import AuthError, PermanentError, VendorError
-from integrations.http import VendorHTTP
+from integrations.http import CallPool, VendorHTTP
 from integrations.momence.records import (
     Appointment,
     BookingCheckIn,
@@ -142,23 +143,24 @@ class MomenceClient:
         self.username, self.password = username, password
         self.store = store or MemoryTokenStore()
         self.clock = clock or (lambda: datetime.now(UTC))
+        options = {"rate_per_second": RATE_PER_SECOND, "burst": RATE_BURST, **http_options}
+        # Every thread's session shares one pace, the waits Momence asks for and the secrets.
+        self.pool = CallPool(rate=options.pop("rate_per_second"), burst=options.pop("burst"),
+                             sleep=options.pop("sleep", time.sleep),
+                             secrets=[client_id, client_secret, username, password])
         self._http_options = {"vendor": "momence", "base_url": base_url, "error_hook": _not_found,
-                              "rate_per_second": RATE_PER_SECOND, "burst": RATE_BURST, **http_options}
-        first = VendorHTTP(secrets=[client_id, client_secret, username, password], **self._http_options)
-        self.pacer, self.secrets = first.pacer, first.secrets  # shared by every thread's session
+                              "pool": self.pool, **options}
         self._sessions = threading.local()
-        self._sessions.http = first
         self._lock = threading.Lock()
         self.tokens: Tokens | None = None  # in hand, so the store is read once per client
 
     @property
     def http(self) -> VendorHTTP:
         """This thread's session (a requests session is not shared between threads); every
-        thread's session paces its calls with the same pacer and redacts the same secrets."""
+        thread's session paces, waits and redacts with the others through the client's CallPool."""
         http = getattr(self._sessions, "http", None)
         if http is None:
             http = self._sessions.http = VendorHTTP(**self._http_options)
-            http.pacer, http.secrets = self.pacer, self.secrets
         return http
 
     # tokens ------------------------------------------------------------------
@@ -182,8 +184,7 @@ class MomenceClient:
     def _redact(self, tokens: Tokens) -> None:
         """Make every session redact both tokens from every log line and error."""
         for token in (tokens.access_token, tokens.refresh_token):
-            if token and token not in self.secrets:
-                self.secrets.append(token)
+            self.pool.secret_add(token)
 
     def _password_grant(self) -> Tokens:
         try:

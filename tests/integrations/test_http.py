@@ -1,12 +1,13 @@
 """The HTTP layer: retries where safe, backoff, Retry-After, pacing, error mapping, log lines."""
 
 import logging
+import threading
 
 import pytest
 import responses
 
 from integrations.errors import AuthError, PermanentError, RateLimited, TransientError
-from integrations.http import Pacer, VendorHTTP, retry_after_seconds
+from integrations.http import CallPool, Pacer, VendorHTTP, retry_after_seconds
 
 BASE = "https://vendor.test/"
 
@@ -186,3 +187,29 @@ def test_over_http_calls_share_a_connection_pool_until_the_session_closes():
         vendor.session.close()  # the pool manager forgets its pools: later calls get a new one
         assert vendor.request("GET", "ping").json() == {"name": "Example Club"}
         assert pools.keys() == {key} and pools[key] is not pool
+
+
+def test_a_429_to_one_caller_holds_every_caller_until_its_retry_after():
+    slept = []
+    pool = CallPool(rate=1000.0, in_flight=4, clock=lambda: 500.0,
+                    sleep=lambda s: slept.append((threading.get_ident(), s)))
+    told = threading.Thread(target=pool.pause, args=(2.0,))
+    told.start()
+    told.join()
+    pool.wait()  # this thread was not told anything, and still waits
+    assert slept == [(told.ident, 2.0), (threading.get_ident(), 2.0)]
+    pool.wait()  # a pause is waited out once per caller
+    assert len(slept) == 2 and pool.waits == 1
+
+
+@responses.activate
+def test_sessions_sharing_a_pool_redact_a_secret_one_of_them_learns_later(caplog):
+    responses.get("https://vendor.test/token", status=500, body="no")
+    pool = CallPool(rate=1000.0, sleep=lambda seconds: None, secrets=["key-123"])
+    first, second = (VendorHTTP(vendor="v", base_url="https://vendor.test/", pool=pool, max_attempts=1)
+                     for _ in range(2))
+    pool.secret_add("tok-456")  # e.g. an access token the first session was just given
+    with caplog.at_level(logging.INFO, logger="gatehouse.vendor"), pytest.raises(TransientError) as failed:
+        second.request("GET", "token", params={"t": "tok-456", "k": "key-123"})
+    assert "tok-456" not in str(failed.value) + caplog.text and "key-123" not in caplog.text
+    assert first.secrets is second.secrets is pool.secrets

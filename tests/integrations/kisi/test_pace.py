@@ -5,7 +5,7 @@ import threading
 
 import pytest
 
-from integrations.kisi.client import IN_FLIGHT, CallPool
+from integrations.kisi.client import IN_FLIGHT
 from integrations.kisi.connector import KisiConnector
 from tests.integrations.kisi.conftest import run
 from tests.integrations.kisi.test_reconcile import members_bulk, members_group_id
@@ -28,18 +28,6 @@ class SandboxTime:
         with self.lock:
             self.sleeps.append(seconds)
             self.now += seconds
-
-
-def test_a_429_to_one_caller_holds_every_caller_until_its_retry_after():
-    slept = []
-    pool = CallPool(in_flight=4, clock=lambda: 500.0, sleep=lambda s: slept.append((threading.get_ident(), s)))
-    told = threading.Thread(target=pool.pause, args=(2.0,))
-    told.start()
-    told.join()
-    pool.wait()  # this thread was not told anything, and still waits
-    assert slept == [(told.ident, 2.0), (threading.get_ident(), 2.0)]
-    pool.wait()  # a pause is waited out once per caller
-    assert len(slept) == 2 and pool.waits == 1
 
 
 def test_kisi_over_its_rate_answers_429_and_the_push_waits_and_loses_nothing(
