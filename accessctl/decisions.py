@@ -12,16 +12,18 @@ listed. Of several ways to pay, the cheapest wins; then the package ending soone
 """
 
 import math
+import weakref
 from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import cached_property
 
-from django.db.models import Exists, OuterRef, Q
+from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.models import DateTimeField, Exists, Expression, IntegerField, OuterRef, Q
 from django.utils import timezone
 
 from accessctl.models import Door, DoorRules, UnlockAttempt, VisitAvailability, VisitType
 from accessctl.models.rules import windows_cover, windows_summary
-from clients.models import Client, Tag
+from clients.models import Client, Location, Tag
 from packages.models import ClientPackage, Package
 
 EARTH_RADIUS_M = 6_371_008.8
@@ -66,60 +68,164 @@ class Visit:
     windows: tuple[VisitAvailability, ...]
 
 
-def _active_packages(*, client: Client, at: datetime):
-    return ClientPackage.objects.filter(client=client, status=ClientPackage.Status.ACTIVE, start__lte=at).filter(
-        Q(end__isnull=True) | Q(end__gt=at))
+class _Given(Expression):
+    """A value a prepared read is given each time it runs (see _Prepared)."""
+
+    def __init__(self, name: str, output_field):
+        super().__init__(output_field=output_field)
+        self.name = name
+
+    def as_sql(self, compiler, connection):
+        return "%s", [self]
 
 
-def _member_holds(*, client: Client, at: datetime, tag: str) -> Q:
+class _Prepared:
+    """A read the ORM builds and compiles once per database connection, then runs with the
+    values given: building and compiling the queries were most of a door decision's time."""
+
+    def __init__(self, build):
+        self.build = build  # () -> a values_list queryset with _Given where the values go
+        self.compiled = weakref.WeakKeyDictionary()  # {connection: (compiler, sql, params)}
+
+    def rows(self, **given) -> list[tuple]:
+        connection = connections[DEFAULT_DB_ALIAS]
+        compiled = self.compiled.get(connection)
+        if compiled is None:
+            compiler = self.build().query.get_compiler(connection=connection)
+            compiled = self.compiled[connection] = (compiler, *compiler.as_sql())
+        compiler, sql, params = compiled
+        values = [p.output_field.get_db_prep_value(given[p.name], connection) if isinstance(p, _Given) else p
+                  for p in params]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, values)
+            rows = cursor.fetchall()
+        return list(compiler.results_iter([rows], tuple_expected=True))
+
+
+def _door_is(field: str, doors) -> Q:
+    """`field` is one door (a _Given) or any of a list of door ids."""
+    return Q(**{field: doors}) if isinstance(doors, _Given) else Q(**{f"{field}__in": doors})
+
+
+def _active_packages(*, client_id, at):
+    return ClientPackage.objects.filter(client_id=client_id, status=ClientPackage.Status.ACTIVE,
+                                        start__lte=at).filter(Q(end__isnull=True) | Q(end__gt=at))
+
+
+def _member_holds(*, client_id, at, tag: str) -> Q:
     """The tag in field `tag` is the member's: their own, or one a package active at `at` gives."""
-    own = Client.tags.through.objects.filter(client_id=client.pk).values("tag_id")
+    own = Client.tags.through.objects.filter(client_id=client_id).values("tag_id")
     given = Package.tags.through.objects.filter(
-        package_id__in=_active_packages(client=client, at=at).values("package_id")).values("tag_id")
+        package_id__in=_active_packages(client_id=client_id, at=at).values("package_id")).values("tag_id")
     return Q(**{f"{tag}__in": own}) | Q(**{f"{tag}__in": given})
 
 
 def member_packages(*, client: Client, at: datetime) -> tuple[ClientPackage, ...]:
     """The member's packages active at `at`, with their Package, oldest first."""
-    return tuple(_active_packages(client=client, at=at).select_related("package").order_by("pk"))
+    return tuple(_active_packages(client_id=client.pk, at=at).select_related("package").order_by("pk"))
 
 
 def member_facts(*, client: Client, at: datetime) -> MemberFacts:
     """The member's tags (own and from active packages) and active packages at `at`."""
-    tag_ids = Tag.objects.filter(_member_holds(client=client, at=at, tag="pk")).values_list("pk", flat=True)
+    tag_ids = Tag.objects.filter(_member_holds(client_id=client.pk, at=at, tag="pk")).values_list("pk", flat=True)
     return MemberFacts(tag_ids=frozenset(tag_ids), packages=member_packages(client=client, at=at))
 
 
-def doors_for_member(*, client: Client, at: datetime):
-    """Doors with their location and rules, and (in the same query) whether they have tags
-    (`tagged`) and whether a tag the member holds at `at` opens them (`opens_by_tag`)."""
+def _fields(model) -> list[str]:
+    return [f.attname for f in model._meta.concrete_fields]
+
+
+DOOR_FIELDS, LOCATION_FIELDS, RULES_FIELDS = _fields(Door), _fields(Location), _fields(DoorRules)
+VISIT_FIELDS, WINDOW_FIELDS = _fields(VisitType), _fields(VisitAvailability)
+HELD_FIELDS, PACKAGE_FIELDS = _fields(ClientPackage), _fields(Package)
+
+
+def doors_for_member(*, client_id, at):
+    """Rows of doors with their location and rules, and (in the same query) whether they have
+    tags and whether a tag the member holds at `at` opens them (read them with _doors_built)."""
     door_tags = DoorRules.tags.through.objects.filter(doorrules__door_id=OuterRef("pk"))
-    return Door.objects.select_related("location", "rules").annotate(
+    # The annotations come last: a values_list query selects its fields, then its annotations.
+    return Door.objects.annotate(
         tagged=Exists(door_tags),
-        opens_by_tag=Exists(door_tags.filter(_member_holds(client=client, at=at, tag="tag_id"))),
-    )
+        opens_by_tag=Exists(door_tags.filter(_member_holds(client_id=client_id, at=at, tag="tag_id"))),
+    ).values_list(*DOOR_FIELDS, *(f"location__{name}" for name in LOCATION_FIELDS),
+                  *(f"rules__{name}" for name in RULES_FIELDS), "tagged", "opens_by_tag")
 
 
-def door_visits(*, door_ids: list[int]) -> dict[int, list[Visit]]:
-    """The doors' visit types (by price, then name) with their hours, in one query."""
-    visit_fields = [f.attname for f in VisitType._meta.concrete_fields]
-    window_fields = [f.attname for f in VisitAvailability._meta.concrete_fields]
-    rows = VisitType.objects.filter(door_id__in=door_ids).order_by(
+def _doors_built(rows) -> list[Door]:
+    """Doors from doors_for_member's rows, with their location and rules (None without)."""
+    doors = []
+    location_at, rules_at = len(DOOR_FIELDS), len(DOOR_FIELDS) + len(LOCATION_FIELDS)
+    for row in rows:
+        door = Door.from_db(DEFAULT_DB_ALIAS, DOOR_FIELDS, row[:location_at])
+        Door.location.field.set_cached_value(
+            door, Location.from_db(DEFAULT_DB_ALIAS, LOCATION_FIELDS, row[location_at:rules_at]))
+        rules_row = row[rules_at:rules_at + len(RULES_FIELDS)]
+        rules = None if rules_row[0] is None else DoorRules.from_db(DEFAULT_DB_ALIAS, RULES_FIELDS, rules_row)
+        Door.rules.related.set_cached_value(door, rules)
+        if rules is not None:
+            DoorRules.door.field.set_cached_value(rules, door)
+        door.tagged, door.opens_by_tag = row[-2:]
+        doors.append(door)
+    return doors
+
+
+def _visits_query(*, doors):
+    """Rows of the doors' visit types (by price, then name), one per availability (or one alone)."""
+    return VisitType.objects.filter(_door_is("door_id", doors)).order_by(
         "door_id", "price", "name", "pk", "availabilities__start_time", "availabilities__pk",
-    ).values_list(*visit_fields, *(f"availabilities__{name}" for name in window_fields))
+    ).values_list(*VISIT_FIELDS, *(f"availabilities__{name}" for name in WINDOW_FIELDS))
+
+
+def _visits_built(rows) -> dict[int, list[Visit]]:
     types: dict[int, VisitType] = {}
     windows: dict[int, list[VisitAvailability]] = {}
-    for row in rows:  # one row per availability (or one for a visit type without any)
-        visit_id, window = row[0], row[len(visit_fields):]
+    for row in rows:
+        visit_id, window = row[0], row[len(VISIT_FIELDS):]
         if visit_id not in types:
-            types[visit_id] = VisitType.from_db(rows.db, visit_fields, row[:len(visit_fields)])
+            types[visit_id] = VisitType.from_db(DEFAULT_DB_ALIAS, VISIT_FIELDS, row[:len(VISIT_FIELDS)])
             windows[visit_id] = []
         if window[0] is not None:
-            windows[visit_id].append(VisitAvailability.from_db(rows.db, window_fields, window))
+            windows[visit_id].append(VisitAvailability.from_db(DEFAULT_DB_ALIAS, WINDOW_FIELDS, window))
     visits: dict[int, list[Visit]] = {}
     for visit_id, visit_type in types.items():
         visits.setdefault(visit_type.door_id, []).append(Visit(visit_type, tuple(windows[visit_id])))
     return visits
+
+
+def door_visits(*, door_ids: list[int]) -> dict[int, list[Visit]]:
+    """The doors' visit types (by price, then name) with their hours, in one query."""
+    return _visits_built(_visits_query(doors=door_ids))
+
+
+def _held_query(*, client_id, at, doors):
+    """Rows of the member's active packages listed to pay the doors' visit types: (visit type id,
+    the ClientPackage's fields, its Package's fields), oldest package first."""
+    return _active_packages(client_id=client_id, at=at).filter(
+        _door_is("package__visit_types__door_id", doors),
+    ).order_by("pk").values_list("package__visit_types__id", *HELD_FIELDS,
+                                 *(f"package__{name}" for name in PACKAGE_FIELDS))
+
+
+def _held_built(rows) -> dict[int, list[ClientPackage]]:
+    built: dict[int, ClientPackage] = {}  # a package listed by several visit types is built once
+    held: dict[int, list[ClientPackage]] = {}
+    for visit_id, *row in rows:
+        client_package = built.get(row[0])
+        if client_package is None:
+            client_package = ClientPackage.from_db(DEFAULT_DB_ALIAS, HELD_FIELDS, row[:len(HELD_FIELDS)])
+            client_package.package = Package.from_db(DEFAULT_DB_ALIAS, PACKAGE_FIELDS, row[len(HELD_FIELDS):])
+            built[row[0]] = client_package
+        held.setdefault(visit_id, []).append(client_package)
+    return held
+
+
+# One door's decision, the hot path (the app's unlock, the portal's Open), reads prepared queries.
+_CLIENT, _AT, _DOOR = (_Given("client", IntegerField()), _Given("at", DateTimeField()),
+                       _Given("door", IntegerField()))
+_ONE_DOOR = _Prepared(lambda: doors_for_member(client_id=_CLIENT, at=_AT).filter(pk=_DOOR))
+_ONE_DOOR_VISITS = _Prepared(lambda: _visits_query(doors=_DOOR))
+_ONE_DOOR_HELD = _Prepared(lambda: _held_query(client_id=_CLIENT, at=_AT, doors=_DOOR))
 
 
 class _PaidFacts:
@@ -130,29 +236,19 @@ class _PaidFacts:
         self.door_ids = [d.pk for d in doors if getattr(d, "rules", None) and d.rules.paid_access
                          and not d.opens_by_tag]
 
+    def _rows(self, prepared: _Prepared, query) -> list[tuple]:
+        if len(self.door_ids) == 1:
+            return prepared.rows(client=self.client.pk, at=self.at, door=self.door_ids[0])
+        return list(query(client_id=self.client.pk, at=self.at, doors=self.door_ids))
+
     @cached_property
     def visits(self) -> dict[int, list[Visit]]:
-        return door_visits(door_ids=self.door_ids)
+        return _visits_built(self._rows(_ONE_DOOR_VISITS, lambda client_id, at, doors: _visits_query(doors=doors)))
 
     @cached_property
     def held(self) -> dict[int, list[ClientPackage]]:
         """{visit type id: the member's active packages (with their Package) listed to pay it, oldest first}."""
-        held_fields = [f.attname for f in ClientPackage._meta.concrete_fields]
-        package_fields = [f.attname for f in Package._meta.concrete_fields]
-        rows = _active_packages(client=self.client, at=self.at).filter(
-            package__visit_types__door_id__in=self.door_ids,
-        ).order_by("pk").values_list("package__visit_types__id", *held_fields,
-                                     *(f"package__{name}" for name in package_fields))
-        built: dict[int, ClientPackage] = {}  # a package listed by several visit types is built once
-        held: dict[int, list[ClientPackage]] = {}
-        for visit_id, *row in rows:
-            client_package = built.get(row[0])
-            if client_package is None:
-                client_package = ClientPackage.from_db(rows.db, held_fields, row[:len(held_fields)])
-                client_package.package = Package.from_db(rows.db, package_fields, row[len(held_fields):])
-                built[row[0]] = client_package
-            held.setdefault(visit_id, []).append(client_package)
-        return held
+        return _held_built(self._rows(_ONE_DOOR_HELD, _held_query))
 
     @cached_property
     def paying_names(self) -> dict[int, set[str]]:
@@ -171,7 +267,10 @@ def door_decide(
 ) -> Decision:
     """May `client` open `door` at `at` (default now) from these coordinates? With the reason."""
     at = at or timezone.now()
-    door = doors_for_member(client=client, at=at).get(pk=door.pk)
+    rows = _ONE_DOOR.rows(client=client.pk, at=at, door=door.pk)
+    if not rows:
+        raise Door.DoesNotExist("Door matching query does not exist.")
+    door = _doors_built(rows)[0]
     return _decision(door=door, paid=_PaidFacts(client=client, at=at, doors=[door]),
                      latitude=latitude, longitude=longitude, at=at)
 
@@ -181,7 +280,7 @@ def doors_decided(
 ) -> list[tuple[Door, Decision]]:
     """Every door open to the app, with the member's decision: allowed, entitled or refused (and why)."""
     at = at or timezone.now()
-    doors = list(doors_for_member(client=client, at=at).filter(is_active=True).exclude(
+    doors = _doors_built(doors_for_member(client_id=client.pk, at=at).filter(is_active=True).exclude(
         access_control=Door.AccessControl.DISABLED))
     paid = _PaidFacts(client=client, at=at, doors=doors)
     return [(door, _decision(door=door, paid=paid, latitude=latitude, longitude=longitude, at=at))

@@ -1,14 +1,16 @@
 """Reactions to signals of the lower apps (connected in IntegrationsConfig.ready)."""
 
-from django.db.models.signals import post_save
+from django.core.signals import setting_changed
+from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from accessctl.signals import door_accesses_recorded
 from clients.models import Location, LocationTier
-from integrations.models import PendingRecord
+from integrations.models import Integration, PendingRecord
 from integrations.pending import pending_records_apply
 from integrations.reactions import door_accesses_notify
 from integrations.selectors import integration_for_source
+from integrations.webhooks import receivers_forget
 from packages.models import Package
 from packages.signals import packages_added
 
@@ -51,3 +53,18 @@ def location_saved_place_pending(sender, instance, raw=False, **kwargs):
     """A location saved with a vendor's number (e.g. Perfect Gym's club number)."""
     if not raw and instance.integration_numbers:
         pending_records_apply(waits_for=[Waits.LOCATION])
+
+
+# Webhooks read an integration once per process (integrations.webhooks); a save or delete
+# here drops it at once (another process's is caught by the store's own check).
+@receiver(post_save, sender=Integration, dispatch_uid="integrations-webhooks-integration-saved")
+@receiver(post_delete, sender=Integration, dispatch_uid="integrations-webhooks-integration-deleted")
+def integration_changed_forget(sender, instance, **kwargs):
+    receivers_forget(instance.pk)
+
+
+@receiver(setting_changed, dispatch_uid="integrations-webhooks-keys-changed")
+def keys_changed_forget(sender, setting, **kwargs):
+    """New FIELD_ENCRYPTION_KEYS (tests; a deployment restarts) may make a secret readable or not."""
+    if setting == "FIELD_ENCRYPTION_KEYS":
+        receivers_forget()

@@ -97,9 +97,12 @@ def audit_task(integration_id: int) -> str:
     return run.summary()
 
 
-def webhook_task(event_id: int) -> str:
-    """Process a stored webhook event through its connector."""
-    event = WebhookEvent.objects.select_related("integration").get(pk=event_id)
+def webhook_task(event_pk: int | None = None, *, integration_id: int | None = None, event_id: str = "") -> str:
+    """Process a stored webhook event through its connector: named by its integration and the
+    vendor's event id (integrations.webhooks queues it before the row has a pk), or by its pk."""
+    events = WebhookEvent.objects.select_related("integration")
+    event = (events.get(pk=event_pk) if event_pk is not None
+             else events.get(integration_id=integration_id, event_id=event_id))
     if event.status == WebhookEvent.Status.PROCESSED:
         return "already processed"
     try:

@@ -7,8 +7,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from integrations.models import Integration
-from integrations.webhooks import WebhookRefused, webhook_receive
+from integrations.webhooks import WebhookRefused, webhook_deliver
 
 
 class WebhookView(APIView):
@@ -43,12 +42,10 @@ class WebhookView(APIView):
         summary="Receive a vendor webhook (HMAC-SHA256 hex signature of the raw body).", tags=["webhooks"],
     )
     def post(self, request, kind: str, integration_id: int, token: str | None = None):
-        integration = Integration.objects.filter(pk=integration_id, kind=kind, is_active=True).first()
-        if integration is None:
-            return Response({"error": "No such integration."}, status=status.HTTP_404_NOT_FOUND)
         try:
-            event, created = webhook_receive(
-                integration=integration, body=request._request.body, headers=request.headers, token=token,
+            event, created = webhook_deliver(
+                kind=kind, integration_id=integration_id, body=request._request.body, headers=request.headers,
+                token=token,
             )
         except WebhookRefused as refused:
             return Response({"error": str(refused)}, status=refused.status)

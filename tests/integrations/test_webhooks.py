@@ -98,3 +98,50 @@ def test_the_event_and_its_task_commit_together_on_the_database_broker(client, s
         webhook_receive(integration=integration, body=body, headers=headers)
         raise RuntimeError("the request failed after the event was stored")
     assert OrmQ.objects.count() == 1 and WebhookEvent.objects.count() == 1
+
+
+def test_an_integration_switched_off_by_another_process_takes_no_more_events(client, sandbox, integration):
+    """This process has read the integration; another one deactivates it (no signal reaches here)."""
+    from integrations.models import Integration
+
+    body, headers = sandbox.webhook(WEBHOOK_SECRET, {"id": "evt-20", "type": "member.updated"})
+    assert post(client, integration, body, headers).status_code == 202
+    Integration.objects.filter(pk=integration.pk).update(is_active=False)
+    body, headers = sandbox.webhook(WEBHOOK_SECRET, {"id": "evt-21", "type": "member.updated"})
+    assert post(client, integration, body, headers).status_code == 404
+    assert list(WebhookEvent.objects.values_list("event_id", flat=True)) == ["evt-20"]
+
+
+def test_a_secret_changed_by_another_process_counts_at_once(client, sandbox, integration):
+    """The old secret stops working and the new one works, with no restart and no signal here."""
+    from django.utils import timezone
+
+    from integrations.models import Integration
+
+    body, headers = sandbox.webhook(WEBHOOK_SECRET, {"id": "evt-22", "type": "member.updated"})
+    assert post(client, integration, body, headers).status_code == 202
+    elsewhere = Integration.objects.get(pk=integration.pk)
+    elsewhere.set_secrets({**elsewhere.secrets(), "webhook_secret": "whsec-rotated"})
+    Integration.objects.filter(pk=integration.pk).update(secrets_token=elsewhere.secrets_token,
+                                                         updated_at=timezone.now())
+    body, headers = sandbox.webhook(WEBHOOK_SECRET, {"id": "evt-23", "type": "member.updated"})
+    assert post(client, integration, body, headers).status_code == 401
+    body, headers = sandbox.webhook("whsec-rotated", {"id": "evt-24", "type": "member.updated"})
+    assert post(client, integration, body, headers).status_code == 202
+    assert sorted(WebhookEvent.objects.values_list("event_id", flat=True)) == ["evt-22", "evt-24"]
+
+
+def test_on_postgresql_an_event_and_its_task_are_written_in_one_statement(client, sandbox, integration,
+                                                                          django_assert_max_num_queries):
+    """The hot path of a busy door system's unlock webhooks: one round trip, then 202."""
+    from django.db import connection
+    from django_q.models import OrmQ
+
+    if connection.vendor != "postgresql" or not Conf.ORM:
+        pytest.skip("the one-statement store needs PostgreSQL and the database broker")
+    body, headers = sandbox.webhook(WEBHOOK_SECRET, {"id": "evt-25", "type": "member.updated"})
+    assert post(client, integration, body, headers).status_code == 202  # reads the integration
+    body, headers = sandbox.webhook(WEBHOOK_SECRET, {"id": "evt-26", "type": "member.updated"})
+    with django_assert_max_num_queries(1):
+        assert post(client, integration, body, headers).status_code == 202
+    assert [task.task["kwargs"]["event_id"] for task in OrmQ.objects.order_by("id")] == ["evt-25", "evt-26"]
