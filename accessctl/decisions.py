@@ -12,17 +12,17 @@ listed. Of several ways to pay, the cheapest wins; then the package ending soone
 """
 
 import math
-import weakref
 from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import cached_property
 
-from django.db import DEFAULT_DB_ALIAS, connections
-from django.db.models import DateTimeField, Exists, Expression, IntegerField, OuterRef, Q
+from django.db import DEFAULT_DB_ALIAS
+from django.db.models import DateTimeField, Exists, IntegerField, OuterRef, Q
 from django.utils import timezone
 
 from accessctl.models import Door, DoorRules, UnlockAttempt, VisitAvailability, VisitType
 from accessctl.models.rules import windows_cover, windows_summary
+from accessctl.prepared import Given, Prepared
 from clients.models import Client, Location, Tag
 from packages.models import ClientPackage, Package
 
@@ -68,43 +68,9 @@ class Visit:
     windows: tuple[VisitAvailability, ...]
 
 
-class _Given(Expression):
-    """A value a prepared read is given each time it runs (see _Prepared)."""
-
-    def __init__(self, name: str, output_field):
-        super().__init__(output_field=output_field)
-        self.name = name
-
-    def as_sql(self, compiler, connection):
-        return "%s", [self]
-
-
-class _Prepared:
-    """A read the ORM builds and compiles once per database connection, then runs with the
-    values given: building and compiling the queries were most of a door decision's time."""
-
-    def __init__(self, build):
-        self.build = build  # () -> a values_list queryset with _Given where the values go
-        self.compiled = weakref.WeakKeyDictionary()  # {connection: (compiler, sql, params)}
-
-    def rows(self, **given) -> list[tuple]:
-        connection = connections[DEFAULT_DB_ALIAS]
-        compiled = self.compiled.get(connection)
-        if compiled is None:
-            compiler = self.build().query.get_compiler(connection=connection)
-            compiled = self.compiled[connection] = (compiler, *compiler.as_sql())
-        compiler, sql, params = compiled
-        values = [p.output_field.get_db_prep_value(given[p.name], connection) if isinstance(p, _Given) else p
-                  for p in params]
-        with connection.cursor() as cursor:
-            cursor.execute(sql, values)
-            rows = cursor.fetchall()
-        return list(compiler.results_iter([rows], tuple_expected=True))
-
-
 def _door_is(field: str, doors) -> Q:
-    """`field` is one door (a _Given) or any of a list of door ids."""
-    return Q(**{field: doors}) if isinstance(doors, _Given) else Q(**{f"{field}__in": doors})
+    """`field` is one door (a Given) or any of the doors of a subquery."""
+    return Q(**{field: doors}) if isinstance(doors, Given) else Q(**{f"{field}__in": doors})
 
 
 def _active_packages(*, client_id, at):
@@ -193,11 +159,6 @@ def _visits_built(rows) -> dict[int, list[Visit]]:
     return visits
 
 
-def door_visits(*, door_ids: list[int]) -> dict[int, list[Visit]]:
-    """The doors' visit types (by price, then name) with their hours, in one query."""
-    return _visits_built(_visits_query(doors=door_ids))
-
-
 def _held_query(*, client_id, at, doors):
     """Rows of the member's active packages listed to pay the doors' visit types: (visit type id,
     the ClientPackage's fields, its Package's fields), oldest package first."""
@@ -220,35 +181,40 @@ def _held_built(rows) -> dict[int, list[ClientPackage]]:
     return held
 
 
-# One door's decision, the hot path (the app's unlock, the portal's Open), reads prepared queries.
-_CLIENT, _AT, _DOOR = (_Given("client", IntegerField()), _Given("at", DateTimeField()),
-                       _Given("door", IntegerField()))
-_ONE_DOOR = _Prepared(lambda: doors_for_member(client_id=_CLIENT, at=_AT).filter(pk=_DOOR))
-_ONE_DOOR_VISITS = _Prepared(lambda: _visits_query(doors=_DOOR))
-_ONE_DOOR_HELD = _Prepared(lambda: _held_query(client_id=_CLIENT, at=_AT, doors=_DOOR))
+OPEN_TO_THE_APP = Q(is_active=True) & ~Q(access_control=Door.AccessControl.DISABLED)
+# The decisions read prepared queries: one door's (the app's unlock, the portal's Open) and the
+# door list's (every door open to the app; its paid parts read every paid door's visits).
+_CLIENT, _AT, _DOOR = (Given("client", IntegerField()), Given("at", DateTimeField()),
+                       Given("door", IntegerField()))
+_ONE_DOOR = Prepared(lambda: doors_for_member(client_id=_CLIENT, at=_AT).filter(pk=_DOOR))
+_ONE_DOOR_VISITS = Prepared(lambda: _visits_query(doors=_DOOR))
+_ONE_DOOR_HELD = Prepared(lambda: _held_query(client_id=_CLIENT, at=_AT, doors=_DOOR))
+_APP_DOORS = Prepared(lambda: doors_for_member(client_id=_CLIENT, at=_AT).filter(OPEN_TO_THE_APP))
+_PAID_DOORS = Door.objects.filter(OPEN_TO_THE_APP, rules__paid_access=True).values("pk")
+_APP_DOOR_VISITS = Prepared(lambda: _visits_query(doors=_PAID_DOORS))
+_APP_DOOR_HELD = Prepared(lambda: _held_query(client_id=_CLIENT, at=_AT, doors=_PAID_DOORS))
 
 
 class _PaidFacts:
-    """What paying a visit needs, each part read on first use and once for all the doors asked about."""
+    """What paying a visit needs, each part read on first use and once for all the doors asked about
+    (`one_door`: the door of door_decide; else every door open to the app)."""
 
-    def __init__(self, *, client: Client, at: datetime, doors: list[Door]):
-        self.client, self.at = client, at
+    def __init__(self, *, client: Client, at: datetime, doors: list[Door], one_door: bool):
+        self.client, self.at, self.one_door = client, at, one_door
         self.door_ids = [d.pk for d in doors if getattr(d, "rules", None) and d.rules.paid_access
                          and not d.opens_by_tag]
 
-    def _rows(self, prepared: _Prepared, query) -> list[tuple]:
-        if len(self.door_ids) == 1:
-            return prepared.rows(client=self.client.pk, at=self.at, door=self.door_ids[0])
-        return list(query(client_id=self.client.pk, at=self.at, doors=self.door_ids))
+    def _rows(self, prepared: Prepared) -> list[tuple]:
+        return prepared.rows(client=self.client.pk, at=self.at, door=self.door_ids[0] if self.one_door else None)
 
     @cached_property
     def visits(self) -> dict[int, list[Visit]]:
-        return _visits_built(self._rows(_ONE_DOOR_VISITS, lambda client_id, at, doors: _visits_query(doors=doors)))
+        return _visits_built(self._rows(_ONE_DOOR_VISITS if self.one_door else _APP_DOOR_VISITS))
 
     @cached_property
     def held(self) -> dict[int, list[ClientPackage]]:
         """{visit type id: the member's active packages (with their Package) listed to pay it, oldest first}."""
-        return _held_built(self._rows(_ONE_DOOR_HELD, _held_query))
+        return _held_built(self._rows(_ONE_DOOR_HELD if self.one_door else _APP_DOOR_HELD))
 
     @cached_property
     def paying_names(self) -> dict[int, set[str]]:
@@ -271,7 +237,7 @@ def door_decide(
     if not rows:
         raise Door.DoesNotExist("Door matching query does not exist.")
     door = _doors_built(rows)[0]
-    return _decision(door=door, paid=_PaidFacts(client=client, at=at, doors=[door]),
+    return _decision(door=door, paid=_PaidFacts(client=client, at=at, doors=[door], one_door=True),
                      latitude=latitude, longitude=longitude, at=at)
 
 
@@ -280,9 +246,8 @@ def doors_decided(
 ) -> list[tuple[Door, Decision]]:
     """Every door open to the app, with the member's decision: allowed, entitled or refused (and why)."""
     at = at or timezone.now()
-    doors = _doors_built(doors_for_member(client_id=client.pk, at=at).filter(is_active=True).exclude(
-        access_control=Door.AccessControl.DISABLED))
-    paid = _PaidFacts(client=client, at=at, doors=doors)
+    doors = _doors_built(_APP_DOORS.rows(client=client.pk, at=at))
+    paid = _PaidFacts(client=client, at=at, doors=doors, one_door=False)
     return [(door, _decision(door=door, paid=paid, latitude=latitude, longitude=longitude, at=at))
             for door in doors]
 
