@@ -68,11 +68,6 @@ class Visit:
     windows: tuple[VisitAvailability, ...]
 
 
-def _door_is(field: str, doors) -> Q:
-    """`field` is one door (a Given) or any of the doors of a subquery."""
-    return Q(**{field: doors}) if isinstance(doors, Given) else Q(**{f"{field}__in": doors})
-
-
 def _active_packages(*, client_id, at):
     return ClientPackage.objects.filter(client_id=client_id, status=ClientPackage.Status.ACTIVE,
                                         start__lte=at).filter(Q(end__isnull=True) | Q(end__gt=at))
@@ -107,65 +102,67 @@ HELD_FIELDS, PACKAGE_FIELDS = _fields(ClientPackage), _fields(Package)
 
 
 def doors_for_member(*, client_id, at):
-    """Rows of doors with their location and rules, and (in the same query) whether they have
-    tags and whether a tag the member holds at `at` opens them (read them with _doors_built)."""
+    """Rows of doors with their location, rules and visit types (by price, then name) with their
+    hours, one row per hour (or one alone), and (in the same query) whether they have tags and
+    whether a tag the member holds at `at` opens them (read them with _doors_built)."""
     door_tags = DoorRules.tags.through.objects.filter(doorrules__door_id=OuterRef("pk"))
     # The annotations come last: a values_list query selects its fields, then its annotations.
     return Door.objects.annotate(
         tagged=Exists(door_tags),
         opens_by_tag=Exists(door_tags.filter(_member_holds(client_id=client_id, at=at, tag="tag_id"))),
+    ).order_by(
+        "location__name", "title", "pk", "visit_types__price", "visit_types__name", "visit_types__pk",
+        "visit_types__availabilities__start_time", "visit_types__availabilities__pk",
     ).values_list(*DOOR_FIELDS, *(f"location__{name}" for name in LOCATION_FIELDS),
-                  *(f"rules__{name}" for name in RULES_FIELDS), "tagged", "opens_by_tag")
+                  *(f"rules__{name}" for name in RULES_FIELDS), *(f"visit_types__{name}" for name in VISIT_FIELDS),
+                  *(f"visit_types__availabilities__{name}" for name in WINDOW_FIELDS), "tagged", "opens_by_tag")
 
 
-def _doors_built(rows) -> list[Door]:
-    """Doors from doors_for_member's rows, with their location and rules (None without)."""
-    doors = []
-    location_at, rules_at = len(DOOR_FIELDS), len(DOOR_FIELDS) + len(LOCATION_FIELDS)
-    for row in rows:
-        door = Door.from_db(DEFAULT_DB_ALIAS, DOOR_FIELDS, row[:location_at])
-        Door.location.field.set_cached_value(
-            door, Location.from_db(DEFAULT_DB_ALIAS, LOCATION_FIELDS, row[location_at:rules_at]))
-        rules_row = row[rules_at:rules_at + len(RULES_FIELDS)]
-        rules = None if rules_row[0] is None else DoorRules.from_db(DEFAULT_DB_ALIAS, RULES_FIELDS, rules_row)
-        Door.rules.related.set_cached_value(door, rules)
-        if rules is not None:
-            DoorRules.door.field.set_cached_value(rules, door)
-        door.tagged, door.opens_by_tag = row[-2:]
-        doors.append(door)
-    return doors
-
-
-def _visits_query(*, doors):
-    """Rows of the doors' visit types (by price, then name), one per availability (or one alone)."""
-    return VisitType.objects.filter(_door_is("door_id", doors)).order_by(
-        "door_id", "price", "name", "pk", "availabilities__start_time", "availabilities__pk",
-    ).values_list(*VISIT_FIELDS, *(f"availabilities__{name}" for name in WINDOW_FIELDS))
-
-
-def _visits_built(rows) -> dict[int, list[Visit]]:
+def _doors_built(rows) -> tuple[list[Door], dict[int, list[Visit]]]:
+    """Doors from doors_for_member's rows, with their location and rules (None without), and
+    their visit types with hours: (doors, {door id: visits})."""
+    doors: dict[int, Door] = {}
     types: dict[int, VisitType] = {}
     windows: dict[int, list[VisitAvailability]] = {}
+    location_at = len(DOOR_FIELDS)
+    rules_at = location_at + len(LOCATION_FIELDS)
+    visit_at = rules_at + len(RULES_FIELDS)
+    window_at = visit_at + len(VISIT_FIELDS)
     for row in rows:
-        visit_id, window = row[0], row[len(VISIT_FIELDS):]
-        if visit_id not in types:
-            types[visit_id] = VisitType.from_db(DEFAULT_DB_ALIAS, VISIT_FIELDS, row[:len(VISIT_FIELDS)])
-            windows[visit_id] = []
-        if window[0] is not None:
-            windows[visit_id].append(VisitAvailability.from_db(DEFAULT_DB_ALIAS, WINDOW_FIELDS, window))
+        if row[0] not in doors:
+            doors[row[0]] = _door_built(row, location_at, rules_at, visit_at)
+        visit_row, window_row = row[visit_at:window_at], row[window_at:window_at + len(WINDOW_FIELDS)]
+        if visit_row[0] is not None and visit_row[0] not in types:
+            types[visit_row[0]] = VisitType.from_db(DEFAULT_DB_ALIAS, VISIT_FIELDS, visit_row)
+            windows[visit_row[0]] = []
+        if window_row[0] is not None:
+            windows[visit_row[0]].append(VisitAvailability.from_db(DEFAULT_DB_ALIAS, WINDOW_FIELDS, window_row))
     visits: dict[int, list[Visit]] = {}
     for visit_id, visit_type in types.items():
         visits.setdefault(visit_type.door_id, []).append(Visit(visit_type, tuple(windows[visit_id])))
-    return visits
+    return list(doors.values()), visits
+
+
+def _door_built(row, location_at: int, rules_at: int, visit_at: int) -> Door:
+    door = Door.from_db(DEFAULT_DB_ALIAS, DOOR_FIELDS, row[:location_at])
+    Door.location.field.set_cached_value(
+        door, Location.from_db(DEFAULT_DB_ALIAS, LOCATION_FIELDS, row[location_at:rules_at]))
+    rules_row = row[rules_at:visit_at]
+    rules = None if rules_row[0] is None else DoorRules.from_db(DEFAULT_DB_ALIAS, RULES_FIELDS, rules_row)
+    Door.rules.related.set_cached_value(door, rules)
+    if rules is not None:
+        DoorRules.door.field.set_cached_value(rules, door)
+    door.tagged, door.opens_by_tag = row[-2:]
+    return door
 
 
 def _held_query(*, client_id, at, doors):
     """Rows of the member's active packages listed to pay the doors' visit types: (visit type id,
-    the ClientPackage's fields, its Package's fields), oldest package first."""
-    return _active_packages(client_id=client_id, at=at).filter(
-        _door_is("package__visit_types__door_id", doors),
-    ).order_by("pk").values_list("package__visit_types__id", *HELD_FIELDS,
-                                 *(f"package__{name}" for name in PACKAGE_FIELDS))
+    the ClientPackage's fields, its Package's fields), oldest package first. `doors`: one door (a
+    Given) or a subquery of doors."""
+    lookup = "package__visit_types__door_id" if isinstance(doors, Given) else "package__visit_types__door_id__in"
+    return _active_packages(client_id=client_id, at=at).filter(**{lookup: doors}).order_by("pk").values_list(
+        "package__visit_types__id", *HELD_FIELDS, *(f"package__{name}" for name in PACKAGE_FIELDS))
 
 
 def _held_built(rows) -> dict[int, list[ClientPackage]]:
@@ -183,33 +180,29 @@ def _held_built(rows) -> dict[int, list[ClientPackage]]:
 
 OPEN_TO_THE_APP = Q(is_active=True) & ~Q(access_control=Door.AccessControl.DISABLED)
 # The decisions read prepared queries: one door's (the app's unlock, the portal's Open) and the
-# door list's (every door open to the app; its paid parts read every paid door's visits).
+# door list's (every door open to the app; the packages paying any paid door's visits).
 _CLIENT, _AT, _DOOR = (Given("client", IntegerField()), Given("at", DateTimeField()),
                        Given("door", IntegerField()))
 _ONE_DOOR = Prepared(lambda: doors_for_member(client_id=_CLIENT, at=_AT).filter(pk=_DOOR))
-_ONE_DOOR_VISITS = Prepared(lambda: _visits_query(doors=_DOOR))
 _ONE_DOOR_HELD = Prepared(lambda: _held_query(client_id=_CLIENT, at=_AT, doors=_DOOR))
 _APP_DOORS = Prepared(lambda: doors_for_member(client_id=_CLIENT, at=_AT).filter(OPEN_TO_THE_APP))
 _PAID_DOORS = Door.objects.filter(OPEN_TO_THE_APP, rules__paid_access=True).values("pk")
-_APP_DOOR_VISITS = Prepared(lambda: _visits_query(doors=_PAID_DOORS))
 _APP_DOOR_HELD = Prepared(lambda: _held_query(client_id=_CLIENT, at=_AT, doors=_PAID_DOORS))
 
 
 class _PaidFacts:
-    """What paying a visit needs, each part read on first use and once for all the doors asked about
-    (`one_door`: the door of door_decide; else every door open to the app)."""
+    """What paying a visit needs: the doors' visits (read with the doors), and the rest read on first
+    use, once for all the doors asked about (`one_door`: the door of door_decide; else every door
+    open to the app)."""
 
-    def __init__(self, *, client: Client, at: datetime, doors: list[Door], one_door: bool):
-        self.client, self.at, self.one_door = client, at, one_door
+    def __init__(self, *, client: Client, at: datetime, doors: list[Door], visits: dict[int, list[Visit]],
+                 one_door: bool):
+        self.client, self.at, self.visits, self.one_door = client, at, visits, one_door
         self.door_ids = [d.pk for d in doors if getattr(d, "rules", None) and d.rules.paid_access
                          and not d.opens_by_tag]
 
     def _rows(self, prepared: Prepared) -> list[tuple]:
         return prepared.rows(client=self.client.pk, at=self.at, door=self.door_ids[0] if self.one_door else None)
-
-    @cached_property
-    def visits(self) -> dict[int, list[Visit]]:
-        return _visits_built(self._rows(_ONE_DOOR_VISITS if self.one_door else _APP_DOOR_VISITS))
 
     @cached_property
     def held(self) -> dict[int, list[ClientPackage]]:
@@ -236,8 +229,8 @@ def door_decide(
     rows = _ONE_DOOR.rows(client=client.pk, at=at, door=door.pk)
     if not rows:
         raise Door.DoesNotExist("Door matching query does not exist.")
-    door = _doors_built(rows)[0]
-    return _decision(door=door, paid=_PaidFacts(client=client, at=at, doors=[door], one_door=True),
+    (door,), visits = _doors_built(rows)
+    return _decision(door=door, paid=_PaidFacts(client=client, at=at, doors=[door], visits=visits, one_door=True),
                      latitude=latitude, longitude=longitude, at=at)
 
 
@@ -246,8 +239,8 @@ def doors_decided(
 ) -> list[tuple[Door, Decision]]:
     """Every door open to the app, with the member's decision: allowed, entitled or refused (and why)."""
     at = at or timezone.now()
-    doors = _doors_built(_APP_DOORS.rows(client=client.pk, at=at))
-    paid = _PaidFacts(client=client, at=at, doors=doors, one_door=False)
+    doors, visits = _doors_built(_APP_DOORS.rows(client=client.pk, at=at))
+    paid = _PaidFacts(client=client, at=at, doors=doors, visits=visits, one_door=False)
     return [(door, _decision(door=door, paid=paid, latitude=latitude, longitude=longitude, at=at))
             for door in doors]
 
