@@ -101,59 +101,80 @@ VISIT_FIELDS, WINDOW_FIELDS = _fields(VisitType), _fields(VisitAvailability)
 HELD_FIELDS, PACKAGE_FIELDS = _fields(ClientPackage), _fields(Package)
 
 
-def doors_for_member(*, client_id, at):
-    """Rows of doors with their location, rules and visit types (by price, then name) with their
-    hours, one row per hour (or one alone), and (in the same query) whether they have tags and
-    whether a tag the member holds at `at` opens them (read them with _doors_built)."""
+VISIT_ORDER = ["price", "name", "pk", "availabilities__start_time", "availabilities__pk"]
+LOCATION_AT = len(DOOR_FIELDS)
+RULES_AT = LOCATION_AT + len(LOCATION_FIELDS)
+VISIT_AT = RULES_AT + len(RULES_FIELDS)
+VISITS_END = VISIT_AT + len(VISIT_FIELDS) + len(WINDOW_FIELDS)
+
+
+def doors_for_member(*, client_id, at, visits: bool):
+    """Rows of doors with their location and rules, and (in the same query) whether they have
+    tags and whether a tag the member holds at `at` opens them (read them with _doors_built).
+    With `visits`, their visit types too (as _visits_query), one row per hour (or one alone): one
+    round trip fewer for one door; for many, the planner's guess of rows times the tag checks can
+    cost more than the query (PostgreSQL's JIT starts above a cost)."""
     door_tags = DoorRules.tags.through.objects.filter(doorrules__door_id=OuterRef("pk"))
-    # The annotations come last: a values_list query selects its fields, then its annotations.
-    return Door.objects.annotate(
+    doors = Door.objects.annotate(
         tagged=Exists(door_tags),
         opens_by_tag=Exists(door_tags.filter(_member_holds(client_id=client_id, at=at, tag="tag_id"))),
-    ).order_by(
-        "location__name", "title", "pk", "visit_types__price", "visit_types__name", "visit_types__pk",
-        "visit_types__availabilities__start_time", "visit_types__availabilities__pk",
-    ).values_list(*DOOR_FIELDS, *(f"location__{name}" for name in LOCATION_FIELDS),
-                  *(f"rules__{name}" for name in RULES_FIELDS), *(f"visit_types__{name}" for name in VISIT_FIELDS),
-                  *(f"visit_types__availabilities__{name}" for name in WINDOW_FIELDS), "tagged", "opens_by_tag")
+    )
+    fields = [*DOOR_FIELDS, *(f"location__{name}" for name in LOCATION_FIELDS),
+              *(f"rules__{name}" for name in RULES_FIELDS)]
+    if visits:
+        doors = doors.order_by("location__name", "title", "pk", *(f"visit_types__{name}" for name in VISIT_ORDER))
+        fields += [*(f"visit_types__{name}" for name in VISIT_FIELDS),
+                   *(f"visit_types__availabilities__{name}" for name in WINDOW_FIELDS)]
+    # The annotations come last: a values_list query selects its fields, then its annotations.
+    return doors.values_list(*fields, "tagged", "opens_by_tag")
 
 
-def _doors_built(rows) -> tuple[list[Door], dict[int, list[Visit]]]:
+def _doors_built(rows, *, visits: bool) -> tuple[list[Door], dict[int, list[Visit]] | None]:
     """Doors from doors_for_member's rows, with their location and rules (None without), and
-    their visit types with hours: (doors, {door id: visits})."""
+    with `visits` their visit types: (doors, {door id: visits} or None)."""
     doors: dict[int, Door] = {}
-    types: dict[int, VisitType] = {}
-    windows: dict[int, list[VisitAvailability]] = {}
-    location_at = len(DOOR_FIELDS)
-    rules_at = location_at + len(LOCATION_FIELDS)
-    visit_at = rules_at + len(RULES_FIELDS)
-    window_at = visit_at + len(VISIT_FIELDS)
     for row in rows:
         if row[0] not in doors:
-            doors[row[0]] = _door_built(row, location_at, rules_at, visit_at)
-        visit_row, window_row = row[visit_at:window_at], row[window_at:window_at + len(WINDOW_FIELDS)]
-        if visit_row[0] is not None and visit_row[0] not in types:
-            types[visit_row[0]] = VisitType.from_db(DEFAULT_DB_ALIAS, VISIT_FIELDS, visit_row)
-            windows[visit_row[0]] = []
-        if window_row[0] is not None:
-            windows[visit_row[0]].append(VisitAvailability.from_db(DEFAULT_DB_ALIAS, WINDOW_FIELDS, window_row))
-    visits: dict[int, list[Visit]] = {}
-    for visit_id, visit_type in types.items():
-        visits.setdefault(visit_type.door_id, []).append(Visit(visit_type, tuple(windows[visit_id])))
-    return list(doors.values()), visits
+            doors[row[0]] = _door_built(row)
+    return list(doors.values()), _visits_built(row[VISIT_AT:VISITS_END] for row in rows) if visits else None
 
 
-def _door_built(row, location_at: int, rules_at: int, visit_at: int) -> Door:
-    door = Door.from_db(DEFAULT_DB_ALIAS, DOOR_FIELDS, row[:location_at])
+def _door_built(row) -> Door:
+    door = Door.from_db(DEFAULT_DB_ALIAS, DOOR_FIELDS, row[:LOCATION_AT])
     Door.location.field.set_cached_value(
-        door, Location.from_db(DEFAULT_DB_ALIAS, LOCATION_FIELDS, row[location_at:rules_at]))
-    rules_row = row[rules_at:visit_at]
+        door, Location.from_db(DEFAULT_DB_ALIAS, LOCATION_FIELDS, row[LOCATION_AT:RULES_AT]))
+    rules_row = row[RULES_AT:VISIT_AT]
     rules = None if rules_row[0] is None else DoorRules.from_db(DEFAULT_DB_ALIAS, RULES_FIELDS, rules_row)
     Door.rules.related.set_cached_value(door, rules)
     if rules is not None:
         DoorRules.door.field.set_cached_value(rules, door)
     door.tagged, door.opens_by_tag = row[-2:]
     return door
+
+
+def _visits_query(*, doors):
+    """Rows of the doors' visit types (by price, then name), one per hour (or one alone)."""
+    return VisitType.objects.filter(door_id__in=doors).order_by("door_id", *VISIT_ORDER).values_list(
+        *VISIT_FIELDS, *(f"availabilities__{name}" for name in WINDOW_FIELDS))
+
+
+def _visits_built(rows) -> dict[int, list[Visit]]:
+    """{door id: its visits} from rows of a visit type's fields and one of its hours' (None: none)."""
+    types: dict[int, VisitType] = {}
+    windows: dict[int, list[VisitAvailability]] = {}
+    for row in rows:
+        visit_id, window = row[0], row[len(VISIT_FIELDS):]
+        if visit_id is None:  # a door without visit types
+            continue
+        if visit_id not in types:
+            types[visit_id] = VisitType.from_db(DEFAULT_DB_ALIAS, VISIT_FIELDS, row[:len(VISIT_FIELDS)])
+            windows[visit_id] = []
+        if window[0] is not None:
+            windows[visit_id].append(VisitAvailability.from_db(DEFAULT_DB_ALIAS, WINDOW_FIELDS, window))
+    visits: dict[int, list[Visit]] = {}
+    for visit_id, visit_type in types.items():
+        visits.setdefault(visit_type.door_id, []).append(Visit(visit_type, tuple(windows[visit_id])))
+    return visits
 
 
 def _held_query(*, client_id, at, doors):
@@ -180,29 +201,36 @@ def _held_built(rows) -> dict[int, list[ClientPackage]]:
 
 OPEN_TO_THE_APP = Q(is_active=True) & ~Q(access_control=Door.AccessControl.DISABLED)
 # The decisions read prepared queries: one door's (the app's unlock, the portal's Open) and the
-# door list's (every door open to the app; the packages paying any paid door's visits).
+# door list's (every door open to the app; the visits of every paid door, the packages paying them).
 _CLIENT, _AT, _DOOR = (Given("client", IntegerField()), Given("at", DateTimeField()),
                        Given("door", IntegerField()))
-_ONE_DOOR = Prepared(lambda: doors_for_member(client_id=_CLIENT, at=_AT).filter(pk=_DOOR))
+_ONE_DOOR = Prepared(lambda: doors_for_member(client_id=_CLIENT, at=_AT, visits=True).filter(pk=_DOOR))
 _ONE_DOOR_HELD = Prepared(lambda: _held_query(client_id=_CLIENT, at=_AT, doors=_DOOR))
-_APP_DOORS = Prepared(lambda: doors_for_member(client_id=_CLIENT, at=_AT).filter(OPEN_TO_THE_APP))
+_APP_DOORS = Prepared(lambda: doors_for_member(client_id=_CLIENT, at=_AT, visits=False).filter(OPEN_TO_THE_APP))
 _PAID_DOORS = Door.objects.filter(OPEN_TO_THE_APP, rules__paid_access=True).values("pk")
+_APP_DOOR_VISITS = Prepared(lambda: _visits_query(doors=_PAID_DOORS))
 _APP_DOOR_HELD = Prepared(lambda: _held_query(client_id=_CLIENT, at=_AT, doors=_PAID_DOORS))
 
 
 class _PaidFacts:
-    """What paying a visit needs: the doors' visits (read with the doors), and the rest read on first
-    use, once for all the doors asked about (`one_door`: the door of door_decide; else every door
-    open to the app)."""
+    """What paying a visit needs, each part read on first use (the visits: with the door, given
+    here) and once for all the doors asked about (`one_door`: the door of door_decide; else every
+    door open to the app)."""
 
-    def __init__(self, *, client: Client, at: datetime, doors: list[Door], visits: dict[int, list[Visit]],
+    def __init__(self, *, client: Client, at: datetime, doors: list[Door], visits: dict[int, list[Visit]] | None,
                  one_door: bool):
-        self.client, self.at, self.visits, self.one_door = client, at, visits, one_door
+        self.client, self.at, self.one_door = client, at, one_door
+        if visits is not None:
+            self.visits = visits
         self.door_ids = [d.pk for d in doors if getattr(d, "rules", None) and d.rules.paid_access
                          and not d.opens_by_tag]
 
     def _rows(self, prepared: Prepared) -> list[tuple]:
         return prepared.rows(client=self.client.pk, at=self.at, door=self.door_ids[0] if self.one_door else None)
+
+    @cached_property
+    def visits(self) -> dict[int, list[Visit]]:
+        return _visits_built(self._rows(_APP_DOOR_VISITS))
 
     @cached_property
     def held(self) -> dict[int, list[ClientPackage]]:
@@ -229,7 +257,7 @@ def door_decide(
     rows = _ONE_DOOR.rows(client=client.pk, at=at, door=door.pk)
     if not rows:
         raise Door.DoesNotExist("Door matching query does not exist.")
-    (door,), visits = _doors_built(rows)
+    (door,), visits = _doors_built(rows, visits=True)
     return _decision(door=door, paid=_PaidFacts(client=client, at=at, doors=[door], visits=visits, one_door=True),
                      latitude=latitude, longitude=longitude, at=at)
 
@@ -239,7 +267,7 @@ def doors_decided(
 ) -> list[tuple[Door, Decision]]:
     """Every door open to the app, with the member's decision: allowed, entitled or refused (and why)."""
     at = at or timezone.now()
-    doors, visits = _doors_built(_APP_DOORS.rows(client=client.pk, at=at))
+    doors, visits = _doors_built(_APP_DOORS.rows(client=client.pk, at=at), visits=False)
     paid = _PaidFacts(client=client, at=at, doors=doors, visits=visits, one_door=False)
     return [(door, _decision(door=door, paid=paid, latitude=latitude, longitude=longitude, at=at))
             for door in doors]
