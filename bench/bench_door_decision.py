@@ -1,4 +1,4 @@
-"""The door decision for a member with 20 packages and 50 bookings: p50 and p99.
+"""The door decision for a member with 20 packages and 50 bookings: p50, p99, queries and CPU.
 
 Also the member app's door list (10 doors) and the whole unlock (decide, pay, log, open
 through an instant in-process door backend, record the door access).

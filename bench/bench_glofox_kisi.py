@@ -12,7 +12,8 @@
    `lock.unlock` webhooks (default 2,000, signed ahead) at BENCH_UNLOCK_RATE a second
    (default 200, open loop, at most BENCH_UNLOCK_SECONDS) from BENCH_UNLOCK_SENDERS
    processes (default 4) on loopback. Reports the webhook answer
-   latency p50/p99 (target under 50 ms); then a django-q2 worker turns the queued
+   latency p50/p99 (target under 50 ms), and from the app answering in this process
+   (rolled back) the queries and CPU per webhook; then a django-q2 worker turns the queued
    unlocks into door accesses and Glofox check-ins, and the time until the last
    check-in reached Glofox is reported.
 """
