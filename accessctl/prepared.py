@@ -2,8 +2,6 @@
 with new values. For the hot paths (the door decision), where building and compiling a
 query cost more than running it."""
 
-import weakref
-
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import Expression
 
@@ -25,16 +23,17 @@ class Prepared:
 
     def __init__(self, build):
         self.build = build  # () -> a values_list queryset with Given where the values go
-        self.compiled = weakref.WeakKeyDictionary()  # {connection: (compiler, sql, params)}
 
     def rows(self, **given) -> list[tuple]:
         """The rows with `given` in place of each Given, as the compiler selects them (the fields,
         then the annotations: a values_list must name its annotations last to read the same)."""
         connection = connections[DEFAULT_DB_ALIAS]
-        compiled = self.compiled.get(connection)
+        # Kept on the connection (one per thread), so it goes when the connection goes.
+        kept = connection.__dict__.setdefault("prepared_reads", {})
+        compiled = kept.get(self)
         if compiled is None:
             compiler = self.build().query.get_compiler(connection=connection)
-            compiled = self.compiled[connection] = (compiler, *compiler.as_sql())
+            compiled = kept[self] = (compiler, *compiler.as_sql())
         compiler, sql, params = compiled
         values = [p.output_field.get_db_prep_value(given[p.name], connection) if isinstance(p, Given) else p
                   for p in params]
