@@ -16,12 +16,14 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import cached_property
 
-from django.db.models import Exists, OuterRef, Q
+from django.db import DEFAULT_DB_ALIAS
+from django.db.models import DateTimeField, Exists, IntegerField, OuterRef, Q
 from django.utils import timezone
 
 from accessctl.models import Door, DoorRules, UnlockAttempt, VisitAvailability, VisitType
 from accessctl.models.rules import windows_cover, windows_summary
-from clients.models import Client, Tag
+from accessctl.prepared import Given, Prepared
+from clients.models import Client, Location, Tag
 from packages.models import ClientPackage, Package
 
 EARTH_RADIUS_M = 6_371_008.8
@@ -66,93 +68,174 @@ class Visit:
     windows: tuple[VisitAvailability, ...]
 
 
-def _active_packages(*, client: Client, at: datetime):
-    return ClientPackage.objects.filter(client=client, status=ClientPackage.Status.ACTIVE, start__lte=at).filter(
-        Q(end__isnull=True) | Q(end__gt=at))
+def _active_packages(*, client_id, at):
+    return ClientPackage.objects.filter(client_id=client_id, status=ClientPackage.Status.ACTIVE,
+                                        start__lte=at).filter(Q(end__isnull=True) | Q(end__gt=at))
 
 
-def _member_holds(*, client: Client, at: datetime, tag: str) -> Q:
+def _member_holds(*, client_id, at, tag: str) -> Q:
     """The tag in field `tag` is the member's: their own, or one a package active at `at` gives."""
-    own = Client.tags.through.objects.filter(client_id=client.pk).values("tag_id")
+    own = Client.tags.through.objects.filter(client_id=client_id).values("tag_id")
     given = Package.tags.through.objects.filter(
-        package_id__in=_active_packages(client=client, at=at).values("package_id")).values("tag_id")
+        package_id__in=_active_packages(client_id=client_id, at=at).values("package_id")).values("tag_id")
     return Q(**{f"{tag}__in": own}) | Q(**{f"{tag}__in": given})
 
 
 def member_packages(*, client: Client, at: datetime) -> tuple[ClientPackage, ...]:
     """The member's packages active at `at`, with their Package, oldest first."""
-    return tuple(_active_packages(client=client, at=at).select_related("package").order_by("pk"))
+    return tuple(_active_packages(client_id=client.pk, at=at).select_related("package").order_by("pk"))
 
 
 def member_facts(*, client: Client, at: datetime) -> MemberFacts:
     """The member's tags (own and from active packages) and active packages at `at`."""
-    tag_ids = Tag.objects.filter(_member_holds(client=client, at=at, tag="pk")).values_list("pk", flat=True)
+    tag_ids = Tag.objects.filter(_member_holds(client_id=client.pk, at=at, tag="pk")).values_list("pk", flat=True)
     return MemberFacts(tag_ids=frozenset(tag_ids), packages=member_packages(client=client, at=at))
 
 
-def doors_for_member(*, client: Client, at: datetime):
-    """Doors with their location and rules, and (in the same query) whether they have tags
-    (`tagged`) and whether a tag the member holds at `at` opens them (`opens_by_tag`)."""
+def _fields(model) -> list[str]:
+    return [f.attname for f in model._meta.concrete_fields]
+
+
+DOOR_FIELDS, LOCATION_FIELDS, RULES_FIELDS = _fields(Door), _fields(Location), _fields(DoorRules)
+VISIT_FIELDS, WINDOW_FIELDS = _fields(VisitType), _fields(VisitAvailability)
+HELD_FIELDS, PACKAGE_FIELDS = _fields(ClientPackage), _fields(Package)
+
+
+VISIT_ORDER = ["price", "name", "pk", "availabilities__start_time", "availabilities__pk"]
+LOCATION_AT = len(DOOR_FIELDS)
+RULES_AT = LOCATION_AT + len(LOCATION_FIELDS)
+VISIT_AT = RULES_AT + len(RULES_FIELDS)
+VISITS_END = VISIT_AT + len(VISIT_FIELDS) + len(WINDOW_FIELDS)
+
+
+def doors_for_member(*, client_id, at, visits: bool):
+    """Rows of doors with their location and rules, and (in the same query) whether they have
+    tags and whether a tag the member holds at `at` opens them (read them with _doors_built).
+    With `visits`, their visit types too (as _visits_query), one row per hour (or one alone): one
+    round trip fewer for one door; for many, the planner's guess of rows times the tag checks can
+    cost more than the query (PostgreSQL's JIT starts above a cost)."""
     door_tags = DoorRules.tags.through.objects.filter(doorrules__door_id=OuterRef("pk"))
-    return Door.objects.select_related("location", "rules").annotate(
+    doors = Door.objects.annotate(
         tagged=Exists(door_tags),
-        opens_by_tag=Exists(door_tags.filter(_member_holds(client=client, at=at, tag="tag_id"))),
+        opens_by_tag=Exists(door_tags.filter(_member_holds(client_id=client_id, at=at, tag="tag_id"))),
     )
+    fields = [*DOOR_FIELDS, *(f"location__{name}" for name in LOCATION_FIELDS),
+              *(f"rules__{name}" for name in RULES_FIELDS)]
+    if visits:
+        doors = doors.order_by("location__name", "title", "pk", *(f"visit_types__{name}" for name in VISIT_ORDER))
+        fields += [*(f"visit_types__{name}" for name in VISIT_FIELDS),
+                   *(f"visit_types__availabilities__{name}" for name in WINDOW_FIELDS)]
+    # The annotations come last: a values_list query selects its fields, then its annotations.
+    return doors.values_list(*fields, "tagged", "opens_by_tag")
 
 
-def door_visits(*, door_ids: list[int]) -> dict[int, list[Visit]]:
-    """The doors' visit types (by price, then name) with their hours, in one query."""
-    visit_fields = [f.attname for f in VisitType._meta.concrete_fields]
-    window_fields = [f.attname for f in VisitAvailability._meta.concrete_fields]
-    rows = VisitType.objects.filter(door_id__in=door_ids).order_by(
-        "door_id", "price", "name", "pk", "availabilities__start_time", "availabilities__pk",
-    ).values_list(*visit_fields, *(f"availabilities__{name}" for name in window_fields))
+def _doors_built(rows, *, visits: bool) -> tuple[list[Door], dict[int, list[Visit]] | None]:
+    """Doors from doors_for_member's rows, with their location and rules (None without), and
+    with `visits` their visit types: (doors, {door id: visits} or None)."""
+    doors: dict[int, Door] = {}
+    for row in rows:
+        if row[0] not in doors:
+            doors[row[0]] = _door_built(row)
+    return list(doors.values()), _visits_built(row[VISIT_AT:VISITS_END] for row in rows) if visits else None
+
+
+def _door_built(row) -> Door:
+    door = Door.from_db(DEFAULT_DB_ALIAS, DOOR_FIELDS, row[:LOCATION_AT])
+    Door.location.field.set_cached_value(
+        door, Location.from_db(DEFAULT_DB_ALIAS, LOCATION_FIELDS, row[LOCATION_AT:RULES_AT]))
+    rules_row = row[RULES_AT:VISIT_AT]
+    rules = None if rules_row[0] is None else DoorRules.from_db(DEFAULT_DB_ALIAS, RULES_FIELDS, rules_row)
+    Door.rules.related.set_cached_value(door, rules)
+    if rules is not None:
+        DoorRules.door.field.set_cached_value(rules, door)
+    door.tagged, door.opens_by_tag = row[-2:]
+    return door
+
+
+def _visits_query(*, doors):
+    """Rows of the doors' visit types (by price, then name), one per hour (or one alone)."""
+    return VisitType.objects.filter(door_id__in=doors).order_by("door_id", *VISIT_ORDER).values_list(
+        *VISIT_FIELDS, *(f"availabilities__{name}" for name in WINDOW_FIELDS))
+
+
+def _visits_built(rows) -> dict[int, list[Visit]]:
+    """{door id: its visits} from rows of a visit type's fields and one of its hours' (None: none)."""
     types: dict[int, VisitType] = {}
     windows: dict[int, list[VisitAvailability]] = {}
-    for row in rows:  # one row per availability (or one for a visit type without any)
-        visit_id, window = row[0], row[len(visit_fields):]
+    for row in rows:
+        visit_id, window = row[0], row[len(VISIT_FIELDS):]
+        if visit_id is None:  # a door without visit types
+            continue
         if visit_id not in types:
-            types[visit_id] = VisitType.from_db(rows.db, visit_fields, row[:len(visit_fields)])
+            types[visit_id] = VisitType.from_db(DEFAULT_DB_ALIAS, VISIT_FIELDS, row[:len(VISIT_FIELDS)])
             windows[visit_id] = []
         if window[0] is not None:
-            windows[visit_id].append(VisitAvailability.from_db(rows.db, window_fields, window))
+            windows[visit_id].append(VisitAvailability.from_db(DEFAULT_DB_ALIAS, WINDOW_FIELDS, window))
     visits: dict[int, list[Visit]] = {}
     for visit_id, visit_type in types.items():
         visits.setdefault(visit_type.door_id, []).append(Visit(visit_type, tuple(windows[visit_id])))
     return visits
 
 
-class _PaidFacts:
-    """What paying a visit needs, each part read on first use and once for all the doors asked about."""
+def _held_query(*, client_id, at, doors):
+    """Rows of the member's active packages listed to pay the doors' visit types: (visit type id,
+    the ClientPackage's fields, its Package's fields), oldest package first. `doors`: one door (a
+    Given) or a subquery of doors."""
+    lookup = "package__visit_types__door_id" if isinstance(doors, Given) else "package__visit_types__door_id__in"
+    return _active_packages(client_id=client_id, at=at).filter(**{lookup: doors}).order_by("pk").values_list(
+        "package__visit_types__id", *HELD_FIELDS, *(f"package__{name}" for name in PACKAGE_FIELDS))
 
-    def __init__(self, *, client: Client, at: datetime, doors: list[Door]):
-        self.client, self.at = client, at
+
+def _held_built(rows) -> dict[int, list[ClientPackage]]:
+    built: dict[int, ClientPackage] = {}  # a package listed by several visit types is built once
+    held: dict[int, list[ClientPackage]] = {}
+    for visit_id, *row in rows:
+        client_package = built.get(row[0])
+        if client_package is None:
+            client_package = ClientPackage.from_db(DEFAULT_DB_ALIAS, HELD_FIELDS, row[:len(HELD_FIELDS)])
+            client_package.package = Package.from_db(DEFAULT_DB_ALIAS, PACKAGE_FIELDS, row[len(HELD_FIELDS):])
+            built[row[0]] = client_package
+        held.setdefault(visit_id, []).append(client_package)
+    return held
+
+
+OPEN_TO_THE_APP = Q(is_active=True) & ~Q(access_control=Door.AccessControl.DISABLED)
+# The decisions read prepared queries: one door's (the app's unlock, the portal's Open) and the
+# door list's (every door open to the app; the visits of every paid door, the packages paying them).
+_CLIENT, _AT, _DOOR = (Given("client", IntegerField()), Given("at", DateTimeField()),
+                       Given("door", IntegerField()))
+_ONE_DOOR = Prepared(lambda: doors_for_member(client_id=_CLIENT, at=_AT, visits=True).filter(pk=_DOOR))
+_ONE_DOOR_HELD = Prepared(lambda: _held_query(client_id=_CLIENT, at=_AT, doors=_DOOR))
+_APP_DOORS = Prepared(lambda: doors_for_member(client_id=_CLIENT, at=_AT, visits=False).filter(OPEN_TO_THE_APP))
+_PAID_DOORS = Door.objects.filter(OPEN_TO_THE_APP, rules__paid_access=True).values("pk")
+_APP_DOOR_VISITS = Prepared(lambda: _visits_query(doors=_PAID_DOORS))
+_APP_DOOR_HELD = Prepared(lambda: _held_query(client_id=_CLIENT, at=_AT, doors=_PAID_DOORS))
+
+
+class _PaidFacts:
+    """What paying a visit needs, each part read on first use (the visits: with the door, given
+    here) and once for all the doors asked about (`one_door`: the door of door_decide; else every
+    door open to the app)."""
+
+    def __init__(self, *, client: Client, at: datetime, doors: list[Door], visits: dict[int, list[Visit]] | None,
+                 one_door: bool):
+        self.client, self.at, self.one_door = client, at, one_door
+        if visits is not None:
+            self.visits = visits
         self.door_ids = [d.pk for d in doors if getattr(d, "rules", None) and d.rules.paid_access
                          and not d.opens_by_tag]
 
+    def _rows(self, prepared: Prepared) -> list[tuple]:
+        return prepared.rows(client=self.client.pk, at=self.at, door=self.door_ids[0] if self.one_door else None)
+
     @cached_property
     def visits(self) -> dict[int, list[Visit]]:
-        return door_visits(door_ids=self.door_ids)
+        return _visits_built(self._rows(_APP_DOOR_VISITS))
 
     @cached_property
     def held(self) -> dict[int, list[ClientPackage]]:
         """{visit type id: the member's active packages (with their Package) listed to pay it, oldest first}."""
-        held_fields = [f.attname for f in ClientPackage._meta.concrete_fields]
-        package_fields = [f.attname for f in Package._meta.concrete_fields]
-        rows = _active_packages(client=self.client, at=self.at).filter(
-            package__visit_types__door_id__in=self.door_ids,
-        ).order_by("pk").values_list("package__visit_types__id", *held_fields,
-                                     *(f"package__{name}" for name in package_fields))
-        built: dict[int, ClientPackage] = {}  # a package listed by several visit types is built once
-        held: dict[int, list[ClientPackage]] = {}
-        for visit_id, *row in rows:
-            client_package = built.get(row[0])
-            if client_package is None:
-                client_package = ClientPackage.from_db(rows.db, held_fields, row[:len(held_fields)])
-                client_package.package = Package.from_db(rows.db, package_fields, row[len(held_fields):])
-                built[row[0]] = client_package
-            held.setdefault(visit_id, []).append(client_package)
-        return held
+        return _held_built(self._rows(_ONE_DOOR_HELD if self.one_door else _APP_DOOR_HELD))
 
     @cached_property
     def paying_names(self) -> dict[int, set[str]]:
@@ -171,8 +254,11 @@ def door_decide(
 ) -> Decision:
     """May `client` open `door` at `at` (default now) from these coordinates? With the reason."""
     at = at or timezone.now()
-    door = doors_for_member(client=client, at=at).get(pk=door.pk)
-    return _decision(door=door, paid=_PaidFacts(client=client, at=at, doors=[door]),
+    rows = _ONE_DOOR.rows(client=client.pk, at=at, door=door.pk)
+    if not rows:
+        raise Door.DoesNotExist("Door matching query does not exist.")
+    (door,), visits = _doors_built(rows, visits=True)
+    return _decision(door=door, paid=_PaidFacts(client=client, at=at, doors=[door], visits=visits, one_door=True),
                      latitude=latitude, longitude=longitude, at=at)
 
 
@@ -181,9 +267,8 @@ def doors_decided(
 ) -> list[tuple[Door, Decision]]:
     """Every door open to the app, with the member's decision: allowed, entitled or refused (and why)."""
     at = at or timezone.now()
-    doors = list(doors_for_member(client=client, at=at).filter(is_active=True).exclude(
-        access_control=Door.AccessControl.DISABLED))
-    paid = _PaidFacts(client=client, at=at, doors=doors)
+    doors, visits = _doors_built(_APP_DOORS.rows(client=client.pk, at=at), visits=False)
+    paid = _PaidFacts(client=client, at=at, doors=doors, visits=visits, one_door=False)
     return [(door, _decision(door=door, paid=paid, latitude=latitude, longitude=longitude, at=at))
             for door in doors]
 
