@@ -108,10 +108,11 @@ class CallPool:
     every session waits until then before its next call: the run slows down, not one
     thread. `in_flight` is how many threads the run calls from."""
 
-    def __init__(self, *, rate: float, in_flight: int = 1, burst: int | None = None, secrets: Iterable[str] = (),
-                 clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep):
+    def __init__(self, *, rate: float | None, in_flight: int = 1, burst: int | None = None,
+                 secrets: Iterable[str] = (), clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep):
         self.in_flight = in_flight
-        self.pacer = Pacer(rate, burst=burst or in_flight, clock=clock, sleep=sleep)
+        self.pacer = Pacer(rate, burst=burst or in_flight, clock=clock, sleep=sleep) if rate else None  # None: unpaced
         self.secrets = [s for s in secrets if s]  # one list: a secret added later is redacted by all
         self.clock, self.sleep = clock, sleep
         self.resume_at = 0.0
@@ -125,7 +126,8 @@ class CallPool:
         if left > 0 and getattr(self.slept, "until", 0.0) < self.resume_at:
             self.slept.until = self.resume_at
             self.sleep(left)
-        self.pacer.wait()
+        if self.pacer:
+            self.pacer.wait()
 
     def pause(self, seconds: float) -> None:
         """Wait `seconds`, as the vendor asked this session, and hold every other one until then."""
