@@ -190,3 +190,18 @@ def test_writes_outside_a_transaction_and_after_a_rolled_back_one():
         with connection.cursor() as cursor:  # nothing is left behind once committed
             cursor.execute("SELECT count(*) FROM stage_clients_client")
             assert cursor.fetchone()[0] == 0
+
+
+def test_a_naive_time_is_read_in_the_session_time_zone_on_postgresql():
+    from datetime import UTC, datetime
+
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return  # bulk_create has its own rules (and warnings) for naive times
+    rows = client_rows(2)
+    for n, row in enumerate(rows):  # one time per row: they go through the copy
+        row["deleted_at"] = datetime(2024, 3, 1, 9, n)
+    rows_write(model=Client, rows=rows)
+    assert sorted(Client.all_objects.filter(source="bulk").values_list("deleted_at", flat=True)) == [
+        datetime(2024, 3, 1, 9, 0, tzinfo=UTC), datetime(2024, 3, 1, 9, 1, tzinfo=UTC)]
