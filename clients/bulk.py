@@ -1,15 +1,17 @@
 """One-statement bulk writes for the upsert services.
 
-On PostgreSQL a page of rows goes as one array per column:
-`INSERT ... SELECT * FROM unnest(%s::type[], ...) ON CONFLICT (...) DO UPDATE ...`, which
-skips building a model instance and binding a parameter per value (the ORM's
-bulk_create costs most of a sync's time at 100,000 rows). Other databases use
-bulk_create with the same conflict handling.
+On PostgreSQL a page of rows is copied (COPY, binary where the values allow) into a
+temporary stage table with the same columns, then one `INSERT ... SELECT ... FROM stage
+ON CONFLICT (...) DO UPDATE ...` writes it. That skips building a model instance per
+row (the ORM's bulk_create costs most of a sync's time at 100,000 rows) and the driver
+splicing every value into the SQL text (the project binds parameters client-side).
+Other databases use bulk_create with the same conflict handling.
 """
 
+from datetime import date, datetime
 from typing import Any
 
-from django.db import connections, router
+from django.db import connections, router, transaction
 from django.utils import timezone
 
 
@@ -71,10 +73,9 @@ def rows_write(
              if not _stamped(model._meta.get_field(name))}
     fields = [f for f in model._meta.concrete_fields if f.attname in given or not f.primary_key]
     defaults = {f.attname: _default(f) for f in fields if f.attname not in given}
-    # Key columns always travel as arrays: unnest needs at least one to give the row count.
-    keyed = {model._meta.get_field(name).attname for name in unique_fields or []} or {next(iter(given))}
     quote = connection.ops.quote_name
-    head = f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
+    table, stage = quote(model._meta.db_table), quote(f"stage_{model._meta.db_table}")
+    head = f"INSERT INTO {table} ({', '.join(quote(f.column) for f in fields)}) "
     tail = ""
     if unique_fields:
         conflict = ", ".join(quote(model._meta.get_field(name).column) for name in unique_fields)
@@ -83,32 +84,77 @@ def rows_write(
         tail = f" ON CONFLICT ({conflict}) " + (f"DO UPDATE SET {updates}" if updates else "DO NOTHING")
     if returning:
         tail += " RETURNING " + ", ".join(quote(model._meta.get_field(name).column) for name in returning)
+    # The stage: this session's table of the same columns, without constraints (the
+    # insert checks them). Its rows go at commit (truncated in place) and before each
+    # batch, as a transaction may write the same table more than once.
+    # Names come from the model's meta, quoted; values travel as parameters or COPY data.
+    empty = (f"CREATE TEMP TABLE IF NOT EXISTS {stage} ON COMMIT DELETE ROWS "  # noqa: S608
+             f"AS TABLE {table} WITH NO DATA; DELETE FROM {stage}")
     written: list[tuple] = []
-    with connection.cursor() as cursor:
+    # In one transaction (inside one, no savepoint): the stage keeps its rows until commit.
+    with transaction.atomic(using=connection.alias, savepoint=False), connection.cursor() as cursor:
         for start in range(0, len(rows), batch_size):
             batch = rows[start:start + batch_size]
-            picks, scalars, arrays = [], [], []
+            columns = {attname: [row[name] for row in batch] for attname, name in given.items()}
+            single = {attname for attname, values in columns.items() if values.count(values[0]) == len(values)}
+            if len(single) == len(columns):
+                single.discard(next(iter(columns)))  # the copy gives the row count
+            picks, scalars, copied = [], [], []
             for field in fields:
-                kind = field.db_type(connection)
-                if field.attname not in given:
-                    picks.append(f"%s::{kind}")
-                    scalars.append(defaults[field.attname])
-                    continue
-                values = [row[given[field.attname]] for row in batch]
-                if field.attname not in keyed and values.count(values[0]) == len(values):
-                    picks.append(f"%s::{kind}")  # one value for the whole page: sent once
-                    scalars.append(values[0])
-                else:
-                    picks.append(f"u.c{len(arrays)}")
-                    arrays.append((f"%s::{kind}[]", values))
-            names = ", ".join(f"c{n}" for n in range(len(arrays)))
-            # Names come from the model's meta, quoted; values travel as parameters.
-            sql = (f"{head}SELECT {', '.join(picks)} "  # noqa: S608
-                   f"FROM unnest({', '.join(a for a, _ in arrays)}) AS u({names}){tail}")
-            cursor.execute(sql, [*scalars, *(values for _, values in arrays)])
+                if field.attname in given and field.attname not in single:
+                    picks.append(f"s.{quote(field.column)}")
+                    copied.append(field)
+                else:  # a default, or one value for the whole page: sent once
+                    picks.append(f"%s::{field.db_type(connection)}")
+                    scalars.append(columns[field.attname][0] if field.attname in given else defaults[field.attname])
+            cursor.execute(empty)
+            _stage_copy(cursor, stage, copied, [columns[f.attname] for f in copied])
+            cursor.execute(f"{head}SELECT {', '.join(picks)} FROM {stage} AS s{tail}", scalars)  # noqa: S608
             if returning:
                 written += cursor.fetchall()
     return written
+
+
+# Column type -> what PostgreSQL's binary format of it takes from Python, exactly.
+BINARY = {
+    "smallint": ("int2", int), "integer": ("int4", int), "bigint": ("int8", int), "boolean": ("bool", bool),
+    "varchar": ("varchar", str), "text": ("text", str), "date": ("date", date),
+    "timestamp with time zone": ("timestamptz", datetime),
+}
+
+
+def _stage_copy(cursor, stage: str, fields, columns: list[list]) -> None:
+    """COPY the columns into the stage: binary when every value is exactly the Python type
+    its column's binary format takes (no cast is applied to binary data), text otherwise
+    (PostgreSQL parses each value as its column's type)."""
+    connection = cursor.db
+    kinds = [_binary_kind(field.db_type(connection), values) for field, values in zip(fields, columns, strict=True)]
+    binary = all(kinds)
+    sql = (f"COPY {stage} ({', '.join(connection.ops.quote_name(f.column) for f in fields)}) FROM STDIN"
+           + (" (FORMAT BINARY)" if binary else ""))
+
+    def copy(sql, params, many, context):
+        with cursor.cursor.copy(sql) as stream:
+            if binary:
+                stream.set_types(kinds)
+            write = stream.write_row
+            for row in zip(*columns, strict=True):
+                write(row)
+
+    # Through the connection's execute wrappers, so statement counters see the COPY too.
+    cursor._execute_with_wrappers(sql, None, False, executor=copy)
+
+
+def _binary_kind(db_type: str, values: list) -> str | None:
+    kind, python_type = BINARY.get(db_type.split("(")[0], (None, None))
+    if kind is None:
+        return None
+    types = set(map(type, values)) - {type(None)}
+    if types - {python_type}:
+        return None
+    if python_type is datetime and any(v.tzinfo is None for v in values if v is not None):
+        return None  # naive: text, read in the session's time zone as a cast would
+    return kind
 
 
 def _stamped(field) -> bool:
