@@ -15,13 +15,12 @@ production code, [I] inferred. What the vendor file leaves open is gathered here
 - [I] An unlock refused by Kisi (e.g. an offline lock) answers 4xx with the error body.
 - [I] Kisi publishes no REST rate limit: a reconcile keeps its calls under
   CALLS_PER_SECOND and, when Kisi answers 429, its whole pool of callers waits the
-  `Retry-After` (integrations.http.CallPool).
+  `Retry-After` (integrations.pacing.CallPool).
 """
 
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from urllib.parse import urlsplit
 
 import requests
@@ -34,11 +33,24 @@ from integrations.errors import (
     VendorError,
     status_summary,
 )
-from integrations.http import CallPool, VendorHTTP, retry_after_seconds
+from integrations.http import VendorHTTP, retry_after_seconds
+from integrations.kisi.records import (
+    BASIC_ROLE,
+    EventsPage,
+    Group,
+    KisiUser,
+    ListPage,
+    Lock,
+    Place,
+    RoleAssignment,
+    UnlockEvent,
+    iso_utc,
+    parse_time,
+)
+from integrations.pacing import CallPool
 
 KISI_URL = "https://api.kisi.io/"
 PAGE_SIZE = 100  # [O]
-BASIC_ROLE = "group_basic"  # [C] the role a member holds in a group
 UNLOCK_EVENT = "lock.unlock"  # [C]
 GROUP_ASSIGNMENTS_FILTER = {"scope": "group"}  # [I] with group_id=<id>, see the docstring
 WRITE_ATTEMPTS = 5  # a 429 means Kisi did not act, so a create is safe to send again
@@ -55,147 +67,6 @@ IN_FLIGHT = 16
 
 class KisiNotFound(PermanentError):
     """Kisi has no such record (404): deleted there, or never made."""
-
-
-@dataclass(frozen=True)
-class KisiUser:
-    id: str
-    email: str
-    name: str = ""
-
-
-@dataclass(frozen=True)
-class RoleAssignment:
-    """A user's role in a group, with the window Kisi honours it in (None: unbounded)."""
-
-    id: str
-    user_id: str
-    group_id: str
-    role_id: str = BASIC_ROLE
-    valid_from: datetime | None = None
-    valid_until: datetime | None = None
-
-
-def _kisi_id(value) -> str:
-    """A record's id as text; "" when Kisi sent none."""
-    return "" if value in (None, "") else str(value)
-
-
-@dataclass(frozen=True)
-class Place:
-    """A Kisi place as sent. Its name is checked by mapping.py (a place without one is a
-    SyncIssue); `payload` keeps the body for that issue."""
-
-    id: str
-    name: object = None
-    time_zone: str = ""
-    payload: object = field(default=None, compare=False, repr=False)
-
-    @classmethod
-    def from_api(cls, raw) -> "Place":
-        if not isinstance(raw, dict):
-            return cls("", payload=raw)
-        return cls(_kisi_id(raw.get("id")), raw.get("name"), str(raw.get("time_zone") or ""), payload=raw)
-
-
-@dataclass(frozen=True)
-class Group:
-    """A Kisi group as sent; `place_id` is None for an organisation-wide group."""
-
-    id: str
-    name: object = None
-    description: str = ""
-    place_id: str | None = None
-    payload: object = field(default=None, compare=False, repr=False)
-
-    @classmethod
-    def from_api(cls, raw) -> "Group":
-        if not isinstance(raw, dict):
-            return cls("", payload=raw)
-        return cls(_kisi_id(raw.get("id")), raw.get("name"), str(raw.get("description") or ""),
-                   _kisi_id(raw.get("place_id")) or None, payload=raw)
-
-
-@dataclass(frozen=True)
-class Lock:
-    """A Kisi lock as sent; `online` is None when Kisi left it out or sent something else.
-    The coordinates are as sent (mapping.py reads them)."""
-
-    id: str
-    name: object = None
-    place_id: str = ""
-    latitude: object = None
-    longitude: object = None
-    online: bool | None = None
-    payload: object = field(default=None, compare=False, repr=False)
-
-    @classmethod
-    def from_api(cls, raw) -> "Lock":
-        if not isinstance(raw, dict):
-            return cls("", payload=raw)
-        online = raw.get("online")
-        return cls(_kisi_id(raw.get("id")), raw.get("name"), str(raw.get("place_id") or ""),
-                   raw.get("latitude"), raw.get("longitude"), online if isinstance(online, bool) else None,
-                   payload=raw)
-
-
-@dataclass(frozen=True)
-class ListPage:
-    """One page of a list: its records and the total X-Collection-Range reports."""
-
-    records: list
-    offset: int
-    total: int | None
-    sent: int | None = None  # how many records Kisi sent, when `records` keeps only some
-
-    @property
-    def next_offset(self) -> int:
-        return self.offset + (self.sent if self.sent is not None else len(self.records))
-
-
-@dataclass(frozen=True)
-class UnlockEvent:
-    """A Kisi event as the webhook and the poll send it, read leniently: mapping.py judges
-    whether it is an unlock Gatehouse records. `uuid` is "" and the ids None when absent;
-    `type` and `created_at` are as sent; `payload` keeps the body."""
-
-    uuid: str = ""
-    type: object = None
-    success: bool = False  # only a literal true is a successful unlock
-    actor_id: str | None = None
-    object_id: str | None = None
-    created_at: object = None
-    payload: object = field(default=None, compare=False, repr=False)
-
-    @classmethod
-    def from_api(cls, raw) -> "UnlockEvent":
-        if not isinstance(raw, dict):
-            return cls(payload=raw)
-        actor, lock = raw.get("actor_id"), raw.get("object_id")
-        return cls(str(raw["uuid"]) if raw.get("uuid") else "", raw.get("type"), raw.get("success") is True,
-                   None if actor is None else str(actor), None if lock is None else str(lock),
-                   raw.get("created_at"), payload=raw)
-
-
-@dataclass(frozen=True)
-class EventsPage:
-    events: list[UnlockEvent]
-    next_cursor: str | None
-
-
-def iso_utc(moment: datetime | None) -> str | None:
-    """ISO-8601 UTC with a Z, to the second, as Kisi takes it."""
-    if moment is None:
-        return None
-    return moment.astimezone(UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def parse_time(value) -> datetime | None:
-    """Kisi's ISO-8601 time (with Z or an offset) as an aware UTC datetime."""
-    if not value:
-        return None
-    moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
 
 
 def collection_total(header: str | None) -> int | None:
@@ -241,7 +112,6 @@ class KisiClient:
                    "X-Kisi-Integration-Identifier": identifier}
         if contact:
             headers["X-Kisi-Integration-Contact"] = contact
-        self.sleep = pool.pause if pool is not None else sleep
         self.http = VendorHTTP(vendor="kisi", base_url=base_url, headers=headers, secrets=[api_key],
                                error_hook=_kisi_error, sleep=sleep, pool=pool, **http_options)
 
@@ -255,7 +125,7 @@ class KisiClient:
                 wait = limited.retry_after if limited.retry_after is not None else 2.0 ** attempt / 4
                 if attempt == WRITE_ATTEMPTS or wait > self.http.max_retry_after:
                     raise
-                self.sleep(wait)
+                self.http.sleep(wait)  # the pool's pause when pooled: every caller waits
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _list_page(self, path: str, *, offset: int = 0, limit: int = PAGE_SIZE, **params) -> ListPage:

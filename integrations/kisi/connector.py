@@ -10,17 +10,10 @@ from django import forms
 from django.conf import settings as django_settings
 
 from integrations.connectors import Connector, SettingField, SyncSpec
-from integrations.http import CallPool
-from integrations.kisi.client import (
-    CALLS_PER_SECOND,
-    IN_FLIGHT,
-    KISI_URL,
-    UNLOCK_EVENT,
-    KisiClient,
-    UnlockEvent,
-    parse_time,
-)
+from integrations.kisi.client import CALLS_PER_SECOND, IN_FLIGHT, KISI_URL, UNLOCK_EVENT, KisiClient
+from integrations.kisi.records import UnlockEvent, parse_time
 from integrations.kisi.syncs import AccessSync, DoorsSync, EventsSync, unlock_events_record
+from integrations.pacing import CallPool
 
 logger = logging.getLogger("gatehouse.kisi")
 

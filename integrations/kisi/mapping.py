@@ -10,7 +10,8 @@ from decimal import Decimal, InvalidOperation
 
 from accessctl.records import DoorGroupRecord, DoorLockRecord, DoorPlaceRecord
 from integrations.errors import BadRecord
-from integrations.kisi.client import UNLOCK_EVENT, Group, Lock, Place, UnlockEvent, parse_time
+from integrations.kisi.client import UNLOCK_EVENT
+from integrations.kisi.records import Group, Lock, Place, UnlockEvent, parse_time
 
 
 def record_id(kind: str, record: Place | Group | Lock) -> str:

@@ -18,7 +18,7 @@ from typing import Any, Protocol
 from urllib.parse import urlencode
 
 from integrations.errors import AuthError, PermanentError, VendorError
-from integrations.http import CallPool, VendorHTTP
+from integrations.http import VendorHTTP
 from integrations.momence.records import (
     Appointment,
     BookingCheckIn,
@@ -30,6 +30,7 @@ from integrations.momence.records import (
     SessionBooking,
     Tag,
 )
+from integrations.pacing import CallPool
 
 DEFAULT_BASE_URL = "https://api.momence.com/api/v2/"
 PAGE_SIZE = 100  # the documented maximum of most lists

@@ -19,9 +19,11 @@ pytestmark = pytest.mark.django_db  # some jobs read the club records as they ar
 
 # Every vendor package has these (a module, or a package of modules: Kisi's syncs/).
 REQUIRED = {"client", "mapping", "syncs", "connector", "sandbox"}
-# ... and may have these, with the meaning they have in every Django app, and `changes`:
-# the poller's cheap question, changes_waiting (integrations.polling).
-OPTIONAL = {"models", "services", "selectors", "admin", "webhooks", "demo", "apps", "migrations", "changes"}
+# ... and may have these, with the meaning they have in every Django app, and `changes`
+# (the poller's cheap question, changes_waiting: integrations.polling) and `records` (the
+# typed records client.py reads and sends, when they would make client.py too long).
+OPTIONAL = {"models", "services", "selectors", "admin", "webhooks", "demo", "apps", "migrations", "changes",
+            "records"}
 # Anything else is a vendor's own helper, listed here with why it is not one of the above.
 HELPERS = {
     "perfectgym": {
@@ -46,7 +48,6 @@ HELPERS = {
     },
     "momence": {
         "outbound": "tag changes and check-ins sent to Momence (outbound)",
-        "records": "the typed records client.py reads and sends (together they pass ~400 lines)",
         "tokens": "Momence's OAuth tokens kept encrypted for every worker",
     },
     "example": {},

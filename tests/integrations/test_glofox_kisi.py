@@ -17,8 +17,8 @@ from clients.models import Client
 from integrations.glofox.connector import GlofoxConnector
 from integrations.glofox.sandbox import PACK, PAYG, UNLIMITED, GlofoxSandbox
 from integrations.glofox.services import configuration_save
-from integrations.kisi.client import iso_utc
 from integrations.kisi.connector import KisiConnector
+from integrations.kisi.records import iso_utc
 from integrations.kisi.sandbox import API_KEY as KISI_KEY
 from integrations.kisi.sandbox import KisiSandbox
 from integrations.models import Delivery, SyncRun

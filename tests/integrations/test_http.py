@@ -7,7 +7,8 @@ import pytest
 import responses
 
 from integrations.errors import AuthError, PermanentError, RateLimited, TransientError
-from integrations.http import CallPool, Pacer, VendorHTTP, retry_after_seconds
+from integrations.http import VendorHTTP, retry_after_seconds
+from integrations.pacing import CallPool, Pacer
 
 BASE = "https://vendor.test/"
 

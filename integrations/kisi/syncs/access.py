@@ -43,7 +43,8 @@ from accessctl.selectors import Window, access_expected
 from accessctl.services import door_system_users_link
 from clients.models import Client
 from integrations.errors import BadRecord, PermanentError
-from integrations.kisi.client import BASIC_ROLE, PAGE_SIZE, KisiNotFound, KisiUser, RoleAssignment
+from integrations.kisi.client import PAGE_SIZE, KisiNotFound
+from integrations.kisi.records import BASIC_ROLE, KisiUser, RoleAssignment
 from integrations.sync import Counts, Page, SyncJob
 
 logger = logging.getLogger("gatehouse.kisi")

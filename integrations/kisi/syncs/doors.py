@@ -14,8 +14,8 @@ from accessctl.models import Door, KisiPlace
 from accessctl.records import DoorGroupRecord, DoorLockRecord, DoorPlaceRecord
 from accessctl.services import kisi_doors_upsert, kisi_groups_upsert, kisi_places_upsert
 from integrations.errors import BadRecord
-from integrations.kisi.client import Group, Lock, Place
 from integrations.kisi.mapping import group_record, lock_record, place_record, record_id
+from integrations.kisi.records import Group, Lock, Place
 from integrations.sync import Counts, Page, SyncJob
 
 

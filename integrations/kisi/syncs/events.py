@@ -15,8 +15,8 @@ from django.utils import timezone
 
 from accessctl.models import Door, DoorAccess, DoorSystemUser
 from accessctl.services import DoorEntry, door_accesses_record
-from integrations.kisi.client import UnlockEvent, iso_utc, parse_time
 from integrations.kisi.mapping import unlock_ignored_reason
+from integrations.kisi.records import UnlockEvent, iso_utc, parse_time
 from integrations.sync import Counts, Page, SyncJob
 
 logger = logging.getLogger("gatehouse.kisi")

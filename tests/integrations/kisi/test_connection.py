@@ -4,8 +4,9 @@ import pytest
 from django_q.models import Schedule
 
 from integrations.errors import AuthError
-from integrations.kisi.client import Group, Lock, Place, collection_total
+from integrations.kisi.client import collection_total
 from integrations.kisi.connector import KisiConnector
+from integrations.kisi.records import Group, Lock, Place
 from integrations.kisi.sandbox import API_KEY
 from integrations.models import Integration
 from integrations.services import integration_save

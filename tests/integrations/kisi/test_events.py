@@ -9,7 +9,7 @@ from django_q.models import Schedule
 
 from accessctl.models import Door, DoorAccess, DoorSystemUser
 from integrations.connectors import Connector, SyncSpec
-from integrations.kisi.client import UnlockEvent, iso_utc
+from integrations.kisi.records import UnlockEvent, iso_utc
 from integrations.kisi.sandbox import webhook_sign
 from integrations.models import Integration, SyncRun, WebhookEvent
 from integrations.services import integration_save

@@ -10,7 +10,7 @@ from django_q.conf import Conf
 from accessctl.models import AccessRule, DoorSystemUser, KisiGroup
 from clients.models import Client
 from clients.services import client_delete
-from integrations.kisi.client import iso_utc
+from integrations.kisi.records import iso_utc
 from integrations.models import SyncIssue, SyncRun
 from integrations.reactions import access_changed_notify
 from packages.models import Booking, ClientPackage, Package

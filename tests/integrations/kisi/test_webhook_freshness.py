@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from accessctl.models import DoorAccess
 from integrations.housekeeping import records_purge
-from integrations.kisi.client import iso_utc
+from integrations.kisi.records import iso_utc
 from integrations.kisi.sandbox import webhook_sign
 from integrations.models import WebhookEvent
 from tests.integrations.kisi.conftest import KISI_WEBHOOK_SECRET

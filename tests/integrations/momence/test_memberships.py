@@ -168,13 +168,13 @@ def test_bought_memberships_are_read_several_at_a_time(twenty_holders, run, monk
 
 
 def test_calls_in_flight_share_one_pacing(twenty_holders, run, momence_sleeps, monkeypatch):
-    from integrations import http
+    from integrations import pacing
 
-    class StillClock(http.Pacer):  # time stands still: only the recorded waits pace the calls
+    class StillClock(pacing.Pacer):  # time stands still: only the recorded waits pace the calls
         def __init__(self, rate, burst=1, **options):
             super().__init__(rate, burst, clock=lambda: 0.0, sleep=options.get("sleep", momence_sleeps.append))
 
-    monkeypatch.setattr(http, "Pacer", StillClock)
+    monkeypatch.setattr(pacing, "Pacer", StillClock)
     momence_sleeps.clear()
     run("bought-memberships", initial=True)
     # 5 calls a second in bursts of 5, whatever the threads: 15 waits of a fifth of a second.
