@@ -2,9 +2,10 @@
 
 - `read_ahead(pages, depth)`: a vendor with paged lists (Perfect Gym's OData) is read up
   to `depth` pages ahead in a thread of its own.
-- `fetched_pages(pool, fetch, chunks)`: a vendor with no bulk read (Gladstone's members,
-  Momence's bought memberships) costs one call per record, so a page's calls are made a
-  few at a time in a thread pool, the next page's while the engine writes this one.
+- `fetched_pages(pool, fetch, chunks)`: a vendor with no bulk read or write (Gladstone's
+  members, Momence's bought memberships, Kisi's users and roles) costs one call per record,
+  so a page's calls are made a few at a time in a thread pool, the next page's while the
+  engine writes this one.
 
 Results keep their order, an error surfaces when its page is reached, and every call
 runs in a copy of the caller's context (integrations.http.vendor_deadline holds).

@@ -21,7 +21,7 @@ It runs in two phases of pages through the engine:
 Kisi calls are made while a page is prepared, outside any database transaction, so a
 slow Kisi never holds one open: as many in flight as the "in_flight" setting, the next
 page's already under way while this one is written, all at one pace and waiting together
-when Kisi answers 429 (client.CallPool). A call Kisi refuses becomes a SyncIssue and the
+when Kisi answers 429 (integrations.pacing.CallPool). A call Kisi refuses becomes a SyncIssue and the
 run goes on. Counts are role assignments: created, updated (replaced or removed),
 unchanged, failed.
 """
@@ -30,7 +30,7 @@ import logging
 import threading
 from collections import Counter, defaultdict
 from collections.abc import Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property, partial
 
@@ -43,6 +43,7 @@ from accessctl.selectors import Window, access_expected
 from accessctl.services import door_system_users_link
 from clients.models import Client
 from integrations.errors import BadRecord, PermanentError
+from integrations.fetching import fetched_pages
 from integrations.kisi.client import PAGE_SIZE, KisiNotFound
 from integrations.kisi.records import BASIC_ROLE, KisiUser, RoleAssignment
 from integrations.sync import Counts, Page, SyncJob
@@ -147,7 +148,7 @@ class AccessSync(SyncJob):
     def _each(self, send, items: list) -> Iterator[list]:
         """`send(kisi, *item)` for every item, answered WRITES_PER_PAGE at a time: the writers
         (each with its own session) already send the next chunk's calls while the caller
-        writes this chunk's page."""
+        writes this chunk's page (integrations.fetching)."""
         local = self.writer_clients
 
         def call(item):
@@ -155,18 +156,7 @@ class AccessSync(SyncJob):
                 local.kisi = self.connector.client(pool=self.pool)
             return send(local.kisi, *item)
 
-        def submitted(chunk) -> list[Future]:
-            return [self.writers.submit(call, item) for item in chunk]
-
-        chunks = _chunks(items, WRITES_PER_PAGE)
-        ahead = submitted(next(chunks, []))
-        try:
-            while ahead:
-                current, ahead = ahead, submitted(next(chunks, []))
-                yield [future.result() for future in current]
-        finally:
-            for future in ahead:  # a run that stops (a failed page) sends no more than it has begun
-                future.cancel()
+        return fetched_pages(self.writers, call, _chunks(items, WRITES_PER_PAGE))
 
     def map(self, raw):
         if raw.problem:
