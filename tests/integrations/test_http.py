@@ -1,7 +1,10 @@
 """The HTTP layer: retries where safe, backoff, Retry-After, pacing, error mapping, log lines."""
 
+import gzip
+import json
 import logging
 import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import responses
@@ -214,3 +217,45 @@ def test_sessions_sharing_a_pool_redact_a_secret_one_of_them_learns_later(caplog
         second.request("GET", "token", params={"t": "tok-456", "k": "key-123"})
     assert "tok-456" not in str(failed.value) + caplog.text and "key-123" not in caplog.text
     assert first.secrets is second.secrets is pool.secrets
+
+
+class _EchoHandler(BaseHTTPRequestHandler):
+    """Answers every GET with the headers it was sent, gzip-encoded; /login also sets a cookie."""
+
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self):  # noqa: N802 - http.server's name
+        body = gzip.compress(json.dumps(dict(self.headers.items())).encode())
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Encoding", "gzip")
+        self.send_header("Content-Length", str(len(body)))
+        if self.path == "/login":
+            self.send_header("Set-Cookie", "sid=abc; Path=/")
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+def test_over_http_bodies_are_decoded_cookies_kept_and_header_changes_sent():
+    """Over a real socket: the body arrives decoded, a cookie the vendor sets is sent back
+    (and none is made up when it sets none), and a session header changed between calls
+    (a new token) is what the next call sends."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _EchoHandler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        vendor = VendorHTTP(vendor="test", base_url=f"http://127.0.0.1:{server.server_port}/",
+                            headers={"Authorization": "Bearer one"}, max_attempts=1)
+        first = vendor.request("GET", "ping").json()
+        assert first["Authorization"] == "Bearer one" and "Cookie" not in first
+        vendor.request("GET", "login")
+        vendor.session.headers["Authorization"] = "Bearer two"
+        after = vendor.request("GET", "ping", headers={"X-Call": "1"}).json()
+        assert after["Authorization"] == "Bearer two" and after["Cookie"] == "sid=abc" and after["X-Call"] == "1"
+        last = vendor.request("GET", "ping").json()
+        assert last["Authorization"] == "Bearer two" and "X-Call" not in last
+    finally:
+        server.shutdown()
+        server.server_close()
