@@ -4,6 +4,7 @@ Defaults run the product on an embedded SQLite file; production sets DATABASE_UR
 SECRET_KEY, FIELD_ENCRYPTION_KEYS and ALLOWED_HOSTS (see config/production.py).
 """
 
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -265,6 +266,13 @@ WEBHOOK_MAX_AGE_HOURS = env.int("WEBHOOK_MAX_AGE_HOURS", default=24)
 # A sync run's claim lasts this long without committing a page; a worker that dies
 # frees its syncs when it runs out (integrations.sync.claim).
 SYNC_LEASE_SECONDS = env.int("SYNC_LEASE_SECONDS", default=600)
+
+# A sync that makes one vendor call per record (integrations.fetching) makes them in up to
+# this many processes, each with at least VENDOR_CALLS_PER_PROCESS of a run's calls: the
+# HTTP client's CPU, not the vendor, bounds such a run, and one process uses one core. 1
+# keeps every call in the worker's own process.
+VENDOR_CALL_PROCESSES = env.int("VENDOR_CALL_PROCESSES", default=min(4, os.cpu_count() or 1))
+VENDOR_CALLS_PER_PROCESS = env.int("VENDOR_CALLS_PER_PROCESS", default=1000)
 
 # A delivery to a vendor (integrations.outbox) that failed this often is given up
 # (a vendor may give up sooner, e.g. Momence after 5).

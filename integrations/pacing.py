@@ -46,7 +46,7 @@ class CallPool:
     def __init__(self, *, rate: float | None, in_flight: int = 1, burst: int | None = None,
                  secrets: Iterable[str] = (), clock: Callable[[], float] = time.monotonic,
                  sleep: Callable[[float], None] = time.sleep):
-        self.in_flight = in_flight
+        self.in_flight, self.rate = in_flight, rate
         self.pacer = Pacer(rate, burst=burst or in_flight, clock=clock, sleep=sleep) if rate else None  # None: unpaced
         self.secrets = [s for s in secrets if s]  # one list: a secret added later is redacted by all
         self.clock, self.sleep = clock, sleep
@@ -72,6 +72,23 @@ class CallPool:
             self.waits += 1
         self.slept.until = until
         self.sleep(seconds)
+
+    def divide(self, processes: int) -> None:
+        """Pace at 1/`processes` of the rate: this pool is one of `processes` copies calling at
+        once (integrations.fetching.Forks); 1 gives the whole rate back."""
+        if self.pacer is not None:
+            self.pacer.rate = self.rate / processes
+
+    def forked(self) -> None:
+        """In a forked copy: fresh locks, since a thread of the parent may have held one."""
+        self.lock, self.slept = threading.Lock(), threading.local()
+        if self.pacer is not None:
+            self.pacer.lock = threading.Lock()
+
+    def waits_add(self, waits: int) -> None:
+        """Count waits a forked copy of this pool was told (for the run's report)."""
+        with self.lock:
+            self.waits += waits
 
     def secret_add(self, secret: str) -> None:
         if secret and secret not in self.secrets:

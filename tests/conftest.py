@@ -4,6 +4,14 @@ import pytest
 from django.core.cache import cache
 
 
+@pytest.fixture(autouse=True)
+def vendor_calls_in_this_process(settings):
+    """Most tests answer vendor calls from this process's memory (a `responses` mount), which
+    a forked process would answer from its own copy: one process here. Forked calls are
+    tested over real HTTP (tests/integrations/conftest.py `forked`)."""
+    settings.VENDOR_CALL_PROCESSES = 1
+
+
 @pytest.fixture
 def manager(django_user_model):
     """A superuser gym manager."""

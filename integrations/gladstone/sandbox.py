@@ -9,6 +9,7 @@ instance with UseStrongPassword on would (`strong_passwords`).
 """
 
 import hashlib
+from collections import Counter
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from xml.sax.saxutils import escape
@@ -225,6 +226,11 @@ class GladstoneSandbox(Sandbox):
     def operations(self) -> list[str]:
         """The operations called so far, in order."""
         return [call.header("SOAPAction").strip('"').rsplit("/", 1)[-1] for call in self.calls]
+
+    def call_counts(self) -> Counter:
+        """Calls by SOAP operation (every call is a POST to an .asmx)."""
+        with self.lock:
+            return Counter(self.operations())
 
     # the wire --------------------------------------------------------------------
     def error(self, status: int, message: str) -> SandboxResponse:

@@ -34,7 +34,7 @@ from clients.models import Client, Location
 from clients.records import ClientRecord
 from clients.services import clients_upsert
 from integrations.errors import BadRecord, PermanentError
-from integrations.fetching import fetched_pages
+from integrations.fetching import fetched_pages, forks_for
 from integrations.gladstone.client import Member, Subscription
 from integrations.gladstone.mapping import (
     AccessFacts,
@@ -147,7 +147,8 @@ class MembersSync(SyncJob):
     def _fetched_pages(self, pool, member_ids: list[str], cursor: dict):
         """Pages of these members, each fetched while the engine writes the one before."""
         chunks = (member_ids[n : n + PAGE_SIZE] for n in range(0, len(member_ids), PAGE_SIZE))
-        yield from (Page(fetched, cursor=cursor) for fetched in fetched_pages(pool, self._fetch, chunks))
+        forks = forks_for(2 * len(member_ids), in_flight=FETCH_THREADS)  # two calls a member
+        yield from (Page(fetched, cursor=cursor) for fetched in fetched_pages(pool, self._fetch, chunks, forks=forks))
 
     def _queue_pages(self, client, pool, run_id: int):
         system_name = self.connector.settings["system_name"]

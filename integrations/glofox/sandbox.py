@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 
 import requests
 
-from integrations.sandbox import Sandbox, SandboxResponse, route
+from integrations.sandbox import CONTROL_PREFIX, Sandbox, SandboxResponse, route
 
 API_KEY = "glofox-sandbox-key-5521"
 API_TOKEN = "glofox-sandbox-token-8830"  # noqa: S105 - the fake's own token
@@ -218,9 +218,8 @@ class GlofoxSandbox(Sandbox):
                                         "message_code": STATUS_CODES.get(status, "ERROR")})
 
     def handle(self, request, *, timeout=None):
-        if request.path.startswith("_sandbox/"):  # never counted, never rate limited
-            with self.lock:
-                return self._control(request)
+        if request.path.startswith(CONTROL_PREFIX):  # never counted, never rate limited
+            return super().handle(request, timeout=timeout)
         wait = self.bucket.take()
         if wait:
             with self.lock:
@@ -246,7 +245,7 @@ class GlofoxSandbox(Sandbox):
                 "members": sum(len(m) for m in self.members.values()),
                 "bookings": sum(len(b) for b in self.bookings.values()), "accesses": len(self.accesses),
                 "attendances": len(self.attendances), "rate_limited": self.rate_limited, "calls": calls})
-        return self.error(404, f"No sandbox route {request.method} /{request.path}")
+        return super()._control(request)
 
     def authenticate(self, request):
         if request.header("x-api-key") != API_KEY or request.header("x-glofox-api-token") != API_TOKEN:

@@ -15,19 +15,17 @@ import hashlib
 import hmac
 import json
 import math
-import re
 import time
 import uuid
 from collections import Counter
 from datetime import UTC, datetime
 
-from integrations.sandbox import Sandbox, SandboxResponse, route
+from integrations.sandbox import CONTROL_PREFIX, Sandbox, SandboxResponse, route
 
 API_KEY = "kisi-sandbox-key-5f2e91"
 ORGANIZATION_ID = 1
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 NOT_WRITES = {"POST event_sets"}  # a search, sent as POST
-ID_SEGMENT = re.compile(r"/\d+")
 CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
          422: "unprocessable_entity", 429: "too_many_requests", 500: "internal_server_error",
          502: "bad_gateway", 503: "service_unavailable"}
@@ -159,25 +157,14 @@ class KisiSandbox(Sandbox):
         return webhook_sign(secret, event)
 
     # what it was asked --------------------------------------------------------
-    def call_counts(self) -> Counter:
-        """Calls by "METHOD path", numeric ids shown as <id>: {"GET role_assignments": 3, ...}."""
-        return Counter(f"{c.method} {ID_SEGMENT.sub('/<id>', c.path)}" for c in self.calls)
-
     def writes(self) -> Counter:
         """The calls that change Kisi's state."""
         return Counter({k: n for k, n in self.call_counts().items()
                         if k.split(" ", 1)[0] in WRITE_METHODS and k not in NOT_WRITES})
 
-    def calls_clear(self) -> None:
-        with self.lock:
-            self.calls.clear()
-
     # dispatch -------------------------------------------------------------------
     def handle(self, request, *, timeout=None):
-        if request.path.startswith("_sandbox/"):
-            with self.lock:
-                return self._control(request)
-        if refused := self._over_the_limit(request):
+        if not request.path.startswith(CONTROL_PREFIX) and (refused := self._over_the_limit(request)):
             return refused
         return super().handle(request, timeout=timeout)
 
@@ -203,9 +190,6 @@ class KisiSandbox(Sandbox):
         """Sandbox-only routes for a benchmark that serves this fake from another process."""
         if request.method == "GET" and request.path == "_sandbox/calls":
             return SandboxResponse(200, {"calls": dict(self.call_counts()), "writes": dict(self.writes())})
-        if request.method == "POST" and request.path == "_sandbox/calls/clear":
-            self.calls_clear()
-            return SandboxResponse(204, b"")
         if request.method == "POST" and request.path == "_sandbox/unlocks":
             data = request.json() or {}
             event = self.unlock_event(user_id=data.get("user_id"), lock_id=data["lock_id"],
@@ -218,7 +202,7 @@ class KisiSandbox(Sandbox):
             return SandboxResponse(200, {"users": len(self.users), "role_assignments": len(self.assignments),
                                          "events": len(self.events), "limited": len(self.limited),
                                          "cpu_seconds": time.process_time()})
-        return self.error(404, f"No sandbox route {request.method} /{request.path}")
+        return super()._control(request)
 
     def authenticate(self, request):
         if request.header("Authorization") != f"KISI-LOGIN {API_KEY}":

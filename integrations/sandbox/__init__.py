@@ -1,5 +1,5 @@
 """In-repo fakes of the vendors: one fake, two transports (WSGI server, `responses`)."""
 
-from integrations.sandbox.base import Fault, Sandbox, SandboxRequest, SandboxResponse, route
+from integrations.sandbox.base import CONTROL_PREFIX, Fault, Sandbox, SandboxRequest, SandboxResponse, route
 
-__all__ = ["Fault", "Sandbox", "SandboxRequest", "SandboxResponse", "route"]
+__all__ = ["CONTROL_PREFIX", "Fault", "Sandbox", "SandboxRequest", "SandboxResponse", "route"]

@@ -13,10 +13,14 @@ import random
 import re
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs
+
+CONTROL_PREFIX = "_sandbox/"  # a fake's own routes (calls counted, state), never the vendor's
+ID_SEGMENT = re.compile(r"/\d+")
 
 
 @dataclass
@@ -156,7 +160,11 @@ class Sandbox:
         return SandboxResponse(status, {"error": message})
 
     def handle(self, request: SandboxRequest, *, timeout: float | None = None) -> SandboxResponse:
-        """Answer one request as the vendor would (faults first, then auth, then routes)."""
+        """Answer one request as the vendor would (faults first, then auth, then routes).
+        Paths under `_sandbox/` are this fake's own (`_control`), never counted as calls."""
+        if request.path.startswith(CONTROL_PREFIX):
+            with self.lock:
+                return self._control(request)
         with self.lock:
             self.calls.append(request)
         fault = self._fault_for(request)
@@ -177,6 +185,26 @@ class Sandbox:
                 with self.lock:
                     return handler(request)
         return self.error(404, f"No route for {request.method} /{request.path}")
+
+    # what it was asked (and sandbox-only routes, for a benchmark serving it from another process)
+    def call_counts(self) -> Counter:
+        """Calls by "METHOD path", numeric ids shown as <id>: {"GET role_assignments": 3, ...}."""
+        with self.lock:
+            return Counter(f"{c.method} {ID_SEGMENT.sub('/<id>', c.path)}" for c in self.calls)
+
+    def calls_clear(self) -> None:
+        with self.lock:
+            self.calls.clear()
+
+    def _control(self, request: SandboxRequest) -> SandboxResponse:
+        """`GET _sandbox/calls` (the call counts) and `POST _sandbox/calls/clear`; a vendor's
+        fake adds its own routes and hands the rest to this."""
+        if request.method == "GET" and request.path == f"{CONTROL_PREFIX}calls":
+            return SandboxResponse(200, {"calls": dict(self.call_counts())})
+        if request.method == "POST" and request.path == f"{CONTROL_PREFIX}calls/clear":
+            self.calls_clear()
+            return SandboxResponse(204, b"")
+        return self.error(404, f"No sandbox route {request.method} /{request.path}")
 
     @staticmethod
     def parse_query(query_string: str) -> dict[str, str]:

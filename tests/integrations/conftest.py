@@ -1,7 +1,10 @@
 """Fixtures for the framework tests: the example vendor, its sandbox and integration."""
 
+import os
+
 import pytest
 
+from integrations import fetching
 from integrations.example.connector import ExampleConnector
 from integrations.example.sandbox import API_KEY, ExampleSandbox
 from integrations.sandbox.transports import mounted
@@ -41,3 +44,22 @@ def schedules_on_time(db):
     from django_q.models import Schedule
 
     Schedule.objects.exclude(repeats=0).update(next_run=timezone.now())
+
+
+@pytest.fixture
+def forked(settings, monkeypatch) -> list[int]:
+    """Runs of 20 vendor calls or more make them in two processes (integrations.fetching.Forks),
+        this one and one forked: the pids forked, as they are. For tests over real HTTP (a
+        sandbox `served` from this process), which the forked process reaches too."""
+    settings.VENDOR_CALL_PROCESSES, settings.VENDOR_CALLS_PER_PROCESS = 2, 10
+    pids: list[int] = []
+    fork = os.fork
+
+    def counted() -> int:
+        pid = fork()
+        if pid:
+            pids.append(pid)
+        return pid
+
+    monkeypatch.setattr(fetching.os, "fork", counted)
+    return pids

@@ -43,7 +43,7 @@ from accessctl.selectors import Window, access_expected
 from accessctl.services import door_system_users_link
 from clients.models import Client
 from integrations.errors import BadRecord, PermanentError
-from integrations.fetching import fetched_pages
+from integrations.fetching import fetched_pages, forks_for
 from integrations.kisi.client import PAGE_SIZE, KisiNotFound
 from integrations.kisi.records import BASIC_ROLE, KisiUser, RoleAssignment
 from integrations.sync import Counts, Page, SyncJob
@@ -87,6 +87,10 @@ def _seconds(moment):
 def _same_window(assignment: RoleAssignment, window: Window) -> bool:
     return (_seconds(assignment.valid_from), _seconds(assignment.valid_until)) == (
         _seconds(window.valid_from), _seconds(window.valid_until))
+
+
+def _email_key(need: tuple[int, str, str]) -> str:
+    return need[1].lower()
 
 
 def _chunks(items: list, size: int) -> Iterator[list]:
@@ -145,10 +149,11 @@ class AccessSync(SyncJob):
             others &= self.unfinished
         return {"groups": sorted(named | others)}
 
-    def _each(self, send, items: list) -> Iterator[list]:
+    def _each(self, send, items: list, *, key=None) -> Iterator[list]:
         """`send(kisi, *item)` for every item, answered WRITES_PER_PAGE at a time: the writers
         (each with its own session) already send the next chunk's calls while the caller
-        writes this chunk's page (integrations.fetching)."""
+        writes this chunk's page, in more than one process for a large run
+        (integrations.fetching); items with the same `key(item)` are sent from one process."""
         local = self.writer_clients
 
         def call(item):
@@ -156,7 +161,8 @@ class AccessSync(SyncJob):
                 local.kisi = self.connector.client(pool=self.pool)
             return send(local.kisi, *item)
 
-        return fetched_pages(self.writers, call, _chunks(items, WRITES_PER_PAGE))
+        forks = forks_for(len(items), in_flight=self.pool.in_flight, key=key, share=self.pool)
+        return fetched_pages(self.writers, call, _chunks(items, WRITES_PER_PAGE), forks=forks)
 
     def map(self, raw):
         if raw.problem:
@@ -231,7 +237,8 @@ class AccessSync(SyncJob):
         if sum(1 for _, email, _ in needs if email) > max(FIND_ONE_BY_ONE, list_calls):
             directory = {u.email.strip().lower(): u for page in kisi.users() for u in page if u.email}
         claimed: set[str] = set()
-        for links in self._each(partial(self._user_link, directory=directory), needs):
+        # One process sends every user of an email, so the directory it updates is the one it reads.
+        for links in self._each(partial(self._user_link, directory=directory), needs, key=_email_key):
             ids = [link.external_id for link in links if link.external_id]
             taken = claimed | set(DoorSystemUser.objects.filter(system=self.source, external_id__in=ids)
                                   .values_list("external_id", flat=True))
