@@ -6,15 +6,13 @@ membership package gets Kisi access through one package rule, so every member be
 a Kisi user with a role. BENCH_E2E_MEMBERS sets a smaller scale.
 """
 
-import io
 import os
 
-import psycopg
 import requests
-from django.db import connection
 
 from accessctl.models import AccessRule, KisiGroup
 from bench.bench_perfectgym import CLIENT_SYNCS, _setup
+from bench.floor import copy_floor
 from bench.support import Figure, peak_memory_mb, sandbox_process, timed
 from clients.models import Client
 from integrations.kisi.client import IN_FLIGHT
@@ -32,25 +30,6 @@ def _succeed(integration, name: str, **options) -> SyncRun:
     if run.status != SyncRun.Status.SUCCEEDED:
         raise RuntimeError(f"{integration.kind} {name} failed: {run.error}")
     return run
-
-
-def copy_seconds() -> float:
-    """PostgreSQL's own speed: COPY the synced client rows into an empty twin table."""
-    buffer = io.BytesIO()
-    settings = connection.settings_dict
-    dsn = f"host={settings['HOST']} port={settings['PORT']} user={settings['USER']} dbname={settings['NAME']}"
-    with psycopg.connect(dsn) as conn, conn.cursor() as cursor:
-        with cursor.copy("COPY clients_client TO STDOUT") as out:
-            for chunk in out:
-                buffer.write(chunk)
-        cursor.execute("CREATE TEMP TABLE copy_twin (LIKE clients_client INCLUDING DEFAULTS)")
-        cursor.execute("ALTER TABLE copy_twin ADD UNIQUE (source, external_id)")
-        conn.commit()
-        with timed() as clock:
-            with cursor.copy("COPY copy_twin FROM STDIN") as into:
-                into.write(buffer.getvalue())
-            conn.commit()
-    return clock.seconds
 
 
 def run() -> list[Figure]:
@@ -71,7 +50,7 @@ def run() -> list[Figure]:
         kisi_calls = sum(requests.get(f"{kisi_url}_sandbox/calls", timeout=30).json()["calls"].values())
         total = inbound.seconds + outbound.seconds
     clients = Client.objects.count()
-    copy = copy_seconds()
+    copy = copy_floor().seconds
     return [
         Figure("vendor -> Gatehouse (initial sync)", inbound.seconds, "s", f"{clients} clients with their packages"),
         Figure("Gatehouse -> Kisi (reconcile from empty)", outbound.seconds, "s",

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from django.db import connection
 
 from accessctl.models import Door
+from bench.floor import SYNCED_TABLES, copy_floor
 from bench.support import Figure, database_cpu_seconds, peak_memory_mb, sandbox_process, timed
 from clients.models import Client, IdentityType, Location
 from integrations.models import SyncRun
@@ -158,11 +159,22 @@ def run() -> list[Figure]:
             Figure("ongoing sync, nothing changed: writes to club records", counter.club_writes(), "writes",
                    "bookkeeping only: " + ", ".join(f"{t} {n}" for t, n in sorted(counter.writes.items()))),
         ]
-    from bench.bench_end_to_end import copy_seconds  # here: that module imports this one
-
-    copy = copy_seconds()
+    rows, every = copy_floor(), copy_floor(tables=SYNCED_TABLES, complete=True)
+    copy = rows.seconds
     figures += [
-        Figure("PostgreSQL COPY of the same client rows", copy, "s", "the hardware's floor for these rows"),
+        Figure("PostgreSQL COPY of the same client rows", copy, "s",
+               f"the hardware's floor for these rows: a twin with the upsert's unique key only; {rows.note()}"),
         Figure("initial sync / COPY", took.seconds / copy, "x", "vendor -> Gatehouse, against the floor"),
+        Figure("members sync / COPY of the same client rows", took.each["members"] / copy, "x",
+               "the sync that writes those client rows (and their identities), against their COPY"),
+        Figure("PostgreSQL COPY of every row the initial sync writes", every.seconds, "s",
+               f"into twins LIKE ... INCLUDING ALL, with the same deferred foreign keys; {every.note()}"),
+        Figure("initial sync / COPY of every row it writes", took.seconds / every.seconds, "x",
+               "vendor -> Gatehouse, against the floor with every index and constraint the sync pays"),
     ]
+    if took.database_cpu is not None and every.database_cpu:
+        figures.append(Figure(
+            "initial sync PostgreSQL CPU / COPY of every row it writes", took.database_cpu / every.database_cpu, "x",
+            f"the backend's CPU seconds, {took.database_cpu:.1f} s against {every.database_cpu:.2f} s "
+            "(firmer than wall time on a shared machine)"))
     return figures

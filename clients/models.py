@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Upper
 from django.utils import timezone
 
 
@@ -104,14 +105,14 @@ class Client(models.Model):
 
     first_name = models.CharField(max_length=100)
     last_name = models.CharField(max_length=100, blank=True)
-    email = models.EmailField(blank=True, db_index=True)
+    email = models.EmailField(blank=True)
     phone = models.CharField(max_length=40, blank=True)
     date_of_birth = models.DateField(null=True, blank=True)
     home_location = models.ForeignKey(
         Location, null=True, blank=True, on_delete=models.SET_NULL, related_name="clients"
     )
     is_active = models.BooleanField("active", default=True)
-    alt_id = models.CharField("alt ID", max_length=64, blank=True, db_index=True)
+    alt_id = models.CharField("alt ID", max_length=64, blank=True)
     tags = models.ManyToManyField(Tag, related_name="clients", blank=True)
     # Where the record comes from: the integration's key and the vendor's id for it.
     source = models.CharField(max_length=64, blank=True, default="")
@@ -135,6 +136,14 @@ class Client(models.Model):
             models.UniqueConstraint(
                 fields=["alt_id"], condition=~Q(alt_id=""), name="client_unique_alt_id"
             ),
+        ]
+        # The member login's look-ups (clients.credentials), case-insensitive: only clients
+        # with an app password log in, so a sync's writes seldom touch these. An alt id's
+        # equality look-up uses client_unique_alt_id; no query needs plain e-mail or alt id
+        # indexes (searches use icontains, which no btree serves).
+        indexes = [
+            models.Index(Upper("email"), condition=~Q(password=""), name="client_login_email"),
+            models.Index(Upper("alt_id"), condition=~Q(password=""), name="client_login_alt_id"),
         ]
         permissions = [("import_client", "Can import clients"), ("export_client", "Can export clients")]
 
@@ -192,8 +201,9 @@ class ClientIdentity(models.Model):
     """One identifier of a client; a value belongs to one client per identity type."""
 
     client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="identities")
+    # No index of its own: identity_unique_value_per_type leads with it.
     identity_type = models.ForeignKey(
-        IdentityType, on_delete=models.PROTECT, related_name="identities"
+        IdentityType, on_delete=models.PROTECT, related_name="identities", db_index=False
     )
     value = models.CharField(max_length=128)
     changed_at = models.DateTimeField(default=timezone.now, editable=False)
@@ -205,6 +215,8 @@ class ClientIdentity(models.Model):
                 fields=["identity_type", "value"], name="identity_unique_value_per_type"
             ),
         ]
+        # The member login looks a value up whatever its type and case (clients.credentials).
+        indexes = [models.Index(Upper("value"), name="identity_login_value")]
 
     def __str__(self):
         return f"{self.identity_type}: {self.value}"

@@ -77,8 +77,9 @@ class ClientPackage(models.Model):
     location = models.ForeignKey(
         Location, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Indexed only where set (client_package_tier): most packages have no tier.
     tier = models.ForeignKey(
-        LocationTier, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        LocationTier, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
     start = models.DateTimeField()
     end = models.DateTimeField(null=True, blank=True, help_text="Empty: open-ended.")
@@ -111,6 +112,9 @@ class ClientPackage(models.Model):
                 fields=["source", "alt_id"], name="client_package_unique_source_alt_id",
             ),
         ]
+        # A deleted tier's packages are found through it (SET_NULL); a sync's untiered
+        # rows add nothing to it.
+        indexes = [models.Index(fields=["tier"], condition=Q(tier__isnull=False), name="client_package_tier")]
         permissions = [("import_clientpackage", "Can import client packages"),
                        ("export_clientpackage", "Can export client packages")]
 

@@ -1,10 +1,14 @@
 """Gatehouse's own member credentials and app tokens, at the service level."""
 
+import re
+
 import pytest
 from cryptography.fernet import InvalidToken
 from django.contrib.auth.hashers import MD5PasswordHasher
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
-from clients.credentials import client_password_check, client_password_set
+from clients.credentials import client_password_check, client_password_set, clients_by_identifier
 from clients.models import Client, ClientIdentity, MemberToken
 from clients.tokens import (
     TokenRefused,
@@ -88,6 +92,37 @@ def test_an_inactive_identity_type_is_not_an_identifier():
     client_password_set(client=member, password="S3cret-pass")
     ClientIdentity.objects.create(client=member, identity_type=IdentityTypeFactory(is_active=False), value="FOB-9")
     assert client_password_check(identifier="fob-9", password="S3cret-pass") is None
+
+
+def test_an_identity_value_is_an_identifier_whatever_its_case():
+    member = ClientFactory(email="ada@example.com", alt_id="M-7")
+    client_password_set(client=member, password="S3cret-pass")
+    ClientIdentity.objects.create(client=member, identity_type=IdentityTypeFactory(), value="FOB-9")
+    for identifier in ["fob-9", " FOB-9 ", "ADA@example.com", "m-7"]:
+        assert client_password_check(identifier=identifier, password="S3cret-pass") == member
+
+
+def test_the_login_look_up_reads_indexes_not_every_client_on_postgresql():
+    if connection.vendor != "postgresql":
+        pytest.skip("the plan of PostgreSQL's functional indexes")
+    kind = IdentityTypeFactory()
+    # A club of 5,000 members, one in a hundred with an app password, with statistics.
+    Client.objects.bulk_create(
+        Client(first_name="M", email=f"m{n}@example.com", alt_id=f"M-{n}", password="x" * (n % 100 == 0))
+        for n in range(5000))
+    ClientIdentity.objects.bulk_create(ClientIdentity(client=c, identity_type=kind, value=f"FOB-{c.alt_id}")
+                                       for c in Client.objects.all())
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE clients_client, clients_clientidentity, clients_identitytype")
+    with CaptureQueriesContext(connection) as queries:
+        assert [c.alt_id for c in clients_by_identifier(identifier="M1200@example.com")] == ["M-1200"]
+    (login,) = queries.captured_queries
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN " + login["sql"])
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert not re.search(r"Seq Scan on clients_client(identity)?\b", plan), plan  # identity types: a few rows
+    for index in ("client_login_email", "client_login_alt_id", "identity_login_value", "clients_client_pkey"):
+        assert index in plan, plan
 
 
 def test_an_identifier_several_clients_share_is_not_a_gatehouse_login():
