@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 from django.utils import timezone
 
+from clients import lookups  # noqa: F401 - registers field__any (one array parameter)
 from clients.models import Client
 from clients.services import client_tags_set, clients_upsert
 from integrations.errors import BadRecord
@@ -246,7 +247,7 @@ class BoughtMembershipsSync(MomenceJob):
         self.waited += len(waiting)
         listed = {p.alt_id for p in packages} | {w.reference for w in waiting}
         active = ClientPackage.objects.filter(
-            source=self.source, client_id__in=[client_id for _, client_id, _, _ in records],
+            source=self.source, client_id__any=[client_id for _, client_id, _, _ in records],
             status=ClientPackage.Status.ACTIVE,
         ).values_list("alt_id", flat=True)
         gone = [alt_id for alt_id in active if alt_id not in listed]
@@ -305,7 +306,7 @@ class WindowSync(MomenceJob):
         sessions = class_sessions_upsert(source=self.source, records=[r.session for r in records])
         bookings = [b for r in records for b in r.bookings]
         members = {b.member_id for b in bookings}
-        clients = dict(Client.all_objects.filter(source=self.source, external_id__in=members)
+        clients = dict(Client.all_objects.filter(source=self.source, external_id__any=members)
                        .values_list("external_id", "pk"))
         known = [BookingRecord(external_id=b.external_id, session_external_id=b.session_external_id,
                                client_id=clients[b.member_id], status=b.status, attended=b.attended)
