@@ -142,6 +142,8 @@ def client_packages_expire(
 
     Returns the ids of the clients concerned (their access may change).
     """
+    if not alt_ids:
+        return set()
     active = ClientPackage.objects.filter(source=source, alt_id__any=alt_ids, status=ClientPackage.Status.ACTIVE)
     client_ids = set(active.values_list("client_id", flat=True))
     active.update(status=status, updated_at=timezone.now())
