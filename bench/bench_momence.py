@@ -25,7 +25,7 @@ from integrations.models import Delivery, SyncRun
 from integrations.momence import client as momence_client
 from integrations.momence.connector import MomenceConnector
 from integrations.momence.sandbox import CLIENT_ID, CLIENT_SECRET, PASSWORD, USERNAME
-from integrations.momence.syncs import FETCH_THREADS, MEMBERS_PER_PAGE
+from integrations.momence.syncs import FETCH_THREADS, MEMBERS_PER_COMMIT, MEMBERS_PER_PAGE
 from integrations.services import integration_save
 from integrations.sync import sync_run
 from packages.models import Booking, ClientPackage
@@ -119,11 +119,13 @@ def run() -> list[Figure]:
                    f"({os.cpu_count()} cores, load {os.getloadavg()[0]:.1f})"),
             Figure("initial sync Momence calls", sum(calls.values()), "calls",
                    ", ".join(f"{n} {c}" for n, c in calls.items())),
-            Figure("members scan rate", clients / seconds["members"], "members/s", "pages of 100, tags included"),
+            Figure("members scan rate", clients / seconds["members"], "members/s",
+                   f"pages of 100 written {MEMBERS_PER_COMMIT} members to a transaction, tags included"),
             Figure("bought memberships read rate", clients / seconds["bought-memberships"], "members/s",
                    f"one call per member, {FETCH_THREADS} in flight, pages of {MEMBERS_PER_PAGE}, pacing off"),
             Figure("SQL statements per members page", max(per_page["members"][:-1] or per_page["members"]),
-                   "statements", f"min {min(per_page['members'])} over {len(per_page['members'])} pages of 100"),
+                   "statements", f"min {min(per_page['members'])} over {len(per_page['members'])} transactions "
+                   f"of {MEMBERS_PER_COMMIT} members (pages of 100)"),
             Figure("SQL statements per bought-memberships page",
                    max(per_page["bought-memberships"][:-1] or per_page["bought-memberships"]), "statements",
                    f"min {min(per_page['bought-memberships'])} over {len(per_page['bought-memberships'])} "

@@ -51,7 +51,8 @@ def rows_write(
     update_fields: list[str] | None = None, returning: list[str] | None = None, batch_size: int = 5000,
 ) -> list[tuple] | None:
     """Insert `rows` (field name or attname -> value, the same keys in every row), or,
-    with `unique_fields`, update the rows that conflict on them (their `update_fields`).
+    with `unique_fields`, update the rows that conflict on them (their `update_fields`;
+    none: a row that conflicts is not written).
 
     Values must be plain (str, int, bool, None, date, aware datetime): no expressions.
     Defaults of the columns not given are computed once per call. With `returning`
@@ -62,11 +63,14 @@ def rows_write(
     if not rows:
         return [] if connection.vendor == "postgresql" else None
     if connection.vendor != "postgresql":
-        model._base_manager.using(connection.alias).bulk_create(
-            [model(**row) for row in rows], batch_size=1000,
-            **({"update_conflicts": True, "unique_fields": unique_fields, "update_fields": update_fields}
-               if unique_fields else {}),
-        )
+        if unique_fields and not update_fields:
+            conflicts = {"ignore_conflicts": True}
+        elif unique_fields:
+            conflicts = {"update_conflicts": True, "unique_fields": unique_fields, "update_fields": update_fields}
+        else:
+            conflicts = {}
+        model._base_manager.using(connection.alias).bulk_create([model(**row) for row in rows], batch_size=1000,
+                                                                 **conflicts)
         return None
     # Like bulk_create: auto_now(_add) columns get now, and columns not given their default.
     given = {model._meta.get_field(name).attname: name for name in rows[0]

@@ -25,6 +25,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from clients import lookups  # noqa: F401 - registers field__any (one array parameter)
 from clients.models import Location, LocationTier
 from integrations.connectors import connector_for
 from integrations.models import Integration, PendingRecord
@@ -172,9 +173,9 @@ def pending_records_replace(
     mine = PendingRecord.objects.filter(integration=integration)
     refs = {*references, *(w.reference for w in waiting)}
     if client_ids:
-        mine.filter(client_id__in=list(client_ids)).delete()
+        mine.filter(client_id__any=client_ids).delete()
     if refs:
-        mine.filter(reference__in=list(refs)).delete()
+        mine.filter(reference__any=refs).delete()
     if not waiting:
         return Placed()
     items = list({w.reference: w for w in waiting}.values())

@@ -142,7 +142,9 @@ def client_packages_expire(
 
     Returns the ids of the clients concerned (their access may change).
     """
-    active = ClientPackage.objects.filter(source=source, alt_id__in=alt_ids, status=ClientPackage.Status.ACTIVE)
+    if not alt_ids:
+        return set()
+    active = ClientPackage.objects.filter(source=source, alt_id__any=alt_ids, status=ClientPackage.Status.ACTIVE)
     client_ids = set(active.values_list("client_id", flat=True))
     active.update(status=status, updated_at=timezone.now())
     return client_ids

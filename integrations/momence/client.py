@@ -9,6 +9,7 @@ may be called from several threads at once (a sync reads bought memberships a fe
 time): each thread gets its own session, and all of them share one pacing and one token.
 """
 
+import functools
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -118,6 +119,13 @@ def parse_time(value: Any) -> datetime | None:
         raise ValueError(f"not a date-time: {value!r}")
     parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+@functools.lru_cache(maxsize=1024)
+def _query(params: tuple[tuple[str, Any], ...]) -> str:
+    """A list's query string, encoded once per distinct query: every member's bought
+    memberships are asked for with the same one."""
+    return urlencode(params)
 
 
 def iso(moment: datetime) -> str:
@@ -246,7 +254,7 @@ class MomenceClient:
         """One page of a list in Momence's {"payload", "pagination"} envelope, each item made
         a record by `record` (a `from_api`)."""
         # Encoded here, as requests would: a query string costs less per call than `params`.
-        query = urlencode({**{k: v for k, v in params.items() if v is not None}, "page": page, "pageSize": page_size})
+        query = _query((*((k, v) for k, v in params.items() if v is not None), ("page", page), ("pageSize", page_size)))
         body = _json(self.call("GET", f"{path}?{query}"), f"GET {path}")
         if not isinstance(body, dict) or not isinstance(body.get("payload"), list):
             raise PermanentError(f"momence: GET {path} answered without a payload list")

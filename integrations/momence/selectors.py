@@ -7,6 +7,7 @@ from django.db.models import Case, F, IntegerField, Q, Value, When
 from django.utils import timezone
 
 from accessctl.models import DoorAccess
+from clients import lookups  # noqa: F401 - registers field__any (one array parameter)
 from clients.models import ClientTagChange
 from integrations.models import Delivery, Integration
 from integrations.momence.mapping import BOOKING_PREFIX
@@ -59,9 +60,9 @@ def tag_pairs_unsent(
     pending, and pushes sent after `sent_since` (a member page read before then
     predates them).
     """
-    changes = ClientTagChange.objects.filter(pk__gt=after_change, client_id__in=client_ids).exclude(
+    changes = ClientTagChange.objects.filter(pk__gt=after_change, client_id__any=client_ids).exclude(
         source=integration.source).values_list("client_id", "tag_id")
-    pushes = Delivery.objects.filter(integration=integration, kind="tag_push", client_id__in=client_ids).filter(
+    pushes = Delivery.objects.filter(integration=integration, kind="tag_push", client_id__any=client_ids).filter(
         Q(state__in=[Delivery.State.PENDING, Delivery.State.FAILED, Delivery.State.SENDING])
         | Q(sent_at__gte=sent_since)).values_list("client_id", "payload__tag_id")
     return set(changes) | set(pushes)

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from django.utils import timezone
 
+from clients import lookups  # noqa: F401 - registers field__any (one array parameter)
 from clients.bulk import rows_write
 from clients.services import tags_ensure
 from integrations.crypto import secrets_encrypt
@@ -32,7 +33,7 @@ def momence_tags_upsert(*, integration: Integration, tags: dict[str, str]) -> tu
     when missing). Returns (created, updated, unchanged)."""
     existing = {
         row["momence_id"]: row
-        for row in MomenceTag.objects.filter(integration=integration, momence_id__in=list(tags)).values(
+        for row in MomenceTag.objects.filter(integration=integration, momence_id__any=tags).values(
             "momence_id", "name", "tag_id")
     }
     stale = {momence_id: name for momence_id, name in tags.items()
@@ -56,7 +57,7 @@ def momence_members_upsert(
     (client id, last seen)); rows that did not change are not written. Returns rows written."""
     existing = {
         row[0]: row[1:]
-        for row in MomenceMember.objects.filter(integration=integration, member_id__in=list(members))
+        for row in MomenceMember.objects.filter(integration=integration, member_id__any=members)
         .values_list("member_id", "client_id", "last_seen")
     }
     writes = [

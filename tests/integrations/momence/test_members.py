@@ -5,6 +5,7 @@ import pytest
 from clients.models import Client, ClientTagChange, Tag
 from clients.services import client_tags_change
 from integrations.models import SyncIssue, SyncRun, SyncState
+from integrations.momence import syncs
 from integrations.momence.models import MomenceMember, MomenceTag
 from tests.factories import TagFactory
 from tests.integrations.momence.conftest import calls
@@ -105,7 +106,8 @@ def test_429_is_waited_out(studio, run, momence_sleeps):
     assert 7.0 in momence_sleeps
 
 
-def test_5xx_storm_fails_and_the_next_run_resumes_at_its_page(sandbox, run):
+def test_5xx_storm_fails_and_the_next_run_resumes_at_its_page(sandbox, run, monkeypatch):
+    monkeypatch.setattr(syncs, "MEMBERS_PER_COMMIT", 100)  # each page its own transaction
     for n in range(250):
         sandbox.member_put(2000 + n, firstName=f"M{n}", lastName="X")
     sandbox.inject(status=503, times=50, skip=1, path="host/members")
@@ -118,6 +120,31 @@ def test_5xx_storm_fails_and_the_next_run_resumes_at_its_page(sandbox, run):
     assert resumed.status == SyncRun.Status.SUCCEEDED and resumed.created == 150
     assert [c.query["page"] for c in calls(sandbox, "GET", "host/members")[-2:]] == ["1", "2"]
     assert SyncState.objects.get(sync_name="members").cursor is None
+
+
+def test_pages_are_written_together_and_a_push_sent_while_they_are_read_is_kept(sandbox, run):
+    for n in range(250):
+        sandbox.member_put(1001 + n, firstName=f"M{n}", lastName="X", tags=[])
+    run("tags")
+    run("members")
+    run("tag-push")  # the push cursor starts
+    ana = Client.objects.get(external_id="1001")  # on the first page (never seen, lowest id)
+    client_tags_change(client_ids={ana.pk}, tag=Tag.objects.get(name="door-access"), add=True,
+                       reason="Sequence: Yoga", source="sequence")
+    route = next(n for n, (method, pattern, _) in enumerate(sandbox.routes)
+                 if method == "GET" and pattern.pattern == "host/members")
+    method, pattern, members_list = sandbox.routes[route]
+
+    def pushed_while_read(request):  # the push goes out after the first page was read
+        if request.query.get("page") == "1":
+            assert run("tag-push").created == 1
+        return members_list(request)
+
+    sandbox.routes[route] = (method, pattern, pushed_while_read)
+    result = run("members")
+    assert result.pages == 1 and result.unchanged == 250  # three pages, one transaction
+    assert sandbox.member_tag_ids(1001) == {2}
+    assert tag_names("1001") == {"door-access"}  # the first page predates the push: not undone
 
 
 @pytest.mark.parametrize("sync_name", ["members", "bought-memberships", "sessions"])
