@@ -58,7 +58,7 @@ WRITE_ATTEMPTS = 5  # a 429 means Kisi did not act, so a create is safe to send 
 # this is a ceiling well above what IN_FLIGHT calls reach over the internet (~50 ms a
 # round trip: ~300 a second), so it binds only against a Kisi on the same machine (the
 # sandbox) or a runaway; a 429 slows the pool further.
-CALLS_PER_SECOND = 2500.0
+CALLS_PER_SECOND = 5000.0
 # The default of the "in_flight" setting: calls a reconcile keeps in flight at once. A
 # round trip to Kisi dominates each call, so more in flight is faster until Kisi answers
 # 429; past ~16, a run on one machine is bound by its own CPU, not by waiting.
