@@ -120,6 +120,7 @@ def _forked_pages(fetch: Callable[[Any], Any], chunks: Iterable[list], forks: Fo
     try:
         for _ in range(forks.processes - 1):
             callers.append(_Caller.start(fetch, forks, siblings=callers))
+        logger.info("vendor calls in %d processes, %d at once in each", forks.processes, forks.threads)
         with ThreadPoolExecutor(max_workers=forks.threads, thread_name_prefix="fetch") as here:
             def submit(chunk: list | None):
                 if chunk is None:

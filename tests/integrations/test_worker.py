@@ -61,3 +61,35 @@ def test_schedule_from_settings_is_run_by_a_real_qcluster(http_sandbox):
     assert run.trigger == SyncRun.Trigger.SCHEDULE and run.created == 12
     assert Client.objects.filter(source=integration.source).count() == 12
     assert any(call.path == "members" for call in fake.calls)  # real HTTP reached the sandbox
+
+
+def test_a_large_initial_sync_forks_its_vendor_calls_inside_a_real_qcluster(tmp_path):
+    """A django-q2 worker is a daemonic process; a run's forked callers work from it too,
+    and end with the run."""
+    from accessctl.models import Door
+    from clients.models import Location
+    from integrations.gladstone.sandbox import PASSWORD, GladstoneSandbox
+    from integrations.queue import task_queue
+    from tests.integrations.gladstone.conftest import SETTINGS, TOKEN_KEY, add_member
+
+    env = {**worker_env(), "VENDOR_CALL_PROCESSES": "2", "VENDOR_CALLS_PER_PROCESS": "10", "LOG_LEVEL": "INFO"}
+    location = Location.objects.create(name="Uxbridge", alt_id="UB", time_zone="Europe/London")
+    Door.objects.create(title="Uxbridge entrance", door_id="UB", location=location)
+    sandbox = GladstoneSandbox(members=0)
+    members = [add_member(sandbox, forename=f"M{n}", email=f"m{n}@example.com") for n in range(40)]
+    log = tmp_path / "qcluster.log"
+    with served(sandbox) as url, log.open("w") as out:
+        integration = integration_save(kind="gladstone", name="Gladstone", settings={**SETTINGS, "base_url": url},
+                                       secrets={"password": PASSWORD, "member_token_key": TOKEN_KEY})
+        task_queue("integrations.tasks.initial_sync_task", integration.pk, {"initial": True})
+        worker = subprocess.Popen([sys.executable, "manage.py", "qcluster"], env=env, stdout=out, stderr=out)
+        try:
+            deadline = time.monotonic() + 75
+            while time.monotonic() < deadline and Client.objects.filter(source=integration.source).count() < 40:
+                time.sleep(0.5)
+        finally:
+            worker.terminate()
+            worker.wait(timeout=30)
+    assert sorted(Client.objects.filter(source=integration.source).values_list("external_id", flat=True)) \
+        == sorted(str(m) for m in members)
+    assert "vendor calls in 2 processes" in log.read_text()
