@@ -72,12 +72,12 @@ class Forks:
 
 def forks_for(calls: int, *, in_flight: int, key: Callable[[Any], Hashable] | None = None,
               share: CallPool | None = None) -> Forks | None:
-    """The Forks of a run of `calls` calls, `in_flight` at once in all; None to make them all
-    in this process (a small run, or VENDOR_CALL_PROCESSES is 1)."""
-    processes = min(settings.VENDOR_CALL_PROCESSES, calls // max(1, settings.VENDOR_CALLS_PER_PROCESS))
+    """The Forks of a run of `calls` calls, at most `in_flight` at once in all; None to make
+    them all in this process (a small run, one call at a time, or VENDOR_CALL_PROCESSES 1)."""
+    processes = min(settings.VENDOR_CALL_PROCESSES, calls // max(1, settings.VENDOR_CALLS_PER_PROCESS), in_flight)
     if processes < 2:
         return None
-    return Forks(processes, threads=max(1, -(-in_flight // processes)), key=key, share=share)
+    return Forks(processes, threads=in_flight // processes, key=key, share=share)
 
 
 def fetched_pages(pool: Executor, fetch: Callable[[Any], Any], chunks: Iterable[list], *,
