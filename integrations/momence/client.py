@@ -42,6 +42,16 @@ REFRESH_MARGIN = timedelta(minutes=5)  # refresh this long before the access tok
 RATE_PER_SECOND, RATE_BURST = 5.0, 5
 
 
+class TokenRefused(AuthError):
+    """Momence refused the access token a reading thread holds. Renewing it reads and writes
+    the token store (the database), which only the thread that made the client does: it
+    renews `token` and asks again (momence.syncs.BoughtMembershipsSync)."""
+
+    def __init__(self, token: str):
+        super().__init__("momence: the access token was refused; renewed by the run's thread")
+        self.token = token
+
+
 class NotFound(PermanentError):
     """Momence answered 404: the member, tag or booking is not there."""
 
@@ -161,6 +171,7 @@ class MomenceClient:
                               "pool": self.pool, **options}
         self._sessions = threading.local()
         self._lock = threading.Lock()
+        self._home = threading.get_ident()  # the thread that may use the token store
         self.tokens: Tokens | None = None  # in hand, so the store is read once per client
 
     @property
@@ -227,8 +238,14 @@ class MomenceClient:
     def access_token(self, *, stale: str = "") -> str:
         """A live access token: the one in hand, else the stored one, refreshed before it
         expires. `stale` is a token the API just refused: it is replaced even if it looks
-        alive. The store is read again before refreshing (another worker may have)."""
+        alive. The store is read again before refreshing (another worker may have). Any other
+        thread than the client's own uses the token in hand and never the store: it raises
+        TokenRefused when that token is `stale` (or there is none)."""
         with self._lock:
+            if threading.get_ident() != self._home:
+                if self.tokens is None or self.tokens.access_token == stale:
+                    raise TokenRefused(stale)
+                return self.tokens.access_token
             tokens = self.tokens or self._load()
             if tokens is not None and self._expiring(tokens, stale):
                 tokens = self._load()

@@ -6,6 +6,7 @@ rescan: its cursor is the next page of the scan in progress (a failed run resume
 there) and goes back to None when the scan completes.
 """
 
+from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -19,7 +20,7 @@ from integrations.errors import BadRecord
 from integrations.fetching import fetched_pages
 from integrations.models import SyncState
 from integrations.momence import mapping
-from integrations.momence.client import NotFound
+from integrations.momence.client import NotFound, TokenRefused
 from integrations.momence.records import BoughtMembership, SessionBookings
 from integrations.momence.selectors import members_due_for_memberships, momence_tag_ids, tag_pairs_unsent
 from integrations.momence.services import momence_members_checked, momence_members_upsert, momence_tags_upsert
@@ -223,22 +224,34 @@ class BoughtMembershipsSync(MomenceJob):
             wanted = {str(m) for m in self.options["members"]}
             due = [row for row in due if row[0] in wanted]
 
+        taken: deque[list] = deque()  # the rows of the chunks handed out, oldest first
+
         def chunks():
             for start in range(0, len(due), MEMBERS_PER_PAGE):
                 client.access_token()  # refreshed here, with the database, not in a fetching thread
-                yield due[start:start + MEMBERS_PER_PAGE]
+                taken.append(due[start:start + MEMBERS_PER_PAGE])
+                yield taken[-1]
 
-        def fetch(row) -> MemberMemberships:
+        def fetch(row) -> MemberMemberships | TokenRefused:
             member_id, client_id, last_seen = row
             try:
                 items = client.bought_memberships(member_id)
             except NotFound:
                 items = []  # the member is gone from Momence: nothing of theirs is active
+            except TokenRefused as refused:
+                return refused  # renewed below, in this run's thread, with the database
             return MemberMemberships(member_id, client_id, items, last_seen)
 
+        def asked_again(rows: list, fetched: list) -> list[MemberMemberships]:
+            """The page, its members whose token Momence refused read again with a new one."""
+            refused = [r for r in fetched if isinstance(r, TokenRefused)]
+            if refused:
+                client.access_token(stale=refused[0].token)
+            return [fetch(row) if isinstance(r, TokenRefused) else r for row, r in zip(rows, fetched, strict=True)]
+
         with ThreadPoolExecutor(max_workers=FETCH_THREADS, thread_name_prefix="momence") as pool:
-            for chunk in fetched_pages(pool, fetch, chunks()):
-                yield Page(chunk, cursor=None, total=len(due))
+            for fetched in fetched_pages(pool, fetch, chunks()):
+                yield Page(asked_again(taken.popleft(), fetched), cursor=None, total=len(due))
 
     def map(self, raw: MemberMemberships):
         if self.packages is None:

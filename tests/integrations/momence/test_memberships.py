@@ -10,7 +10,7 @@ from clients.models import Client
 from integrations.models import PendingRecord, SyncIssue, SyncRun
 from integrations.momence.models import MomenceMember
 from packages.models import ClientPackage, Package
-from tests.integrations.momence.conftest import calls
+from tests.integrations.momence.conftest import calls, grants
 
 pytestmark = pytest.mark.django_db
 
@@ -179,3 +179,13 @@ def test_calls_in_flight_share_one_pacing(twenty_holders, run, momence_sleeps, m
     run("bought-memberships", initial=True)
     # 5 calls a second in bursts of 5, whatever the threads: 15 waits of a fifth of a second.
     assert len(momence_sleeps) == 15 and sum(momence_sleeps) == pytest.approx(3.0)
+
+
+def test_a_token_momence_refuses_mid_run_is_renewed_in_the_runs_thread_and_nothing_is_lost(holders, run):
+    """The reading threads never touch the token store (the database): a refused token comes
+    back to the run's thread, which renews it and asks those members again."""
+    holders.expire_access_tokens()  # Momence now answers 401 to the token the run holds
+    result = run("bought-memberships")
+    assert (result.status, result.created, result.failed) == (SyncRun.Status.SUCCEEDED, 3, 0)
+    assert grants(holders) == ["password", "refresh_token"]  # renewed once, not once per thread
+    assert held("1002")[0].credits_remaining == 5
